@@ -1,0 +1,18 @@
+/**
+ * cleave — learn a shared image–text embedding from noisy pairs.
+ *
+ * The public API. Everything a user imports comes from here:
+ * ```ts
+ * import { Rng, getLogger } from 'cleave';
+ * ```
+ */
+
+export type { DataErrorLocation } from './core/errors.js';
+export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from './core/errors.js';
+export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
+export type { LogLevel } from './core/logger.js';
+export { getLogger, setLogger, setLogLevel } from './core/logger.js';
+export type { Progress } from './core/progress.js';
+export { createProgress, progressEnabled } from './core/progress.js';
+export { Rng } from './core/random.js';
+export { VERSION } from './version.js';
