@@ -181,78 +181,53 @@ describe('PCME / PCME++ match loss', () => {
     expectClose(closedFormDistance(img, cap), P.csdDistance, 1e-5);
   });
 
-  it('closed-form distance: loss, per-pair losses and gradients (μ, log σ², a, b) match the reference', () => {
+  /** μ, log σ² of images and captions, raw scale and shift: the six inputs the gradients are taken over. */
+  const probInputs = (): tf.Tensor[] => {
     const [img, cap] = embeddingsFrom(P);
-    const f =
-      (y: tf.Tensor1D, w: number) =>
-      (mi: tf.Tensor, li: tf.Tensor, mc: tf.Tensor, lc: tf.Tensor, aRaw: tf.Tensor, b: tf.Tensor) => {
-        const d = closedFormDistance(
-          { mean: mi as tf.Tensor2D, logSigma2: li as tf.Tensor2D },
-          { mean: mc as tf.Tensor2D, logSigma2: lc as tf.Tensor2D },
-        );
-        const logits = tf.sub(b, tf.mul(tf.softplus(aRaw), d)) as tf.Tensor2D;
-        return matchLoss(logitMatchLogProbs(logits), y, { pseudoPositiveWeight: w });
-      };
+    return [img.mean, img.logSigma2!, cap.mean, cap.logSigma2!, tf.scalar(P.scaleRaw), tf.scalar(P.shift)];
+  };
+  const unpack = (xs: tf.Tensor[]): [Embedding, Embedding, tf.Scalar, tf.Scalar] => [
+    { mean: xs[0] as tf.Tensor2D, logSigma2: xs[1] as tf.Tensor2D },
+    { mean: xs[2] as tf.Tensor2D, logSigma2: xs[3] as tf.Tensor2D },
+    xs[4] as tf.Scalar,
+    xs[5] as tf.Scalar,
+  ];
+
+  it('closed-form distance: loss, per-pair losses and gradients (μ, log σ², a, b) match the reference', () => {
+    const csdLogProbs = (xs: tf.Tensor[]) => {
+      const [img, cap, aRaw, b] = unpack(xs);
+      return logitMatchLogProbs(
+        tf.sub(b, tf.mul(tf.softplus(aRaw), closedFormDistance(img, cap))) as tf.Tensor2D,
+      );
+    };
     expect(P.matchCsd.length).toBe(6);
     for (const c of P.matchCsd) {
       const y = tf.tensor1d(c.targets);
-      const inputs = [
-        img.mean,
-        img.logSigma2!,
-        cap.mean,
-        cap.logSigma2!,
-        tf.scalar(P.scaleRaw),
-        tf.scalar(P.shift),
-      ];
-      const { value, grads } = tf.valueAndGrads(f(y, c.pseudoPositiveWeight))(inputs);
+      const f = (...xs: tf.Tensor[]) =>
+        matchLoss(csdLogProbs(xs), y, { pseudoPositiveWeight: c.pseudoPositiveWeight });
+      const { value, grads } = tf.valueAndGrads(f)(probInputs());
       expectClose(value, [c.loss]);
       expectGrads(grads, c.grads);
-      const logits = tf.sub(
-        P.shift,
-        tf.mul(tf.softplus(tf.scalar(P.scaleRaw)), closedFormDistance(img, cap)),
-      );
-      const m = logitMatchLogProbs(logits as tf.Tensor2D);
+      const m = csdLogProbs(probInputs());
       expectClose(matchLossPerPair(m, y), c.perPair);
       expectClose(matchLossPerPair(m, y, { negatives: true }), c.perPairWithNegatives);
     }
   });
 
   it('Monte-Carlo distance: log-probabilities, loss and gradients match the reference with the same noise', () => {
-    const [img, cap] = embeddingsFrom(P);
     const c = P.matchMc;
     const y = tf.tensor1d(c.targets);
-    const ni = tf.tensor3d(c.noiseImages);
-    const nc = tf.tensor3d(c.noiseCaptions);
-    const probs = (
-      mi: tf.Tensor,
-      li: tf.Tensor,
-      mc: tf.Tensor,
-      lc: tf.Tensor,
-      aRaw: tf.Tensor,
-      b: tf.Tensor,
-    ) =>
-      monteCarloMatchLogProbs(
-        { mean: mi as tf.Tensor2D, logSigma2: li as tf.Tensor2D },
-        { mean: mc as tf.Tensor2D, logSigma2: lc as tf.Tensor2D },
-        tf.softplus(aRaw) as tf.Scalar,
-        b as tf.Scalar,
-        ni,
-        nc,
-      );
-    const inputs = [
-      img.mean,
-      img.logSigma2!,
-      cap.mean,
-      cap.logSigma2!,
-      tf.scalar(P.scaleRaw),
-      tf.scalar(P.shift),
-    ];
-    const m = probs(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]));
+    const noise = [tf.tensor3d(c.noiseImages), tf.tensor3d(c.noiseCaptions)] as const;
+    const mcLogProbs = (xs: tf.Tensor[]) => {
+      const [img, cap, aRaw, b] = unpack(xs);
+      return monteCarloMatchLogProbs(img, cap, tf.softplus(aRaw) as tf.Scalar, b, noise[0], noise[1]);
+    };
+    const m = mcLogProbs(probInputs());
     expectClose(m.logP, c.logP, 1e-5, 1e-4);
     expectClose(m.logQ, c.logQ, 1e-5, 1e-4);
-    const f = (...xs: tf.Tensor[]) =>
-      matchLoss(probs(...(xs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])), y);
-    const { value, grads } = tf.valueAndGrads(f)(inputs);
+    const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => matchLoss(mcLogProbs(xs), y))(
+      probInputs(),
+    );
     expectClose(value, [c.loss]);
     expectGrads(grads, c.grads);
   });
