@@ -92,7 +92,7 @@ describe('config and initialisation', () => {
       image: {
         inputDim: 4,
         depth: 2,
-        hidden: 1024,
+        hidden: 512,
         dropout: 0.1,
         layerNorm: true,
         activation: 'relu',

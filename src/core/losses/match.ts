@@ -30,10 +30,12 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { matchLoss, vibLoss } from 'cleave';
+ * import { CrossModalModel, matchLoss, vibLoss } from 'cleave';
+ * const model = new CrossModalModel({ image: { inputDim: 8 }, text: { inputDim: 8 }, head: 'probabilistic' });
+ * const y = tf.tensor1d([1, 1, 0.3, 0]);
  * const loss = tf.tidy(() => {
- *   const img = model.embedImages(images, { training: true });
- *   const cap = model.embedCaptions(captions, { training: true });
+ *   const img = model.embedImages(tf.randomNormal([4, 8]));
+ *   const cap = model.embedCaptions(tf.randomNormal([4, 8]));
  *   const m = matchLoss(model.matchLogProbs(img, cap), y, { pseudoPositiveWeight: 0.1 });
  *   return tf.add(m, tf.mul(1e-4, tf.add(vibLoss(img), vibLoss(cap))));
  * });

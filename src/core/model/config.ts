@@ -39,7 +39,7 @@ export const encoderOptionsSchema = z
   .object({
     inputDim: z.number().int().positive(),
     depth: z.number().int().min(1).max(16).default(2),
-    hidden: z.number().int().positive().default(1024),
+    hidden: z.number().int().positive().default(512),
     dropout: z.number().min(0).lt(1).default(0.1),
     layerNorm: z.boolean().default(true),
     activation: activationSchema.default('relu'),

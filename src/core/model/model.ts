@@ -11,9 +11,13 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { CrossModalModel, matchLoss, vibLoss } from 'cleave';
+ * import { CrossModalModel, matchLoss, Rng, vibLoss } from 'cleave';
  * const model = new CrossModalModel({ image: { inputDim: 512 }, text: { inputDim: 384 },
  *   head: 'probabilistic', seed: 7 });
+ * const imageBatch = tf.randomNormal([32, 512]);
+ * const captionBatch = tf.randomNormal([32, 384]);
+ * const targets = tf.ones([32]) as tf.Tensor1D;          // soft targets y ∈ [0, 1]
+ * const stepRng = new Rng(7).fork('epoch0/step0');       // dropout masks for this step
  * const optimizer = tf.train.adam(1e-3);
  * optimizer.minimize(() => {
  *   const img = model.embedImages(imageBatch, { training: true, rng: stepRng.fork('img') });
