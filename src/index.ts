@@ -12,6 +12,58 @@ export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from 
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
 export type { LogLevel } from './core/logger.js';
 export { getLogger, setLogger, setLogLevel } from './core/logger.js';
+export { checkBatch, diagonal, offDiagonal } from './core/losses/batch.js';
+export { infoNCELoss, infoNCELossPerPair } from './core/losses/infonce.js';
+export type { MatchLossOptions, MatchPerPairOptions } from './core/losses/match.js';
+export {
+  matchLoss,
+  matchLossOptionsSchema,
+  matchLossPerPair,
+  matchPerPairOptionsSchema,
+  vibLoss,
+} from './core/losses/match.js';
+export type { TripletOptions } from './core/losses/triplet.js';
+export { softMargin, tripletLoss, tripletLossPerPair, tripletOptionsSchema } from './core/losses/triplet.js';
+// --- model & losses ---
+export type {
+  Activation,
+  EncoderOptions,
+  EncoderOptionsInput,
+  HeadType,
+  ModelConfig,
+  ModelConfigInput,
+} from './core/model/config.js';
+export {
+  activationSchema,
+  encoderOptionsSchema,
+  matchOptionsSchema,
+  modelConfigSchema,
+  temperatureOptionsSchema,
+  uncertaintyOptionsSchema,
+} from './core/model/config.js';
+export type { Embedding, MatchLogProbs } from './core/model/distance.js';
+export {
+  closedFormDistance,
+  disposeEmbedding,
+  gaussianSamples,
+  itemUncertainty,
+  logitMatchLogProbs,
+  logSigmoid,
+  monteCarloMatchLogProbs,
+  sampleNoise,
+  similarityMatrix,
+  squaredDistances,
+} from './core/model/distance.js';
+export type { EmbedOptions, UncertaintySettings } from './core/model/encoder.js';
+export { Encoder, l2Normalize } from './core/model/encoder.js';
+export type { FileSystemHandlerOptions } from './core/model/file-handler.js';
+export { fileSystemHandler, MODEL_JSON, WEIGHTS_BIN } from './core/model/file-handler.js';
+export type { ForwardOptions, MlpOptions } from './core/model/layers.js';
+export { activate, Dense, LayerNorm, Mlp, RegionPool, seededDropout } from './core/model/layers.js';
+export type { MatchOptions } from './core/model/model.js';
+export { CrossModalModel, inverseSoftplus, MODEL_FORMAT } from './core/model/model.js';
+export { constantValues, glorotUniform, heUniform, ParamStore } from './core/model/params.js';
+export { ensureGradients, gradientsRegistered } from './core/model/tf-gradients.js';
 export type { Progress } from './core/progress.js';
 export { createProgress, progressEnabled } from './core/progress.js';
 export { Rng } from './core/random.js';

@@ -1,0 +1,115 @@
+/**
+ * Configuration of the cross-modal model: one zod schema per options object, types inferred from them.
+ *
+ * A model is fully described by its {@link ModelConfig} (architecture, initial values of the learnable
+ * scalars, and the seed its weights are initialised from), the way a tfjs-layers layer is described by
+ * its `getConfig()`: `CrossModalModel.fromConfig(model.getConfig())` rebuilds the same architecture
+ * with the same initial weights, and `model.json` stores exactly this object as its `modelTopology`.
+ *
+ * @example
+ * ```ts
+ * import { modelConfigSchema, parseOrThrow } from 'cleave';
+ * const config = parseOrThrow(modelConfigSchema, {
+ *   image: { inputDim: 512 }, text: { inputDim: 512 }, head: 'probabilistic',
+ * }, 'model config');
+ * config.embedDim;            // 256 (the default)
+ * config.image.depth;         // 2
+ * config.match.initScale;     // 5 (PCME++)
+ * ```
+ */
+import { z } from 'zod';
+
+/** Non-linearity of the hidden layers. `gelu` is the tanh approximation. */
+export const activationSchema = z.enum(['relu', 'gelu', 'tanh']);
+/** @see activationSchema */
+export type Activation = z.output<typeof activationSchema>;
+
+/**
+ * One modality's encoder: optional pooling of R region vectors, then an MLP into the shared space.
+ *
+ * - `depth` is the number of linear layers: 1 is a linear projection, `depth` ≥ 2 adds `depth − 1`
+ *   hidden layers of width `hidden` (each linear → [layer norm] → activation → dropout).
+ * - `skip` adds a linear projection of the (pooled) input to the MLP's output (the VSE∞ / PCME++
+ *   "fc + MLP" encoder for precomputed features); it is ignored when `depth` is 1.
+ * - `pooling` applies only to 3-D inputs `[B, R, inputDim]`: `mean` (masked mean over the regions)
+ *   or `attention` (a learned softmax over the regions: wᵣ ∝ exp(vᵀ tanh(W xᵣ + c)),
+ *   with `attentionHidden` the width of W).
+ */
+export const encoderOptionsSchema = z
+  .object({
+    inputDim: z.number().int().positive(),
+    depth: z.number().int().min(1).max(16).default(2),
+    hidden: z.number().int().positive().default(512),
+    dropout: z.number().min(0).lt(1).default(0.1),
+    layerNorm: z.boolean().default(true),
+    activation: activationSchema.default('relu'),
+    skip: z.boolean().default(true),
+    pooling: z.enum(['mean', 'attention']).default('mean'),
+    attentionHidden: z.number().int().positive().default(128),
+  })
+  .strict();
+/** Encoder options as written by a user (defaults not yet applied). */
+export type EncoderOptionsInput = z.input<typeof encoderOptionsSchema>;
+/** Encoder options with every default applied. */
+export type EncoderOptions = z.output<typeof encoderOptionsSchema>;
+
+/**
+ * The uncertainty branch of a `probabilistic` head: an MLP parallel to the mean head that outputs
+ * log σ² per dimension. It has the encoder's hidden width, activation, layer norm and dropout, and its
+ * own `depth`. `logSigma2Init` is the initial bias of its output layer; `null` means
+ * ln(0.05 / embedDim), so that the initial ‖σ₁² + σ₂²‖₁ is about 0.1 — small against the
+ * ‖μ₁ − μ₂‖² ∈ [0, 4] of unit-norm means.
+ */
+export const uncertaintyOptionsSchema = z
+  .object({
+    depth: z.number().int().min(1).max(16).default(2),
+    logSigma2Init: z.number().nullable().default(null),
+  })
+  .strict();
+
+/**
+ * The learnable scalars of the match probability p = sigmoid(−a·d + b): `a` = softplus(raw) > 0 starts
+ * at `initScale`, `b` at `initShift`. PCME++ starts both at 5 (closed-form distance); PCME at 15 (MC).
+ */
+export const matchOptionsSchema = z
+  .object({
+    initScale: z.number().positive().default(5),
+    initShift: z.number().default(5),
+    learnable: z.boolean().default(true),
+  })
+  .strict();
+
+/**
+ * The InfoNCE temperature τ, stored as a learnable log-scale s = ln(1/τ) (the CLIP parametrisation);
+ * the logit scale exp(s) is clipped at `maxScale` (CLIP uses 100).
+ */
+export const temperatureOptionsSchema = z
+  .object({
+    init: z.number().positive().default(0.07),
+    learnable: z.boolean().default(true),
+    maxScale: z.number().positive().default(100),
+  })
+  .strict();
+
+/**
+ * The whole model: two encoders (`image`, `text`) into one `embedDim`-dimensional space, the head type,
+ * and the initial values of the learnable scalars. Every weight is initialised from `seed`.
+ */
+export const modelConfigSchema = z
+  .object({
+    embedDim: z.number().int().positive().default(256),
+    head: z.enum(['deterministic', 'probabilistic']).default('deterministic'),
+    image: encoderOptionsSchema,
+    text: encoderOptionsSchema,
+    uncertainty: uncertaintyOptionsSchema.prefault({}),
+    match: matchOptionsSchema.prefault({}),
+    temperature: temperatureOptionsSchema.prefault({}),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+/** A model config as written by a user (defaults not yet applied). */
+export type ModelConfigInput = z.input<typeof modelConfigSchema>;
+/** A model config with every default applied (what `getConfig()` returns). */
+export type ModelConfig = z.output<typeof modelConfigSchema>;
+/** Head type: `deterministic` (L2-normalised point) or `probabilistic` (N(μ, diag σ²)). */
+export type HeadType = ModelConfig['head'];

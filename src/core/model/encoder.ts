@@ -1,0 +1,110 @@
+/**
+ * One modality's encoder over precomputed features: region pooling (for `[B, R, D]` inputs), an MLP
+ * into the shared space, L2 normalisation of the mean, and — for the probabilistic head — a parallel
+ * uncertainty MLP that outputs log σ².
+ *
+ * Weights are named `<name>/pool/…`, `<name>/mean/…` and `<name>/uncertainty/…`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Encoder, ParamStore, Rng, encoderOptionsSchema } from 'cleave';
+ * const store = new ParamStore(new Rng(3));
+ * const enc = new Encoder(store, 'image', encoderOptionsSchema.parse({ inputDim: 8 }), 4,
+ *   { depth: 1, logSigma2Init: -4 });
+ * const { mean, logSigma2 } = enc.embed(tf.randomNormal([2, 5, 8]));   // 5 regions per item
+ * mean.shape;   // [2, 4], unit-norm rows
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { EncoderOptions } from './config.js';
+import type { Embedding } from './distance.js';
+import { type ForwardOptions, Mlp, RegionPool } from './layers.js';
+import type { ParamStore } from './params.js';
+
+/** Options of one forward pass through an encoder. */
+export interface EmbedOptions extends ForwardOptions {
+  /** `[B, R]` region mask for 3-D inputs: 1 = real region, 0 = padding. */
+  mask?: tf.Tensor2D;
+}
+
+/** Settings of the uncertainty branch, resolved (see `uncertaintyOptionsSchema`). */
+export interface UncertaintySettings {
+  depth: number;
+  logSigma2Init: number;
+}
+
+/** Divide each row by its L2 norm (ε = 1e-12 under the square root). */
+export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D;
+}
+
+/** An encoder of one modality. See the module documentation. */
+export class Encoder {
+  private readonly pool: RegionPool;
+  private readonly meanHead: Mlp;
+  private readonly uncertaintyHead: Mlp | undefined;
+
+  /**
+   * @param embedDim the shared space's dimension d
+   * @param uncertainty the uncertainty branch's settings; omit for a deterministic head
+   */
+  constructor(
+    store: ParamStore,
+    readonly name: string,
+    readonly options: EncoderOptions,
+    readonly embedDim: number,
+    uncertainty?: UncertaintySettings,
+  ) {
+    const o = options;
+    this.pool = new RegionPool(store, `${name}/pool`, o.pooling, o.inputDim, o.attentionHidden);
+    const common = {
+      inputDim: o.inputDim,
+      outputDim: embedDim,
+      hidden: o.hidden,
+      dropout: o.dropout,
+      layerNorm: o.layerNorm,
+      activation: o.activation,
+      skip: o.skip,
+    };
+    this.meanHead = new Mlp(store, `${name}/mean`, { ...common, depth: o.depth });
+    if (uncertainty) {
+      this.uncertaintyHead = new Mlp(store, `${name}/uncertainty`, {
+        ...common,
+        depth: uncertainty.depth,
+        outputBias: uncertainty.logSigma2Init,
+      });
+    }
+  }
+
+  /** Whether this encoder has an uncertainty branch. */
+  get probabilistic(): boolean {
+    return this.uncertaintyHead !== undefined;
+  }
+
+  /**
+   * Embed a batch: `x` is `[B, inputDim]` or `[B, R, inputDim]` (pooled first). Returns unit-norm
+   * `mean` `[B, d]` and, for a probabilistic head, `logSigma2` `[B, d]`. The caller owns the result.
+   * @throws Error when x has the wrong shape, or training with dropout and no `rng`.
+   */
+  embed(x: tf.Tensor, opts: EmbedOptions = {}): Embedding {
+    const { inputDim } = this.options;
+    if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== inputDim) {
+      throw new Error(
+        `${this.name} encoder: expected input [B, ${inputDim}] or [B, R, ${inputDim}], got [${x.shape.join(', ')}]`,
+      );
+    }
+    return tf.tidy(() => {
+      const pooled = x.rank === 3 ? this.pool.apply(x as tf.Tensor3D, opts.mask) : (x as tf.Tensor2D);
+      const mean = l2Normalize(this.meanHead.apply(pooled, opts) as tf.Tensor2D);
+      if (!this.uncertaintyHead) return { mean };
+      const logSigma2 = this.uncertaintyHead.apply(pooled, opts) as tf.Tensor2D;
+      return { mean, logSigma2 };
+    });
+  }
+
+  /** Region pooling weights `[B, R]` for a 3-D input (for inspection). */
+  poolingWeights(x: tf.Tensor3D, mask?: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.pool.weights(x, mask));
+  }
+}
