@@ -10,7 +10,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../model/tf-gradients.js';
+import '../tf-gradients.js';
 
 /**
  * Check that `matrix` is `[B, B]` with B ≥ 2 and `targets` is `[B]`; return B.

@@ -46,7 +46,7 @@ import {
 } from './distance.js';
 import { type EmbedOptions, Encoder } from './encoder.js';
 import { fileSystemHandler } from './file-handler.js';
-import './tf-gradients.js';
+import '../tf-gradients.js';
 import { constantValues, ParamStore } from './params.js';
 
 /** The `format` field written into `model.json`. */
