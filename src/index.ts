@@ -63,8 +63,8 @@ export { activate, Dense, LayerNorm, Mlp, RegionPool, seededDropout } from './co
 export type { MatchOptions } from './core/model/model.js';
 export { CrossModalModel, inverseSoftplus, MODEL_FORMAT } from './core/model/model.js';
 export { constantValues, glorotUniform, heUniform, ParamStore } from './core/model/params.js';
-export { ensureGradients, gradientsRegistered } from './core/tf-gradients.js';
 export type { Progress } from './core/progress.js';
 export { createProgress, progressEnabled } from './core/progress.js';
 export { Rng } from './core/random.js';
+export { ensureGradients, gradientsRegistered } from './core/tf-gradients.js';
 export { VERSION } from './version.js';
