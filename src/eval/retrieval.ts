@@ -185,57 +185,48 @@ function resolveCaptionToImage(
 }
 
 /**
- * Count, over one tile of scores (`rows × cols`, row-major), the entries that reach each row's and
- * each column's threshold: `!(v < threshold)`, i.e. `v ≥ threshold` or NaN (pessimistic ties).
- * Branch-free, so its speed does not depend on the data.
+ * Count, over one tile of scores (`rows × cols`, row-major), the entries above each row's and each
+ * column's cut: `!(v <= cut)`, i.e. strictly greater or NaN. Branch-free, so its speed does not depend
+ * on the data.
  */
-function countTileGe(
+function countTile(
   tile: Float32Array,
   rows: number,
   cols: number,
-  rowTh: Float32Array,
+  rowCut: Float32Array,
   rowOff: number,
-  colTh: Float32Array,
+  colCut: Float32Array,
   colOff: number,
   rowCount: Int32Array,
   colCount: Int32Array,
 ): void {
   for (let r = 0; r < rows; r++) {
-    const th = rowTh[rowOff + r]!;
+    const cut = rowCut[rowOff + r]!;
     const base = r * cols;
     let count = 0;
     for (let c = 0; c < cols; c++) {
       const v = tile[base + c]!;
-      count += +!(v < th);
-      colCount[colOff + c]! += +!(v < colTh[colOff + c]!);
+      count += +!(v <= cut);
+      colCount[colOff + c]! += +!(v <= colCut[colOff + c]!);
     }
     rowCount[rowOff + r]! += count;
   }
 }
 
-/** As {@link countTileGe}, counting `!(v <= threshold)`: strictly greater or NaN (optimistic ties). */
-function countTileGt(
-  tile: Float32Array,
-  rows: number,
-  cols: number,
-  rowTh: Float32Array,
-  rowOff: number,
-  colTh: Float32Array,
-  colOff: number,
-  rowCount: Int32Array,
-  colCount: Int32Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const th = rowTh[rowOff + r]!;
-    const base = r * cols;
-    let count = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = tile[base + c]!;
-      count += +!(v <= th);
-      colCount[colOff + c]! += +!(v <= colTh[colOff + c]!);
-    }
-    rowCount[rowOff + r]! += count;
-  }
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * The largest float32 below `x` (x itself a float32), so that for any float32 v:
+ * `v > below(x)` ⟺ `v ≥ x`. This lets one strict comparison count pessimistic ties. For −∞ it
+ * returns NaN, which every value passes (`!(v <= NaN)`), as every value is ≥ −∞.
+ */
+function float32Below(x: number): number {
+  if (x === Number.NEGATIVE_INFINITY) return Number.NaN;
+  if (x === 0) return -1.401298464324817e-45; // −(smallest subnormal), below both zeros
+  f32[0] = x;
+  u32[0] = x > 0 ? u32[0]! - 1 : u32[0]! + 1;
+  return f32[0]!;
 }
 
 /** Recalls at `ks` (plus 1, 5, 10), floor-median and mean of 1-based ranks. */
@@ -262,16 +253,9 @@ function directionMetrics(ranks: Int32Array, ks: readonly number[], keepRanks: b
   return out;
 }
 
-/** Evaluate the images `[imageStart, imageEnd)` against all captions that belong to them. */
-async function evaluateRange(
-  scorer: RetrievalScorer,
-  captionToImage: Int32Array,
-  imageStart: number,
-  imageEnd: number,
-  opts: Parsed,
-): Promise<RetrievalMetrics> {
-  const n = imageEnd - imageStart;
-  // captions of this range, grouped by image (stable): grouped position g → local caption index
+/** The captions of images `[imageStart, imageStart + n)`, grouped by image (stable order). */
+function groupCaptions(captionToImage: Int32Array, imageStart: number, n: number) {
+  /** perImage[i]..perImage[i+1]: the grouped positions of local image i's captions. */
   const perImage = new Int32Array(n + 1);
   let m = 0;
   for (let j = 0; j < captionToImage.length; j++) {
@@ -302,11 +286,15 @@ async function evaluateRange(
     localOf[g] = local++;
     imageOf[g] = li;
   }
-  const imageIds = new Int32Array(n);
-  for (let i = 0; i < n; i++) imageIds[i] = imageStart + i;
+  return { m, perImage, captionIds, localOf, imageOf };
+}
 
-  // tiles: blocks of ≤ R images with their ≤ C captions (an image's captions are never split)
-  const floats = Math.floor(opts.blockBytes / 4);
+/**
+ * Blocks of consecutive images for tiling: at most R images and C captions each (R·C floats ≤ the
+ * budget, R ≈ √(budget / captions per image)); an image's captions are never split.
+ */
+function planBlocks(perImage: Int32Array, n: number, m: number, blockBytes: number) {
+  const floats = Math.floor(blockBytes / 4);
   const rowsPerBlock = Math.max(1, Math.min(n, Math.floor(Math.sqrt(floats / (m / n)))));
   const colsPerBlock = Math.max(1, Math.floor(floats / rowsPerBlock));
   const blocks: { i0: number; i1: number }[] = [];
@@ -316,13 +304,33 @@ async function evaluateRange(
     blocks.push({ i0, i1 });
     i0 = i1;
   }
+  return blocks;
+}
+
+/** Evaluate the images `[imageStart, imageEnd)` against all captions that belong to them. */
+async function evaluateRange(
+  scorer: RetrievalScorer,
+  captionToImage: Int32Array,
+  imageStart: number,
+  imageEnd: number,
+  opts: Parsed,
+): Promise<RetrievalMetrics> {
+  const n = imageEnd - imageStart;
+  const { m, perImage, captionIds, localOf, imageOf } = groupCaptions(captionToImage, imageStart, n);
+  const imageIds = new Int32Array(n);
+  for (let i = 0; i < n; i++) imageIds[i] = imageStart + i;
+  const blocks = planBlocks(perImage, n, m, opts.blockBytes);
 
   const rowTh = new Float32Array(n).fill(Number.NEGATIVE_INFINITY); // best positive score per image
   const colTh = new Float32Array(m); // positive score per caption
+  // what an entry must exceed to count: the threshold itself (optimistic), or the float32 just below
+  // it, so that ties count too (pessimistic)
+  const rowCut = new Float32Array(n);
+  const colCut = new Float32Array(m);
   const rowCount = new Int32Array(n);
   const colCount = new Int32Array(m);
   const pessimistic = opts.ties === 'pessimistic';
-  const countTile = pessimistic ? countTileGe : countTileGt;
+  const cut = pessimistic ? float32Below : (x: number) => x;
   let scoreMs = 0;
   let rankMs = 0;
   let tiles = 0;
@@ -362,7 +370,9 @@ async function evaluateRange(
       colTh[g] = v;
       if (v > rowTh[li]!) rowTh[li] = v;
     }
-    countTile(scores, rows, cols, rowTh, b.i0, colTh, c0, rowCount, colCount);
+    for (let i = b.i0; i < b.i1; i++) rowCut[i] = cut(rowTh[i]!);
+    for (let g = c0; g < c1; g++) colCut[g] = cut(colTh[g]!);
+    countTile(scores, rows, cols, rowCut, b.i0, colCut, c0, rowCount, colCount);
     if (pessimistic) {
       // the counts above include the matches themselves: each caption's own pair, and every caption
       // of an image that ties with the image's best one
@@ -380,7 +390,7 @@ async function evaluateRange(
       if (a === b) continue;
       const { scores, c0, c1, rows } = await tile(a, b);
       const t0 = performance.now();
-      countTile(scores, rows, c1 - c0, rowTh, a.i0, colTh, c0, rowCount, colCount);
+      countTile(scores, rows, c1 - c0, rowCut, a.i0, colCut, c0, rowCount, colCount);
       rankMs += performance.now() - t0;
     }
   }

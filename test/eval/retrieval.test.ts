@@ -225,6 +225,63 @@ describe('properties', () => {
   });
 });
 
+describe('ties at special values', () => {
+  /** Ranks straight from the definition (pessimistic or optimistic), over the full matrix. */
+  function bruteRanks(scores: Float32Array, nI: number, c2i: number[], ties: Ties) {
+    const nC = c2i.length;
+    const beats = (v: number, t: number) => (ties === 'pessimistic' ? !(v < t) : !(v <= t));
+    const i2t = Array.from({ length: nI }, (_, i) => {
+      let best = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < nC; j++) if (c2i[j] === i) best = Math.max(best, scores[i * nC + j]!);
+      let r = 1;
+      for (let j = 0; j < nC; j++) if (c2i[j] !== i && beats(scores[i * nC + j]!, best)) r++;
+      return r;
+    });
+    const t2i = c2i.map((g, j) => {
+      let r = 1;
+      for (let i = 0; i < nI; i++) if (i !== g && beats(scores[i * nC + j]!, scores[g * nC + j]!)) r++;
+      return r;
+    });
+    return { i2t, t2i };
+  }
+
+  it('±0, ±∞, subnormals and the float32 extremes rank as the definition says', async () => {
+    const special = [
+      Number.NEGATIVE_INFINITY,
+      -3.4028234663852886e38,
+      -1,
+      -0,
+      0,
+      1.401298464324817e-45,
+      1,
+      3.4028234663852886e38,
+      Number.POSITIVE_INFINITY,
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.constantFrom(...special), { minLength: 6 * 18, maxLength: 6 * 18 }),
+        fc.constantFrom<Ties>('pessimistic', 'optimistic'),
+        async (nI, k, pool, ties) => {
+          const c2i = Array.from({ length: nI * k }, (_, j) => j % nI);
+          const scores = Float32Array.from(pool.slice(0, nI * nI * k));
+          const m = await scoreRetrieval(matrixScorer(scores, nI, nI * k), {
+            captionToImage: c2i,
+            ties,
+            keepRanks: true,
+            blockBytes: 1024,
+          });
+          const ref = bruteRanks(scores, nI, c2i, ties);
+          expect(Array.from(m.i2t.ranks!)).toEqual(ref.i2t);
+          expect(Array.from(m.t2i.ranks!)).toEqual(ref.t2i);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('input errors', () => {
   it('names the row and column of a NaN embedding', async () => {
     const images = new Float32Array([1, 0, 0, Number.NaN]);
