@@ -44,7 +44,7 @@ function expectedNumber(v: number | string | boolean): number | bigint {
   return v;
 }
 
-function sha256(data: NpyData): string {
+function sha256(data: ArrayBufferView): string {
   return createHash('sha256')
     .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     .digest('hex');

@@ -26,6 +26,7 @@ import { DataError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertFinite, describePosition } from './finite.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import { readExactly, readRange } from './read.js';
 
 /** The element types cleave reads and writes in `.npy` files. */
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
@@ -353,25 +354,6 @@ export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
   return finish<O>(header, data, opts, file);
 }
 
-const CHUNK = 1 << 29; // 512 MiB per read call (a single read is limited to 2 GiB)
-
-/** Read exactly `length` bytes at `position` of an open file into `target`. */
-async function readExactly(
-  handle: Awaited<ReturnType<typeof open>>,
-  target: Uint8Array,
-  position: number,
-  file: string,
-): Promise<void> {
-  let done = 0;
-  while (done < target.length) {
-    const want = Math.min(CHUNK, target.length - done);
-    const { bytesRead } = await handle.read(target, done, want, position + done);
-    if (bytesRead === 0)
-      fail(file, `truncated: expected ${target.length} bytes at offset ${position}, got ${done}`);
-    done += bytesRead;
-  }
-}
-
 /**
  * Read only the header of a `.npy` file (cheap: the first few hundred bytes).
  *
@@ -426,13 +408,7 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
   if (available > dataBytes) {
     fail(file, `${available - dataBytes} unexpected bytes after the data of shape [${header.shape}]`);
   }
-  const buffer = new ArrayBuffer(dataBytes);
-  const handle = await open(path, 'r');
-  try {
-    await readExactly(handle, new Uint8Array(buffer), header.dataOffset, file);
-  } finally {
-    await handle.close();
-  }
+  const buffer = await readRange(path, header.dataOffset, dataBytes);
   return finish<O>(header, typedView(header, buffer, 0), opts, file);
 }
 
