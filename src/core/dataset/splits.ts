@@ -52,9 +52,9 @@ function groups(items: ArrayLike<number>, labels: Int32Array | undefined, strati
   for (let k = 0; k < items.length; k++) {
     const i = items[k]!;
     const c = labels[i]!;
-    let list = byClass.get(c);
-    if (!list) byClass.set(c, (list = []));
-    list.push(i);
+    const list = byClass.get(c);
+    if (list) list.push(i);
+    else byClass.set(c, [i]);
   }
   return [...byClass.keys()].sort((a, b) => a - b).map((c) => byClass.get(c)!);
 }
@@ -131,9 +131,9 @@ export function splitsFromColumn(values: readonly string[], file: string): Recor
   values.forEach((raw, i) => {
     const name = raw.trim();
     if (name === '') throw new DataError(`row ${i} has an empty split name`, { file, index: i });
-    let list = lists.get(name);
-    if (!list) lists.set(name, (list = []));
-    list.push(i);
+    const list = lists.get(name);
+    if (list) list.push(i);
+    else lists.set(name, [i]);
   });
   return Object.fromEntries([...lists].map(([name, list]) => [name, Int32Array.from(list)]));
 }
