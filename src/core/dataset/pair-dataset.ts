@@ -651,7 +651,7 @@ export class PairDataset {
       const counts = new Int32Array(this.numImages + 1);
       const map = this.captionToImage;
       for (let j = 0; j < map.length; j++) counts[map[j]! + 1]! += 1;
-      for (let k = 0; k < this.numImages; k++) counts[k + 1]! += counts[k];
+      for (let k = 0; k < this.numImages; k++) counts[k + 1] = counts[k + 1]! + counts[k]!;
       const fill = counts.slice(0, this.numImages);
       const captions = new Int32Array(map.length);
       for (let j = 0; j < map.length; j++) captions[fill[map[j]!]!++] = j;

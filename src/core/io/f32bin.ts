@@ -94,7 +94,7 @@ export async function readF32Bin(
     throw error;
   }
   const binPath = isHeader
-    ? resolve(dirname(headerPath), header.file ?? basename(headerPath, '.json') + '.f32.bin')
+    ? resolve(dirname(headerPath), header.file ?? `${basename(headerPath, '.json')}.f32.bin`)
     : path;
   const file = basename(binPath);
   const shape = header.shape;
