@@ -242,12 +242,14 @@ describe('float16', () => {
   it('widens every finite half to the value of its bit pattern', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const wide = float16ToFloat32(all);
+    const mismatches: number[] = [];
     for (let h = 0; h < 65536; h++) {
       const exp = (h >> 10) & 0x1f;
-      if (exp === 31) continue;
-      const back = toFloat16Bits(wide[h]!);
-      expect(back).toBe(h);
+      if (exp !== 31 && toFloat16Bits(wide[h]!) !== h) mismatches.push(h);
     }
+    expect(mismatches).toEqual([]);
+    // spot values by the binary16 definition: 0x3c00 = 1, 0x0001 = 2^-24 (smallest subnormal), 0x7bff = 65504
+    expect([wide[0x3c00], wide[0x0001], wide[0x7bff], wide[0xc000]]).toEqual([1, 2 ** -24, 65504, -2]);
     expect(wide[0x7c00]).toBe(Number.POSITIVE_INFINITY);
     expect(Number.isNaN(wide[0x7e00]!)).toBe(true);
   });

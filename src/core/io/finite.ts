@@ -31,15 +31,27 @@ export function describePosition(
 }
 
 /**
- * Index of the first NaN or ±Infinity in `data`, or -1 when all values are finite.
- * One pass, one comparison per value (`x - x` is 0 for every finite `x` and NaN otherwise).
+ * Index of the first NaN or ±Infinity in `data`, or -1 when all values are finite. One pass: float32
+ * values are tested on their bits (exponent all ones), four at a time; float64 values by `x - x !== 0`.
  */
 export function firstNonFinite(data: Float32Array | Float64Array): number {
   const n = data.length;
-  for (let i = 0; i < n; i++) {
-    const x = data[i]!;
-    if (x - x !== 0) return i;
+  if (data instanceof Float64Array) {
+    for (let i = 0; i < n; i++) {
+      const x = data[i]!;
+      if (x - x !== 0) return i;
+    }
+    return -1;
   }
+  const u = new Uint32Array(data.buffer, data.byteOffset, n);
+  const E = 0x7f800000; // exponent bits: all ones means ±Infinity or NaN
+  const C = 0x00800000; // (bits & E) + C reaches 2^31 exactly when the exponent is all ones
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const hit = ((u[i]! & E) + C) | ((u[i + 1]! & E) + C) | ((u[i + 2]! & E) + C) | ((u[i + 3]! & E) + C);
+    if (hit & 0x80000000) break;
+  }
+  for (; i < n; i++) if ((u[i]! & E) === E) return i;
   return -1;
 }
 
