@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bundledDataset } from '../../src/core/dataset/bundled.js';
 import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
+import { loadKnnFixture } from './knn-fixture.js';
 
 interface Spec {
   counts: number[];
@@ -138,15 +137,7 @@ describe('injectNoise properties', () => {
   });
 
   it('hard: exactly ⌊rate·N⌋ captions move, each to one of its image’s k nearest images (NumPy kNN)', async () => {
-    const fixture = JSON.parse(
-      await readFile(join(import.meta.dirname, '../reference/fixtures/noise/knn.json'), 'utf8'),
-    ) as {
-      n: number;
-      dim: number;
-      k: number;
-      features: number[];
-      neighbours: number[][];
-    };
+    const fixture = await loadKnnFixture();
     const c2i = Int32Array.from({ length: fixture.n * 2 }, (_, j) => j >> 1);
     const clean = PairDataset.fromArrays({
       images: { data: Float32Array.from(fixture.features), dim: fixture.dim },
@@ -172,15 +163,7 @@ describe('injectNoise properties', () => {
 
 describe('injectNoise details', () => {
   it('labels partial vs complete by feature-space neighbours when there are no labels (NumPy kNN)', async () => {
-    const fixture = JSON.parse(
-      await readFile(join(import.meta.dirname, '../reference/fixtures/noise/knn.json'), 'utf8'),
-    ) as {
-      n: number;
-      dim: number;
-      k: number;
-      features: number[];
-      neighbours: number[][];
-    };
+    const fixture = await loadKnnFixture();
     const clean = PairDataset.fromArrays({
       images: { data: Float32Array.from(fixture.features), dim: fixture.dim },
       captions: { data: new Float32Array(fixture.n), dim: 1 },

@@ -1,20 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nearestNeighbours, neighbourLookup } from '../../src/noise/knn.js';
+import { loadKnnFixture } from './knn-fixture.js';
 
 // NumPy reference: test/reference/knn_fixture.py
-const fixture = JSON.parse(
-  await readFile(join(import.meta.dirname, '../reference/fixtures/noise/knn.json'), 'utf8'),
-) as {
-  n: number;
-  dim: number;
-  k: number;
-  features: number[];
-  neighbours: number[][];
-  candidates: number[];
-  neighboursInCandidates: number[][];
-};
+const fixture = await loadKnnFixture();
 const features = Float32Array.from(fixture.features);
 const all = Array.from({ length: fixture.n }, (_, i) => i);
 

@@ -317,6 +317,22 @@ function finish<O>(
   return { ...array, data: converted as NpyResultData<O> };
 }
 
+/** Bytes of data the header promises; throws when the file holds fewer (truncated) or more. */
+function checkDataSize(header: NpyHeader, fileSize: number, file: string): number {
+  const dataBytes = header.count * header.itemSize;
+  const available = fileSize - header.dataOffset;
+  if (available < dataBytes) {
+    fail(
+      file,
+      `truncated: the header promises ${dataBytes} bytes of data (shape [${header.shape}]), the file has ${available}`,
+    );
+  }
+  if (available > dataBytes) {
+    fail(file, `${available - dataBytes} unexpected bytes after the data of shape [${header.shape}]`);
+  }
+  return dataBytes;
+}
+
 /**
  * Decode a `.npy` file held in memory. The result is a view of `bytes` (no copy) when the data is C order,
  * needs no conversion and is aligned for its element type; otherwise it is copied.
@@ -332,17 +348,7 @@ export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
 ): NpyArray<NpyResultData<O>> {
   const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
   const header = parseNpyHeader(bytes, file);
-  const dataBytes = header.count * header.itemSize;
-  const available = bytes.length - header.dataOffset;
-  if (available < dataBytes) {
-    fail(
-      file,
-      `truncated: the header promises ${dataBytes} bytes of data (shape [${header.shape}]), the file has ${available}`,
-    );
-  }
-  if (available > dataBytes) {
-    fail(file, `${available - dataBytes} unexpected bytes after the data of shape [${header.shape}]`);
-  }
+  checkDataSize(header, bytes.length, file);
   const offset = bytes.byteOffset + header.dataOffset;
   let data: NpyData;
   if (offset % header.itemSize === 0) {
@@ -397,17 +403,7 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
   const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
   const file = basename(path);
   const header = await readNpyHeader(path);
-  const dataBytes = header.count * header.itemSize;
-  const available = header.fileSize - header.dataOffset;
-  if (available < dataBytes) {
-    fail(
-      file,
-      `truncated: the header promises ${dataBytes} bytes of data (shape [${header.shape}]), the file has ${available}`,
-    );
-  }
-  if (available > dataBytes) {
-    fail(file, `${available - dataBytes} unexpected bytes after the data of shape [${header.shape}]`);
-  }
+  const dataBytes = checkDataSize(header, header.fileSize, file);
   const buffer = await readRange(path, header.dataOffset, dataBytes);
   return finish<O>(header, typedView(header, buffer, 0), opts, file);
 }
