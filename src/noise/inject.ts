@@ -21,7 +21,7 @@
  * import { injectNoise, loadPairs, bundledDataset } from 'cleave';
  * const data = await loadPairs(bundledDataset('wikipedia-xmodal'));
  * const { dataset, noisy, summary } = injectNoise(data, { rate: 0.4, kind: 'shuffle', seed: 7 });
- * summary;   // { protocol: 'caption-level', kind: 'shuffle', split: 'train', realisedRate: 0.4, partial: …, complete: … }
+ * summary;   // { protocol: 'caption-level', kind: 'shuffle', split: 'train', noisyPairs: 782, partial: …, complete: … }
  * dataset.train.noise?.noisy;   // truth mask of the training pairs
  * ```
  */
@@ -350,6 +350,11 @@ export function injectNoise(dataset: PairDataset, options: InjectNoiseOptions): 
 /**
  * Replay a noise index on a dataset: the very noise of an earlier run, or of a paper's published file.
  *
+ * @example
+ * ```ts
+ * const ncr = await loadNoiseIndex('f30k_precomp_0.2.npy', { protocol: 'caption-level' });
+ * const { dataset, summary } = applyNoiseIndex(flickr, ncr);   // the train split gets the paper's noise
+ * ```
  * @param dataset the clean dataset (or split view)
  * @param index from {@link injectNoise} or `loadNoiseIndex`
  * @param options which split it covers, and how to label partial noise

@@ -138,6 +138,12 @@ export interface SaveNoiseIndexOptions {
 /**
  * Save a noise index as cleave JSON, or as the published `.npy` (`<i8`): the caption→image map for a
  * caption-level index, the image permutation for an image-level one.
+ *
+ * @example
+ * ```ts
+ * await saveNoiseIndex('runs/noise.json', result.index);
+ * await saveNoiseIndex('runs/noise_0.2.npy', result.index);   // what NCR/RCL's loaders read
+ * ```
  */
 export async function saveNoiseIndex(
   path: string,

@@ -534,6 +534,11 @@ export class PairDataset {
   /**
    * Copy the rows of the given images, in order, into `out` (reused across batches) or a new array.
    *
+   * @example
+   * ```ts
+   * const buf = new Float32Array(batchSize * data.imageStride);   // allocate once
+   * const rows = data.gatherImages(batch.images, buf);            // rows.length = batch.size × imageStride
+   * ```
    * @param indices image indices
    * @param out optional destination with room for `indices.length × imageStride` values
    * @returns `indices.length × imageRegions × imageDim` values (`out` itself, or its prefix)
@@ -688,6 +693,11 @@ export class PairDataset {
    * A view of one split: its images and pairs, renumbered from 0, sharing this dataset's features.
    * `parentImageIndices`/`parentPairIndices` map the view's indices back to this dataset. Cached.
    *
+   * @example
+   * ```ts
+   * const train = data.split('train');
+   * train.parentPairIndices![0];   // index in `data` of the first training pair
+   * ```
    * @throws DataError when the split is unknown, or a pair of the split is paired with an image outside it
    */
   split(name: string): PairDataset {
@@ -816,6 +826,12 @@ export class PairDataset {
    * The same features with another caption→image map (e.g. with noise), without copying features.
    * Splits keep their pairs and images; parent links are kept.
    *
+   * @example
+   * ```ts
+   * const swapped = data.captionToImage.slice();
+   * [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
+   * const noisy = data.withCaptionToImage(swapped);   // same features, pairs 0 and 1 re-paired
+   * ```
    * @param captionToImage one image index per caption
    * @param noise ground truth to attach (the noise module sets it)
    * @throws DataError when the map has the wrong length or points at a missing image

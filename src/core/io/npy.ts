@@ -337,6 +337,11 @@ function checkDataSize(header: NpyHeader, fileSize: number, file: string): numbe
  * Decode a `.npy` file held in memory. The result is a view of `bytes` (no copy) when the data is C order,
  * needs no conversion and is aligned for its element type; otherwise it is copied.
  *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(await readFile('emb.npy'));
+ * const { data, shape } = parseNpy(bytes, { as: 'float32' });
+ * ```
  * @param bytes the whole file
  * @param options see {@link NpyReadOptionsSchema}
  * @param file name used in error messages
@@ -495,6 +500,10 @@ function encodeData(data: NpyData, dtype: NpyDtype): Uint8Array {
 /**
  * Encode an array as the bytes of a `.npy` file, byte-identical to `numpy.save` of the same array.
  *
+ * @example
+ * ```ts
+ * const bytes = encodeNpy(Int32Array.from([3, 1, 2]), [3], { dtype: 'int64' });   // a <i8 .npy file
+ * ```
  * @param data the elements in C order
  * @param shape the shape (default: 1-D of `data.length`); its product must equal `data.length`
  * @param options see {@link NpyWriteOptionsSchema}
