@@ -22,6 +22,22 @@
  */
 import type { Rng } from '../core/random.js';
 
+/**
+ * `0..n-1` rearranged so that its first `m` entries are a uniformly random sample in random order (a
+ * partial Fisher–Yates shuffle: m random draws instead of n). The rest is in no particular order.
+ */
+function pickFirst(n: number, m: number, rng: Rng): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let t = 0; t < m; t++) {
+    const s = t + rng.int(n - t);
+    const tmp = order[t]!;
+    order[t] = order[s]!;
+    order[s] = tmp;
+  }
+  return order;
+}
+
 function pickCount(rate: number, n: number): number {
   const m = Math.floor(rate * n + 1e-9);
   return m === 1 && n >= 2 ? 2 : Math.min(m, n);
@@ -46,9 +62,9 @@ export function shuffleCaptions(
 ): Int32Array {
   const n = clean.length;
   const m = pickCount(rate, n);
-  const order = rng.permutation(n);
+  const order = pickFirst(n, m, rng);
   const picked = order.slice(0, m);
-  if (derange && m >= 2) balancePick(clean, numImages, picked, order.subarray(m));
+  if (derange && m >= 2) balancePick(clean, numImages, picked, order.subarray(m), rng);
   const images = picked.map((j) => clean[j]!);
   rng.shuffle(images);
   if (derange) {
@@ -74,9 +90,15 @@ export function shuffleCaptions(
 /**
  * A derangement of the picked captions' images exists iff no image holds more than half of them. When
  * one does (tiny sets, or many captions per image), swap its surplus for unpicked captions of images with
- * room, taken in the (random) order of `rest`.
+ * room, scanning `rest` from a random start.
  */
-function balancePick(clean: Int32Array, numImages: number, picked: Int32Array, rest: Int32Array): void {
+function balancePick(
+  clean: Int32Array,
+  numImages: number,
+  picked: Int32Array,
+  rest: Int32Array,
+  rng: Rng,
+): void {
   const m = picked.length;
   const half = Math.floor(m / 2);
   const count = new Int32Array(numImages);
@@ -89,8 +111,9 @@ function balancePick(clean: Int32Array, numImages: number, picked: Int32Array, r
   if (worst < 0) return;
   let surplus = count[worst]! - half;
   let t = 0;
-  for (let r = 0; r < rest.length && surplus > 0; r++) {
-    const u = rest[r]!;
+  const start = rest.length > 0 ? rng.int(rest.length) : 0;
+  for (let q = 0; q < rest.length && surplus > 0; q++) {
+    const u = rest[(start + q) % rest.length]!;
     const b = clean[u]!;
     if (b === worst || count[b]! >= half) continue;
     while (clean[picked[t]!] !== worst) t++;
@@ -119,7 +142,7 @@ export function shuffleImages(
   derange = true,
 ): { permutation: Int32Array; captionToImage: Int32Array } {
   const m = pickCount(rate, numImages);
-  const picked = rng.permutation(numImages).slice(0, m);
+  const picked = pickFirst(numImages, m, rng).slice(0, m);
   const target = picked.slice();
   rng.shuffle(target);
   if (derange && m >= 2) {
@@ -153,7 +176,7 @@ export function hardCaptions(
 ): Int32Array {
   const n = clean.length;
   const m = Math.min(n, Math.floor(rate * n + 1e-9));
-  const picked = rng.permutation(n).slice(0, m);
+  const picked = pickFirst(n, m, rng).slice(0, m);
   const lookup = neighboursOf(picked.map((j) => clean[j]!));
   const out = clean.slice();
   for (let t = 0; t < m; t++) {
