@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
@@ -12,12 +11,9 @@ import { writeF32Bin } from '../../src/core/io/f32bin.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../src/core/io/float16.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
 import { writeNpy } from '../../src/core/io/npy.js';
+import { tempDir } from './io-tempdir.js';
 
 const FIXTURES = join(import.meta.dirname, '../reference/fixtures/io');
-
-async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'cleave-manifest-'));
-}
 
 async function writeManifest(dir: string, manifest: object, name = 'manifest.json'): Promise<string> {
   const path = join(dir, name);

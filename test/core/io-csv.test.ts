@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/core/errors.js';
 import { readCaptions, readColumn } from '../../src/core/io/captions.js';
 import { csvTable, parseCsv, readCsv } from '../../src/core/io/csv.js';
 import { readIndices } from '../../src/core/io/features.js';
+import { tempDir } from './io-tempdir.js';
 
 // Files written and read back by Python's csv module: test/reference/csv_fixture.py
 const FIXTURES = join(import.meta.dirname, '../reference/fixtures/io');
@@ -62,7 +62,7 @@ describe('CSV parser against Python csv', () => {
 
 describe('captions and index columns', () => {
   it('reads .txt lines, JSONL strings/objects and CSV columns', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-cap-'));
+    const dir = await tempDir('cleave-cap-');
     await writeFile(join(dir, 'c.txt'), 'a dog\r\n\nthe end\n');
     expect(await readCaptions(join(dir, 'c.txt'))).toEqual(['a dog', '', 'the end']);
     await writeFile(join(dir, 'c.jsonl'), '{"caption": "x", "image": 3}\n{"text": "y", "image": "1"}\n');
@@ -76,7 +76,7 @@ describe('captions and index columns', () => {
   });
 
   it('names the file and line of bad JSONL and non-integer indices', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-cap-'));
+    const dir = await tempDir('cleave-cap-');
     await writeFile(join(dir, 'bad.jsonl'), '{"caption": "x"}\n{"caption": oops}\n');
     await expect(readCaptions(join(dir, 'bad.jsonl'))).rejects.toThrow(
       /bad\.jsonl: line 2 is not valid JSON/,

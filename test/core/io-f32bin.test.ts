@@ -1,11 +1,11 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/core/errors.js';
 import { f32HeaderPath, readF32Bin, writeF32Bin } from '../../src/core/io/f32bin.js';
 import { readFeatures } from '../../src/core/io/features.js';
 import { firstNonFinite } from '../../src/core/io/finite.js';
+import { tempDir } from './io-tempdir.js';
 
 const WIKI = join(import.meta.dirname, '../../data/wikipedia-xmodal');
 
@@ -34,7 +34,7 @@ describe('readF32Bin', () => {
   });
 
   it('round-trips through writeF32Bin, including the checksum', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-f32-'));
+    const dir = await tempDir('cleave-f32-');
     const data = Float32Array.from({ length: 12 }, (_, i) => i / 3 - 1);
     await writeF32Bin(join(dir, 'x.f32.bin'), data, [4, 3], { description: 'toy' });
     expect(f32HeaderPath(join(dir, 'x.f32.bin'))).toBe(join(dir, 'x.json'));
@@ -45,7 +45,7 @@ describe('readF32Bin', () => {
   });
 
   it('reports truncation, checksum mismatch, a wrong dtype, a missing header and non-finite values', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-f32-'));
+    const dir = await tempDir('cleave-f32-');
     const data = Float32Array.from({ length: 12 }, (_, i) => i);
     await writeF32Bin(join(dir, 'x.f32.bin'), data, [4, 3]);
     const bytes = await readFile(join(dir, 'x.f32.bin'));

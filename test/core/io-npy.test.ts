@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/core/errors.js';
@@ -14,6 +13,7 @@ import {
   readNpyHeader,
   writeNpy,
 } from '../../src/core/io/npy.js';
+import { tempDir } from './io-tempdir.js';
 
 // Fixtures written by NumPy: test/reference/npy_fixtures.py
 const FIXTURES = join(import.meta.dirname, '../reference/fixtures/io');
@@ -144,7 +144,7 @@ describe('readNpy against files written by NumPy', () => {
   });
 
   it('reports truncated files and trailing bytes with the file name', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-npy-'));
+    const dir = await tempDir('cleave-npy-');
     const bytes = await readFile(join(FIXTURES, 'f4_c.npy'));
     await writeFile(join(dir, 'cut.npy'), bytes.subarray(0, bytes.length - 5));
     await expect(readNpy(join(dir, 'cut.npy'))).rejects.toThrow(
@@ -201,7 +201,7 @@ describe('encodeNpy / writeNpy are byte-identical to numpy.save', () => {
   });
 
   it('writes int32 indices as <i8 (the published noise-index format) and bool masks as |b1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-npy-'));
+    const dir = await tempDir('cleave-npy-');
     await writeNpy(join(dir, 'idx.npy'), Int32Array.from([-5, -4, -3, -2, -1, 0, 1, 2, 3, 4]), [10], {
       dtype: 'int64',
     });
@@ -215,7 +215,7 @@ describe('encodeNpy / writeNpy are byte-identical to numpy.save', () => {
   });
 
   it('never writes over a protected input and rejects shapes that do not match', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-npy-'));
+    const dir = await tempDir('cleave-npy-');
     const input = join(dir, 'input.npy');
     await writeFile(input, 'keep');
     await expect(writeNpy(input, new Float32Array(2), [2], { protect: [input] })).rejects.toThrow(

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { ConfigError, DataError } from '../../src/core/errors.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex, saveNoiseIndex } from '../../src/noise/noise-index.js';
+import { tempDir } from '../core/io-tempdir.js';
 
 // The published files (copied from /work/shared/data/noise-index-f30k) and NumPy statistics of them:
 // test/reference/noise_f30k_stats.py
@@ -85,7 +85,7 @@ describe('published Flickr30K noise index files', () => {
   });
 
   it('saves them back byte-identically in the published .npy format', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-noise-'));
+    const dir = await tempDir('cleave-noise-');
     for (const [file, protocol] of [
       [CAPTION_FILE, 'caption-level'],
       [IMAGE_FILE, 'image-level'],
@@ -125,7 +125,7 @@ describe('published Flickr30K noise index files', () => {
 
 describe('cleave JSON noise index', () => {
   it('round-trips and replays to the same noisy dataset, naming its protocol', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cleave-noise-'));
+    const dir = await tempDir('cleave-noise-');
     const data = PairDataset.fromArrays({
       name: 'toy',
       images: { data: Float32Array.from({ length: 40 }, (_, i) => Math.sin(i)), dim: 2 },
