@@ -1,0 +1,52 @@
+/**
+ * Low-level file reading shared by the readers: read a byte range of a file straight into a fresh,
+ * exactly-sized `ArrayBuffer` (so typed arrays can view it without another copy), in chunks small enough
+ * for one `read` call (a single read is limited to 2 GiB).
+ *
+ * @example
+ * ```ts
+ * const buffer = await readRange('images.npy', 128, 4 * 1000 * 512);
+ * const rows = new Float32Array(buffer);
+ * ```
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { DataError } from '../errors.js';
+
+const CHUNK = 1 << 29; // 512 MiB per read call
+
+/** Read exactly `target.length` bytes at `position` of an open file into `target`. */
+export async function readExactly(
+  handle: FileHandle,
+  target: Uint8Array,
+  position: number,
+  file: string,
+): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const want = Math.min(CHUNK, target.length - done);
+    const { bytesRead } = await handle.read(target, done, want, position + done);
+    if (bytesRead === 0) {
+      throw new DataError(`truncated: expected ${target.length} bytes at offset ${position}, got ${done}`, {
+        file,
+      });
+    }
+    done += bytesRead;
+  }
+}
+
+/**
+ * Read `length` bytes of `path` starting at `offset` into a new ArrayBuffer of exactly that size.
+ *
+ * @throws DataError (naming the file) when the file ends early
+ */
+export async function readRange(path: string, offset: number, length: number): Promise<ArrayBuffer> {
+  const buffer = new ArrayBuffer(length);
+  const handle = await open(path, 'r');
+  try {
+    await readExactly(handle, new Uint8Array(buffer), offset, basename(path));
+  } finally {
+    await handle.close();
+  }
+  return buffer;
+}
