@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sampleCorrelation } from 'simple-statistics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/core/errors.js';
@@ -9,8 +10,8 @@ import { CCA, type CCADims, type CCAOptions } from '../../src/eval/cca.js';
 import { classMAP } from '../../src/eval/map.js';
 import { expectClose, fixture, useCpuBackend } from './fixtures.js';
 
-// The Wikipedia cross-modal features (Rasiwasia et al. 2010), read-only shared copy; see its SOURCE.md.
-const WIKI = '/work/shared/data/wikipedia-xmodal';
+// The Wikipedia cross-modal features (Rasiwasia et al. 2010), the copy bundled under data/; see its SOURCE.md.
+const WIKI = fileURLToPath(new URL('../../data/wikipedia-xmodal', import.meta.url));
 const N = 2866;
 const TRAIN = 2173;
 

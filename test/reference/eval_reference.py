@@ -7,7 +7,7 @@ Rerun (from the repository root) to regenerate the committed fixtures:
 
 It writes test/reference/fixtures/eval/{retrieval,map,detection,cca_wikipedia}.json. Everything is
 seeded, so a rerun reproduces the files. The CCA fixture reads the Wikipedia features from
-/work/shared/data/wikipedia-xmodal (override with --wikipedia DIR).
+data/wikipedia-xmodal (the bundled copy; override with --wikipedia DIR).
 
 The benchmark (`npm run bench -- eval`) also calls this script:
 
@@ -34,6 +34,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -360,7 +361,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     fx = sub.add_parser("fixtures")
-    fx.add_argument("--wikipedia", default="/work/shared/data/wikipedia-xmodal")
+    fx.add_argument("--wikipedia", default=str(Path(__file__).resolve().parents[2] / "data" / "wikipedia-xmodal"))
     b = sub.add_parser("bench")
     for name in ("images", "captions", "dim", "k"):
         b.add_argument("--" + name, type=int, required=True)
