@@ -108,6 +108,11 @@ export function toFiniteFloat64(values: MixtureInput, what = 'losses'): Float64A
 /**
  * Which component is clean: the one with the lower mean; when the means are equal to within `tie`
  * (indistinguishable up to rounding), the heavier one (the majority is taken as clean), then 0.
+ *
+ * @example
+ * ```ts
+ * lowerMeanComponent([0.7, 0.2], [0.5, 0.5], 1e-9); // 1
+ * ```
  */
 export function lowerMeanComponent(
   means: readonly [number, number],
@@ -126,6 +131,12 @@ export const mixtureLogger = () => getLogger('mixture');
  * variants and the input checks. Subclasses implement the abstract hooks on a private workspace.
  *
  * @typeParam W the subclass's per-fit workspace (precomputed arrays)
+ *
+ * @example
+ * ```ts
+ * const models: Mixture1D<unknown>[] = [new BetaMixture(), new GaussianMixture()];
+ * for (const m of models) console.log(m.fit(values).posterior(values).slice(0, 5));
+ * ```
  */
 export abstract class Mixture1D<W> {
   /** Maximum EM iterations. */
@@ -184,6 +195,12 @@ export abstract class Mixture1D<W> {
    * @param values per-sample losses (for {@link BetaMixture}: normalised into [0, 1], see {@link normaliseLosses})
    * @returns this, fitted
    * @throws DataError on an empty input or a non-finite value
+   *
+   * @example
+   * ```ts
+   * const bmm = new BetaMixture().fit(Float32Array.from(losses));
+   * bmm.params.iterations; // 10
+   * ```
    */
   fit(values: MixtureInput): this {
     const x = toFiniteFloat64(values);
@@ -247,6 +264,33 @@ export abstract class Mixture1D<W> {
     return undefined;
   }
 
+  /** The JSON snapshot shared by the mixtures: type, version, options, parameters and fitted state. */
+  protected snapshot<T extends string, O, P>(
+    type: T,
+    options: O,
+    params: P,
+  ): { type: T; version: 1; options: O; params: P | null; state: MixtureFitState | null } {
+    return {
+      type,
+      version: 1,
+      options: structuredClone(options),
+      params: this.state ? params : null,
+      state: this.state ? { ...this.state } : null,
+    };
+  }
+
+  /** Restore a validated snapshot: `apply` sets the parameters, then the fitted state is set. */
+  protected restore<P>(
+    snapshot: { params: P | null; state: MixtureFitState | null },
+    apply: (params: P) => void,
+  ): this {
+    if (snapshot.params && snapshot.state) {
+      apply(snapshot.params);
+      this.state = { ...snapshot.state };
+    }
+    return this;
+  }
+
   /** The fitted state, or a clear error before `fit`. */
   protected requireState(method: string): MixtureFitState {
     if (!this.state)
@@ -268,6 +312,11 @@ export abstract class Mixture1D<W> {
    * @param values losses (same scale as the fitted ones)
    * @returns Float64Array of probabilities in [0, 1], one per value
    * @throws DataError on a non-finite value; CleaveError before `fit`
+   *
+   * @example
+   * ```ts
+   * const pClean = new BetaMixture().fit(values).posterior(values);
+   * ```
    */
   posterior(values: MixtureInput): Float64Array {
     const x = this.prepare(values, 'posterior');
@@ -290,6 +339,11 @@ export abstract class Mixture1D<W> {
    *
    * @param values losses (same scale as the fitted ones)
    * @returns Float64Array of probabilities in [0, 1], non-increasing in the value
+   *
+   * @example
+   * ```ts
+   * const weights = new BetaMixture().fit(values).monotonePosterior(values); // soft labels
+   * ```
    */
   monotonePosterior(values: MixtureInput): Float64Array {
     const x = this.prepare(values, 'monotonePosterior');
@@ -305,6 +359,11 @@ export abstract class Mixture1D<W> {
    * @returns `{ kind: 'decreasing' }`, or `{ kind: 'valley' | 'peak', at }` with the turning point
    *   (for a {@link BetaMixture} clamped into [clip, 1 − clip])
    * @throws CleaveError before `fit`
+   *
+   * @example
+   * ```ts
+   * const t = bmm.turningPoint(); // e.g. { kind: 'valley', at: 0.83 }
+   * ```
    */
   turningPoint(): PosteriorShape {
     const state = this.requireState('turningPoint');
@@ -318,6 +377,11 @@ export abstract class Mixture1D<W> {
    * @param threshold probability threshold in [0, 1] (default 0.5)
    * @param options.monotone use {@link monotonePosterior} (default true)
    * @returns Uint8Array, 1 = clean
+   *
+   * @example
+   * ```ts
+   * const clean = gmm.predict(values, 0.5); // NCR's split: P(clean) > 0.5
+   * ```
    */
   predict(values: MixtureInput, threshold = 0.5, options: { monotone?: boolean } = {}): Uint8Array {
     const p = (options.monotone ?? true) ? this.monotonePosterior(values) : this.posterior(values);
@@ -331,6 +395,11 @@ export abstract class Mixture1D<W> {
    *
    * @param values points to evaluate (clipped into the model's domain like `fit` does)
    * @returns `{ clean, noisy }`, one Float64Array each
+   *
+   * @example
+   * ```ts
+   * const { clean, noisy } = bmm.componentPdfs([0.1, 0.5, 0.9]);
+   * ```
    */
   componentPdfs(values: MixtureInput): { clean: Float64Array; noisy: Float64Array } {
     const x = this.prepare(values, 'componentPdfs');
@@ -347,6 +416,11 @@ export abstract class Mixture1D<W> {
    *
    * @param values points to evaluate (clipped into the model's domain like `fit` does)
    * @returns Float64Array of densities (≥ 0)
+   *
+   * @example
+   * ```ts
+   * const density = bmm.pdf([0.1, 0.5, 0.9]);
+   * ```
    */
   pdf(values: MixtureInput): Float64Array {
     const { clean, noisy } = this.componentPdfs(values);

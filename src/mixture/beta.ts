@@ -37,7 +37,6 @@ import {
   fitStateSchema,
   lowerMeanComponent,
   Mixture1D,
-  type MixtureFitState,
   mixtureLogger,
   type PosteriorShape,
 } from './base.js';
@@ -101,6 +100,7 @@ const betaMixtureJsonSchema = z
 
 /** The JSON form of a {@link BetaMixture} (`toJSON` / `fromJSON`). */
 export type BetaMixtureJSON = z.output<typeof betaMixtureJsonSchema>;
+type BetaParamsJSON = NonNullable<BetaMixtureJSON['params']>;
 
 /** ln of the 1e-12 floor applied to each weighted likelihood in the E-step. */
 const LOG_FLOOR = Math.log(1e-12);
@@ -128,6 +128,13 @@ interface BetaWorkspace {
 /**
  * Two-component beta mixture on [0, 1] fitted by EM with weighted method-of-moments M-steps.
  * See the module documentation for the exact procedure; the shared API is in {@link Mixture1D}.
+ *
+ * @example
+ * ```ts
+ * const bmm = new BetaMixture({ maxIter: 10, tol: 0, init: { alphas: [1, 2], betas: [2, 1], weights: [0.5, 0.5] } });
+ * bmm.fit(losses);
+ * const pClean = bmm.posterior(losses);
+ * ```
  */
 export class BetaMixture extends Mixture1D<BetaWorkspace> {
   /** The validated options (defaults applied). */
@@ -164,6 +171,11 @@ export class BetaMixture extends Mixture1D<BetaWorkspace> {
   /**
    * The fitted parameters and state.
    * @throws CleaveError before `fit`
+   *
+   * @example
+   * ```ts
+   * const { alphas, betas, weights, cleanComponent } = bmm.params;
+   * ```
    */
   get params(): BetaMixtureParams {
     const state = this.requireState('params');
@@ -396,17 +408,19 @@ export class BetaMixture extends Mixture1D<BetaWorkspace> {
   /**
    * A JSON-ready snapshot: options, parameters and fitted state.
    * @returns {@link BetaMixtureJSON}; `params` and `state` are null before `fit`
+   *
+   * @example
+   * ```ts
+   * await writeFileAtomic('bmm.json', JSON.stringify(bmm.toJSON()));
+   * ```
    */
   toJSON(): BetaMixtureJSON {
-    return {
-      type: 'BetaMixture',
-      version: 1,
-      options: structuredClone(this.options),
-      params: this.state
-        ? { alphas: [...this.alphas], betas: [...this.betas], weights: [...this.weights] }
-        : null,
-      state: this.state ? { ...this.state } : null,
-    };
+    const { alphas, betas, weights } = this;
+    return this.snapshot('BetaMixture', this.options, {
+      alphas: [alphas[0], alphas[1]],
+      betas: [betas[0], betas[1]],
+      weights: [weights[0], weights[1]],
+    } satisfies BetaParamsJSON);
   }
 
   /**
@@ -414,16 +428,19 @@ export class BetaMixture extends Mixture1D<BetaWorkspace> {
    * @param json the parsed JSON
    * @returns a BetaMixture with the same options, parameters and state
    * @throws ConfigError when the JSON does not validate
+   *
+   * @example
+   * ```ts
+   * const bmm = BetaMixture.fromJSON(JSON.parse(readFileSync('bmm.json', 'utf8')));
+   * ```
    */
   static fromJSON(json: unknown): BetaMixture {
     const parsed = parseOrThrow(betaMixtureJsonSchema, json, 'BetaMixture JSON');
     const model = new BetaMixture(parsed.options);
-    if (parsed.params && parsed.state) {
-      model.alphas = [...parsed.params.alphas];
-      model.betas = [...parsed.params.betas];
-      model.weights = [...parsed.params.weights];
-      model.state = { ...parsed.state } satisfies MixtureFitState;
-    }
-    return model;
+    return model.restore(parsed, (p) => {
+      model.alphas = [...p.alphas];
+      model.betas = [...p.betas];
+      model.weights = [...p.weights];
+    });
   }
 }

@@ -37,7 +37,6 @@ import {
   fitStateSchema,
   lowerMeanComponent,
   Mixture1D,
-  type MixtureFitState,
   type PosteriorShape,
 } from './base.js';
 
@@ -96,6 +95,7 @@ const gaussianMixtureJsonSchema = z
 
 /** The JSON form of a {@link GaussianMixture}. */
 export type GaussianMixtureJSON = z.output<typeof gaussianMixtureJsonSchema>;
+type GaussianParamsJSON = NonNullable<GaussianMixtureJSON['params']>;
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 /** Largest |value| accepted by `fit` (squares and their sums must stay finite). */
@@ -109,6 +109,8 @@ interface GaussianWorkspace {
   shift: number;
   /** Mean log-likelihood of the previous iteration's E-step. */
   previous: number;
+  /** The E-step's weighted sums, reused across iterations. */
+  sums: Float64Array;
 }
 
 /**
@@ -116,6 +118,11 @@ interface GaussianWorkspace {
  *
  * @param x values with at least two distinct entries
  * @returns the threshold t: values ≤ t form the lower cluster
+ *
+ * @example
+ * ```ts
+ * twoMeansThreshold(Float64Array.of(0.1, 0.2, 0.15, 0.9, 0.8)); // 0.2
+ * ```
  */
 export function twoMeansThreshold(x: Float64Array): number {
   const s = Float64Array.from(x).sort();
@@ -141,6 +148,12 @@ export function twoMeansThreshold(x: Float64Array): number {
 /**
  * Two-component 1-D Gaussian mixture fitted by EM (scikit-learn's procedure; see the module docs).
  * The shared API (`fit`, `posterior`, `monotonePosterior`, `pdf`, …) is in {@link Mixture1D}.
+ *
+ * @example
+ * ```ts
+ * const gmm = new GaussianMixture({ maxIter: 10, tol: 1e-2, regCovar: 5e-4 }).fit(values);
+ * const pClean = gmm.posterior(values);
+ * ```
  */
 export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
   /** The validated options (defaults applied). */
@@ -166,6 +179,11 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
   /**
    * The fitted parameters and state.
    * @throws CleaveError before `fit`
+   *
+   * @example
+   * ```ts
+   * const { means, variances, weights, cleanComponent } = gmm.params;
+   * ```
    */
   get params(): GaussianMixtureParams {
     const state = this.requireState('params');
@@ -203,7 +221,7 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
     const init = this.options.init;
     if (init === 'kmeans') {
       const t = twoMeansThreshold(x);
-      const sums = [0, 0, 0, 0, 0, 0]; // per cluster: count, Σd, Σd²
+      const sums = new Float64Array(6); // per cluster: count, Σd, Σd² (one-hot responsibilities)
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
         const d = v - shift;
@@ -212,7 +230,7 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
         sums[o + 1] = (sums[o + 1] as number) + d;
         sums[o + 2] = (sums[o + 2] as number) + d * d;
       }
-      this.mStep(shift, n, sums as [number, number, number, number, number, number]);
+      this.mStep(shift, n, sums);
     } else {
       const s = init.weights[0] + init.weights[1];
       this.means = [...init.means];
@@ -220,19 +238,20 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
       this.weights = [init.weights[0] / s, init.weights[1] / s];
     }
     for (let i = 0; i < n; i++) x[i] = (x[i] as number) - shift;
-    return { d: x, shift, previous: Number.NEGATIVE_INFINITY };
+    return { d: x, shift, previous: Number.NEGATIVE_INFINITY, sums: new Float64Array(6) };
   }
 
   /** M-step from centred sums [Σr₀, Σr₀d, Σr₀d², Σr₁, Σr₁d, Σr₁d²] (d = x − shift). */
-  private mStep(shift: number, n: number, s: [number, number, number, number, number, number]): void {
+  private mStep(shift: number, n: number, s: Float64Array): void {
     const reg = this.options.regCovar;
-    const nk0 = s[0] + NK_EPS;
-    const nk1 = s[3] + NK_EPS;
-    const m0 = s[1] / nk0;
-    const m1 = s[4] / nk1;
+    const [s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0] = s;
+    const nk0 = s0 + NK_EPS;
+    const nk1 = s3 + NK_EPS;
+    const m0 = s1 / nk0;
+    const m1 = s4 / nk1;
     // Σ r (d − m)² / nₖ, expanded; clamped at 0 against rounding before the floor is added.
-    const v0 = Math.max(0, (s[2] - 2 * m0 * s[1] + m0 * m0 * s[0]) / nk0) + reg;
-    const v1 = Math.max(0, (s[5] - 2 * m1 * s[4] + m1 * m1 * s[3]) / nk1) + reg;
+    const v0 = Math.max(0, (s2 - 2 * m0 * s1 + m0 * m0 * s0) / nk0) + reg;
+    const v1 = Math.max(0, (s5 - 2 * m1 * s4 + m1 * m1 * s3) / nk1) + reg;
     const w0 = nk0 / n;
     const w1 = nk1 / n;
     const ws = w0 + w1;
@@ -247,7 +266,11 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
     return [Math.log(this.weights[k]) - HALF_LOG_2PI - 0.5 * Math.log(v), 0.5 / v];
   }
 
-  protected emStep(work: GaussianWorkspace): number {
+  /**
+   * One E-step pass: the mean log-likelihood of the current parameters, and the responsibility-weighted
+   * centred sums [Σr₀, Σr₀d, Σr₀d², Σr₁, Σr₁d, Σr₁d²] written into `sums`.
+   */
+  private eStep(work: GaussianWorkspace, sums: Float64Array): number {
     const { d, shift } = work;
     const [c0, h0] = this.logCoefficients(0);
     const [c1, h1] = this.logCoefficients(1);
@@ -284,28 +307,25 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
       r1d += r1di;
       r1dd += r1di * di;
     }
-    this.mStep(shift, n, [r0s, r0d, r0dd, r1s, r1d, r1dd]);
-    const mean = ll / n;
+    sums[0] = r0s;
+    sums[1] = r0d;
+    sums[2] = r0dd;
+    sums[3] = r1s;
+    sums[4] = r1d;
+    sums[5] = r1dd;
+    return ll / n;
+  }
+
+  protected emStep(work: GaussianWorkspace): number {
+    const mean = this.eStep(work, work.sums);
+    this.mStep(work.shift, work.d.length, work.sums);
     const change = Math.abs(mean - work.previous);
     work.previous = mean;
     return change;
   }
 
   protected finalLogLikelihood(work: GaussianWorkspace): number {
-    const { d, shift } = work;
-    const [c0, h0] = this.logCoefficients(0);
-    const [c1, h1] = this.logCoefficients(1);
-    const m0 = this.means[0] - shift;
-    const m1 = this.means[1] - shift;
-    let ll = 0;
-    for (let i = 0; i < d.length; i++) {
-      const e0 = (d[i] as number) - m0;
-      const e1 = (d[i] as number) - m1;
-      const l0 = c0 - h0 * e0 * e0;
-      const l1 = c1 - h1 * e1 * e1;
-      ll += l1 > l0 ? l1 + Math.log1p(Math.exp(l0 - l1)) : l0 + Math.log1p(Math.exp(l1 - l0));
-    }
-    return ll / d.length;
+    return this.eStep(work, work.sums);
   }
 
   protected setDegenerateParams(x: Float64Array): void {
@@ -405,17 +425,19 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
   /**
    * A JSON-ready snapshot: options, parameters and fitted state.
    * @returns {@link GaussianMixtureJSON}; `params` and `state` are null before `fit`
+   *
+   * @example
+   * ```ts
+   * const json = JSON.stringify(gmm.toJSON());
+   * ```
    */
   toJSON(): GaussianMixtureJSON {
-    return {
-      type: 'GaussianMixture',
-      version: 1,
-      options: structuredClone(this.options),
-      params: this.state
-        ? { means: [...this.means], variances: [...this.variances], weights: [...this.weights] }
-        : null,
-      state: this.state ? { ...this.state } : null,
-    };
+    const { means, variances, weights } = this;
+    return this.snapshot('GaussianMixture', this.options, {
+      means: [means[0], means[1]],
+      variances: [variances[0], variances[1]],
+      weights: [weights[0], weights[1]],
+    } satisfies GaussianParamsJSON);
   }
 
   /**
@@ -423,16 +445,19 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
    * @param json the parsed JSON
    * @returns a GaussianMixture with the same options, parameters and state
    * @throws ConfigError when the JSON does not validate
+   *
+   * @example
+   * ```ts
+   * const gmm = GaussianMixture.fromJSON(JSON.parse(json));
+   * ```
    */
   static fromJSON(json: unknown): GaussianMixture {
     const parsed = parseOrThrow(gaussianMixtureJsonSchema, json, 'GaussianMixture JSON');
     const model = new GaussianMixture(parsed.options);
-    if (parsed.params && parsed.state) {
-      model.means = [...parsed.params.means];
-      model.variances = [...parsed.params.variances];
-      model.weights = [...parsed.params.weights];
-      model.state = { ...parsed.state } satisfies MixtureFitState;
-    }
-    return model;
+    return model.restore(parsed, (p) => {
+      model.means = [...p.means];
+      model.variances = [...p.variances];
+      model.weights = [...p.weights];
+    });
   }
 }

@@ -139,6 +139,11 @@ export function applyScaling(values: MixtureInput, scaling: LossScaling): Float6
  * @param options `{ method: 'minmax', clip? }` or `{ method: 'percentile', lower?, upper?, clip? }`
  * @returns `{ scaling, values, fitValues }`
  * @throws DataError on an empty input or a non-finite value; ConfigError on invalid options
+ *
+ * @example
+ * ```ts
+ * const { values, fitValues, scaling } = normaliseLosses(losses, { method: 'percentile' });
+ * ```
  */
 export function normaliseLosses(
   values: MixtureInput,

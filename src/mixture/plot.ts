@@ -67,6 +67,11 @@ const DASHES = [
  * @param options bins, grid, domain, titles, size (see {@link MixturePlotOptions})
  * @returns a self-contained Vega-Lite spec (render it with {@link renderVegaLite})
  * @throws DataError on non-finite values; CleaveError when the model is not fitted
+ *
+ * @example
+ * ```ts
+ * const { svg, png } = await renderVegaLite(mixturePlotSpec(values, bmm, { bins: 40 }));
+ * ```
  */
 export function mixturePlotSpec(
   values: MixtureInput,
@@ -130,20 +135,16 @@ export function mixturePlotSpec(
   const xScale = { domain: [a, b] };
   const shown = differs ? SERIES.length : SERIES.length - 1;
   const legend = { orient: 'top' as const, columns: 3, symbolStrokeWidth: 2.5 };
-  const colour = {
+  // colour and dash share the field, domain and legend, so vega-lite merges them into one legend
+  const bySeries = <T>(range: readonly T[]) => ({
     field: 'series',
     type: 'nominal' as const,
     title: null,
-    scale: { domain: SERIES.slice(0, shown), range: COLOURS.slice(0, shown) },
+    scale: { domain: SERIES.slice(0, shown), range: range.slice(0, shown) },
     legend,
-  };
-  const dash = {
-    field: 'series',
-    type: 'nominal' as const,
-    title: null,
-    scale: { domain: SERIES.slice(0, shown), range: DASHES.slice(0, shown) },
-    legend,
-  };
+  });
+  const colour = bySeries(COLOURS);
+  const dash = bySeries(DASHES);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title, subtitle: `${x.length} values, ${inside} within the plotted range` },

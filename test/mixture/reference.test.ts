@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BetaMixture } from '../../src/mixture/beta.js';
-import { GaussianMixture } from '../../src/mixture/gaussian.js';
+import { GaussianMixture, twoMeansThreshold } from '../../src/mixture/gaussian.js';
 import { normaliseLosses } from '../../src/mixture/normalise.js';
 import { expectClose, loadFixture } from './helpers.js';
 
@@ -69,6 +69,38 @@ function values(name: string): number[] {
   return v;
 }
 
+type Model = BetaMixture | GaussianMixture;
+
+/** Everything both mixtures share: state, posteriors, monotone posteriors, densities, turning point. */
+function checkAgainstReference(model: Model, c: BetaCase | GaussianCase, x: number[], label: string): void {
+  const p = model.params;
+  expect(p.degenerate).toBeNull();
+  expect(p.iterations).toBe(c.expected.iterations);
+  expect(p.converged).toBe(c.expected.converged);
+  expect(p.cleanComponent).toBe(c.expected.cleanComponent);
+  expectClose(p.weights, c.expected.weights, 1e-6, 0, `${label} weights`);
+  expectClose([p.logLikelihood as number], [c.expected.logLikelihood], 1e-6, 1e-12, `${label} ll`);
+  const head = x.slice(0, c.posteriorData.length);
+  expectClose(model.posterior(head), c.posteriorData, 1e-6, 1e-15, `${label} posterior`);
+  expectClose(model.posterior(c.grid), c.posteriorGrid, 1e-6, 1e-15, `${label} posterior grid`);
+  expectClose(model.monotonePosterior(c.grid), c.monotoneGrid, 1e-6, 1e-15, `${label} monotone grid`);
+  const pdfs = model.componentPdfs(c.grid);
+  expectClose(pdfs.clean, c.cleanPdfGrid, 1e-6, 1e-300, `${label} clean pdf`);
+  expectClose(pdfs.noisy, c.noisyPdfGrid, 1e-6, 1e-300, `${label} noisy pdf`);
+  const mix = c.cleanPdfGrid.map((v, i) => v + (c.noisyPdfGrid[i] as number));
+  expectClose(model.pdf(c.grid), mix, 1e-6, 1e-300, `${label} pdf`);
+  // closed-form turning point vs the reference's numerical search
+  const t = model.turningPoint();
+  if (c.shape.kind === 'decreasing') {
+    const clip = model instanceof BetaMixture ? model.options.clip : Number.NaN;
+    expect(t.kind === 'decreasing' || ('at' in t && (t.at === clip || t.at === 1 - clip))).toBe(true);
+  } else {
+    expect(t.kind).toBe(c.shape.kind);
+    const at = 'at' in t ? t.at : Number.NaN;
+    expect(Math.abs(at - (c.shape.at as number))).toBeLessThan(1e-6 * Math.max(1, Math.abs(at)));
+  }
+}
+
 describe('BetaMixture vs the numpy/scipy reference', () => {
   it('covers the shapes the monotone posterior must handle', () => {
     const kinds = new Set(beta.cases.map((c) => c.shape.kind));
@@ -82,27 +114,12 @@ describe('BetaMixture vs the numpy/scipy reference', () => {
     it(`${c.name} (maxIter ${c.options.maxIter}, tol ${c.options.tol})`, () => {
       const x = values(c.name);
       const bmm = new BetaMixture({ maxIter: c.options.maxIter, tol: c.options.tol, minSamples: 5 }).fit(x);
-      const p = bmm.params;
       const label = `${c.name}/${c.options.maxIter}`;
-      expect(p.degenerate).toBeNull();
-      expect(p.iterations).toBe(c.expected.iterations);
-      expect(p.converged).toBe(c.expected.converged);
-      expect(p.cleanComponent).toBe(c.expected.cleanComponent);
-      expectClose(p.alphas, c.expected.alphas, 1e-6, 0, `${label} alphas`);
-      expectClose(p.betas, c.expected.betas, 1e-6, 0, `${label} betas`);
-      expectClose(p.weights, c.expected.weights, 1e-6, 0, `${label} weights`);
-      expectClose([p.logLikelihood as number], [c.expected.logLikelihood], 1e-6, 1e-12, `${label} ll`);
-
-      const head = x.slice(0, c.posteriorData.length);
-      expectClose(bmm.posterior(head), c.posteriorData, 1e-6, 1e-15, `${label} posterior`);
+      expectClose(bmm.params.alphas, c.expected.alphas, 1e-6, 0, `${label} alphas`);
+      expectClose(bmm.params.betas, c.expected.betas, 1e-6, 0, `${label} betas`);
+      checkAgainstReference(bmm, c, x, label);
+      const head = x.slice(0, c.monotoneData.length);
       expectClose(bmm.monotonePosterior(head), c.monotoneData, 1e-6, 1e-15, `${label} monotone`);
-      expectClose(bmm.posterior(c.grid), c.posteriorGrid, 1e-6, 1e-15, `${label} posterior grid`);
-      expectClose(bmm.monotonePosterior(c.grid), c.monotoneGrid, 1e-6, 1e-15, `${label} monotone grid`);
-      const pdfs = bmm.componentPdfs(c.grid);
-      expectClose(pdfs.clean, c.cleanPdfGrid, 1e-6, 1e-300, `${label} clean pdf`);
-      expectClose(pdfs.noisy, c.noisyPdfGrid, 1e-6, 1e-300, `${label} noisy pdf`);
-      const mix = c.cleanPdfGrid.map((v, i) => v + (c.noisyPdfGrid[i] as number));
-      expectClose(bmm.pdf(c.grid), mix, 1e-6, 1e-300, `${label} pdf`);
     });
   }
 });
@@ -112,22 +129,11 @@ describe('GaussianMixture vs the numpy reference (scikit-learn formulas, exact 2
     it(`${c.name} (maxIter ${c.options.maxIter}, tol ${c.options.tol})`, () => {
       const x = values(c.name);
       const gmm = new GaussianMixture({ maxIter: c.options.maxIter, tol: c.options.tol }).fit(x);
-      const p = gmm.params;
       const label = `${c.name}/${c.options.maxIter}`;
-      expect(p.iterations).toBe(c.expected.iterations);
-      expect(p.converged).toBe(c.expected.converged);
-      expect(p.cleanComponent).toBe(c.expected.cleanComponent);
-      expectClose(p.means, c.expected.means, 1e-6, 0, `${label} means`);
-      expectClose(p.variances, c.expected.variances, 1e-6, 0, `${label} variances`);
-      expectClose(p.weights, c.expected.weights, 1e-6, 0, `${label} weights`);
-      expectClose([p.logLikelihood as number], [c.expected.logLikelihood], 1e-6, 1e-12, `${label} ll`);
-      const head = x.slice(0, c.posteriorData.length);
-      expectClose(gmm.posterior(head), c.posteriorData, 1e-6, 1e-15, `${label} posterior`);
-      expectClose(gmm.posterior(c.grid), c.posteriorGrid, 1e-6, 1e-15, `${label} posterior grid`);
-      expectClose(gmm.monotonePosterior(c.grid), c.monotoneGrid, 1e-6, 1e-15, `${label} monotone grid`);
-      const pdfs = gmm.componentPdfs(c.grid);
-      expectClose(pdfs.clean, c.cleanPdfGrid, 1e-6, 1e-300, `${label} clean pdf`);
-      expectClose(pdfs.noisy, c.noisyPdfGrid, 1e-6, 1e-300, `${label} noisy pdf`);
+      expect(twoMeansThreshold(Float64Array.from(x))).toBe(c.expected.initThreshold);
+      expectClose(gmm.params.means, c.expected.means, 1e-6, 0, `${label} means`);
+      expectClose(gmm.params.variances, c.expected.variances, 1e-6, 0, `${label} variances`);
+      checkAgainstReference(gmm, c, x, label);
     });
   }
 });
