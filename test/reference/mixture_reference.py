@@ -248,6 +248,12 @@ def vectors():
         "tiny": mix(12, 0.6, (2, 8), (8, 2)),
         "valley": mix(1000, 0.6, (1.2, 4), (30, 20)),
     }
+    # two narrow modes plus outliers far from both: there both weighted likelihoods fall below the
+    # 1e-12 floor, so the floor (not the plain Bayes ratio) sets their responsibilities
+    spiky = mix(1000, 0.5, (60, 140), (140, 60))
+    spiky[:60] = np.linspace(0.0005, 0.08, 60)
+    spiky[60:100] = np.linspace(0.93, 0.9995, 40)
+    out["spiky_outliers"] = spiky
     # exact zeros/ones and out-of-range values exercise the clip
     edge = mix(800, 0.7, (1.5, 10), (8, 2))
     edge[:40] = 0.0
