@@ -63,6 +63,9 @@ export { activate, Dense, LayerNorm, Mlp, RegionPool, seededDropout } from './co
 export type { MatchOptions } from './core/model/model.js';
 export { CrossModalModel, inverseSoftplus, MODEL_FORMAT } from './core/model/model.js';
 export { constantValues, glorotUniform, heUniform, ParamStore } from './core/model/params.js';
+// --- mixture (loss modelling) and shared plotting ---
+export type { FigurePaths, RenderedFigure, RenderOptions, VegaLiteSpec } from './core/plot.js';
+export { renderVegaLite, writeFigure } from './core/plot.js';
 export type { Progress } from './core/progress.js';
 export { createProgress, progressEnabled } from './core/progress.js';
 export { Rng } from './core/random.js';
@@ -100,6 +103,39 @@ export type {
   UncertaintyQuality,
 } from './eval/uncertainty.js';
 export { expectedCalibrationError, uncertaintyQuality } from './eval/uncertainty.js';
+export type {
+  BetaMixtureConfig,
+  BetaMixtureJSON,
+  BetaMixtureOptions,
+  BetaMixtureParams,
+  BetaMixtureTruth,
+  GaussianMixtureConfig,
+  GaussianMixtureJSON,
+  GaussianMixtureOptions,
+  GaussianMixtureParams,
+  LossScaling,
+  MixtureFitState,
+  MixtureInput,
+  MixturePlotOptions,
+  NormalisedLosses,
+  NormaliseOptions,
+  PlottableMixture,
+  PosteriorShape,
+} from './mixture/index.js';
+export {
+  applyScaling,
+  BetaMixture,
+  GaussianMixture,
+  Mixture1D,
+  mixturePlotSpec,
+  normaliseLosses,
+  percentileSorted,
+  plotMixture,
+  sampleBeta,
+  sampleBetaMixture,
+  sampleGamma,
+  twoMeansThreshold,
+} from './mixture/index.js';
 export { VERSION } from './version.js';
 
 // --- data: datasets, readers/writers, synthetic noise ---
