@@ -34,6 +34,12 @@ export type Activation = z.output<typeof activationSchema>;
  * - `pooling` applies only to 3-D inputs `[B, R, inputDim]`: `mean` (masked mean over the regions)
  *   or `attention` (a learned softmax over the regions: wᵣ ∝ exp(vᵀ tanh(W xᵣ + c)),
  *   with `attentionHidden` the width of W).
+ * - Input transform, applied to every input vector (each region) before anything else:
+ *   `inputPower` p maps x ↦ sign(x)·|x|ᵖ (p = 0.5 is the Hellinger map of histogram features such as
+ *   bag-of-words; 1, the default, is the identity); `standardize` then subtracts a per-dimension shift
+ *   and multiplies by a per-dimension scale. Shift and scale are non-trainable weights saved with the
+ *   model (initially 0 and 1); {@link CrossModalModel.fitInputStatistics} sets them to the training
+ *   features' mean and 1/std.
  */
 export const encoderOptionsSchema = z
   .object({
@@ -46,6 +52,8 @@ export const encoderOptionsSchema = z
     skip: z.boolean().default(true),
     pooling: z.enum(['mean', 'attention']).default('mean'),
     attentionHidden: z.number().int().positive().default(128),
+    inputPower: z.number().positive().default(1),
+    standardize: z.boolean().default(false),
   })
   .strict();
 /** Encoder options as written by a user (defaults not yet applied). */

@@ -3,7 +3,8 @@
  * into the shared space, L2 normalisation of the mean, and — for the probabilistic head — a parallel
  * uncertainty MLP that outputs log σ².
  *
- * Weights are named `<name>/pool/…`, `<name>/mean/…` and `<name>/uncertainty/…`.
+ * Weights are named `<name>/input/…` (the non-trainable standardisation, when on), `<name>/pool/…`,
+ * `<name>/mean/…` and `<name>/uncertainty/…`.
  *
  * @example
  * ```ts
@@ -20,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderOptions } from './config.js';
 import type { Embedding } from './distance.js';
 import { type ForwardOptions, Mlp, RegionPool } from './layers.js';
-import type { ParamStore } from './params.js';
+import { constantValues, type ParamStore } from './params.js';
 
 /** Options of one forward pass through an encoder. */
 export interface EmbedOptions extends ForwardOptions {
@@ -41,6 +42,8 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
 
 /** An encoder of one modality. See the module documentation. */
 export class Encoder {
+  private readonly inputShift: tf.Variable | undefined;
+  private readonly inputScale: tf.Variable | undefined;
   private readonly pool: RegionPool;
   private readonly meanHead: Mlp;
   private readonly uncertaintyHead: Mlp | undefined;
@@ -57,6 +60,20 @@ export class Encoder {
     uncertainty?: UncertaintySettings,
   ) {
     const o = options;
+    if (o.standardize) {
+      this.inputShift = store.add(
+        `${name}/input/shift`,
+        [o.inputDim],
+        () => constantValues(o.inputDim, 0),
+        false,
+      );
+      this.inputScale = store.add(
+        `${name}/input/scale`,
+        [o.inputDim],
+        () => constantValues(o.inputDim, 1),
+        false,
+      );
+    }
     this.pool = new RegionPool(store, `${name}/pool`, o.pooling, o.inputDim, o.attentionHidden);
     const common = {
       inputDim: o.inputDim,
@@ -95,7 +112,9 @@ export class Encoder {
       );
     }
     return tf.tidy(() => {
-      const pooled = x.rank === 3 ? this.pool.apply(x as tf.Tensor3D, opts.mask) : (x as tf.Tensor2D);
+      const input = this.transformInput(x);
+      const pooled =
+        input.rank === 3 ? this.pool.apply(input as tf.Tensor3D, opts.mask) : (input as tf.Tensor2D);
       const mean = l2Normalize(this.meanHead.apply(pooled, opts) as tf.Tensor2D);
       if (!this.uncertaintyHead) return { mean };
       const logSigma2 = this.uncertaintyHead.apply(pooled, opts) as tf.Tensor2D;
@@ -103,8 +122,52 @@ export class Encoder {
     });
   }
 
+  /**
+   * The input transform of the options (signed power, then standardisation), applied along the last
+   * axis of `[B, D]` or `[B, R, D]`. The caller owns the result.
+   */
+  transformInput(x: tf.Tensor): tf.Tensor {
+    const p = this.options.inputPower;
+    return tf.tidy(() => {
+      let out = p === 1 ? tf.clone(x) : tf.mul(tf.sign(x), tf.pow(tf.abs(x), p));
+      if (this.inputShift && this.inputScale) out = tf.mul(tf.sub(out, this.inputShift), this.inputScale);
+      return out;
+    });
+  }
+
+  /**
+   * Set the standardisation to the given per-dimension statistics of the *power-transformed*
+   * features: shift = mean, scale = 1 / max(std, 1e-6). No-op unless `standardize` is on.
+   * @throws Error when the arrays do not have `inputDim` entries or hold non-finite values.
+   */
+  setInputStatistics(mean: Float32Array, std: Float32Array): void {
+    if (!this.inputShift || !this.inputScale) return;
+    const d = this.options.inputDim;
+    if (mean.length !== d || std.length !== d) {
+      throw new Error(
+        `${this.name} encoder: input statistics need ${d} values, got ${mean.length}/${std.length}`,
+      );
+    }
+    const scale = new Float32Array(d);
+    for (let k = 0; k < d; k++) {
+      if (!Number.isFinite(mean[k]) || !Number.isFinite(std[k])) {
+        throw new Error(`${this.name} encoder: input statistic ${k} is not finite`);
+      }
+      scale[k] = 1 / Math.max(std[k]!, 1e-6);
+    }
+    tf.tidy(() => {
+      this.inputShift!.assign(tf.tensor1d(mean, 'float32'));
+      this.inputScale!.assign(tf.tensor1d(scale, 'float32'));
+    });
+  }
+
+  /** Whether this encoder standardises its input (and so wants {@link setInputStatistics}). */
+  get standardizes(): boolean {
+    return this.inputShift !== undefined;
+  }
+
   /** Region pooling weights `[B, R]` for a 3-D input (for inspection). */
   poolingWeights(x: tf.Tensor3D, mask?: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.pool.weights(x, mask));
+    return tf.tidy(() => this.pool.weights(this.transformInput(x) as tf.Tensor3D, mask));
   }
 }

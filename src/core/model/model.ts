@@ -78,6 +78,33 @@ function resolveConfig(input: unknown, source: string): ModelConfig {
   return config;
 }
 
+/** Per-column mean and standard deviation (population) of sign(x)·|x|ᵖ over the rows of `data`. */
+function columnStatistics(
+  data: Float32Array,
+  dim: number,
+  power: number,
+  name: string,
+): { mean: Float32Array; std: Float32Array } {
+  const rows = data.length / dim;
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw new Error(
+      `fitInputStatistics: ${name} features hold ${data.length} values, not a positive multiple of ${dim}`,
+    );
+  }
+  const value = (x: number) => (power === 1 ? x : Math.sign(x) * Math.abs(x) ** power);
+  const sum = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < dim; k++) sum[k]! += value(data[r * dim + k]!);
+  const mean = new Float64Array(dim);
+  for (let k = 0; k < dim; k++) mean[k] = sum[k]! / rows;
+  const dev = new Float64Array(dim); // second pass: squared deviations (no cancellation)
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < dim; k++) dev[k]! += (value(data[r * dim + k]!) - mean[k]!) ** 2;
+  }
+  const std = new Float32Array(dim);
+  for (let k = 0; k < dim; k++) std[k] = Math.sqrt(dev[k]! / rows);
+  return { mean: Float32Array.from(mean), std };
+}
+
 /** The cross-modal model. See the module documentation. */
 export class CrossModalModel {
   /** The name stored as `modelTopology.className` in `model.json`. */
@@ -175,6 +202,32 @@ export class CrossModalModel {
   embedCaptions(x: tf.Tensor, opts: EmbedOptions = {}): Embedding {
     this.assertAlive();
     return this.textEncoder.embed(x, this.withDropoutRng(opts));
+  }
+
+  /**
+   * Fit the input standardisation of the encoders that have `standardize` on to training features:
+   * per dimension, the mean and standard deviation of the power-transformed values (every region
+   * vector counts as one sample). Call it once before training, with the training split's features.
+   *
+   * @param images row-major image features, `count × regions × image.inputDim` values
+   * @param captions row-major caption features, `count × text.inputDim` values
+   * @throws Error when an array's length is not a multiple of the input width or holds no rows.
+   */
+  fitInputStatistics(images: Float32Array, captions: Float32Array): void {
+    this.assertAlive();
+    for (const [encoder, data] of [
+      [this.imageEncoder, images],
+      [this.textEncoder, captions],
+    ] as const) {
+      if (!encoder.standardizes) continue;
+      const { mean, std } = columnStatistics(
+        data,
+        encoder.options.inputDim,
+        encoder.options.inputPower,
+        encoder.name,
+      );
+      encoder.setInputStatistics(mean, std);
+    }
   }
 
   /** Cosine similarities of the (unit-norm) means `[Bi, Bc]`: the input of the triplet and InfoNCE losses. */
