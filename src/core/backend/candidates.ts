@@ -61,10 +61,8 @@ export async function switchTo(name: string): Promise<void> {
   silenceNodeHint(tf.backend());
 }
 
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
-
-/** Whether a WebGPU adapter is a software rasteriser rather than a GPU (never chosen automatically). */
-export function isSoftwareAdapter(adapter: {
+/** The part of a `GPUAdapter` the probe reads (`isFallbackAdapter` moved into `info` in newer specs). */
+export interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
   info?: {
     vendor?: string;
@@ -72,9 +70,15 @@ export function isSoftwareAdapter(adapter: {
     device?: string;
     description?: string;
     isFallbackAdapter?: boolean;
+    /** Dawn's non-standard adapter type (`discrete GPU`, `integrated GPU`, `CPU`, …). */
     adapterType?: string;
   };
-}): boolean {
+}
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
+
+/** Whether a WebGPU adapter is a software rasteriser rather than a GPU (never chosen automatically). */
+export function isSoftwareAdapter(adapter: GpuAdapterLike): boolean {
   const info = adapter.info ?? {};
   if (adapter.isFallbackAdapter || info.isFallbackAdapter) return true;
   if (info.adapterType && /cpu/i.test(info.adapterType)) return true;
@@ -110,24 +114,38 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-interface WebGpuModule {
+/** The part of the `webgpu` package cleave uses. */
+export interface WebGpuModule {
   create(options: string[]): { requestAdapter(o?: object): Promise<GpuAdapterLike | null> };
   globals: object;
 }
-interface GpuAdapterLike {
-  isFallbackAdapter?: boolean;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+const WEBGPU_FIX =
+  'on a machine with a GPU: install its driver with Vulkan support and the Vulkan loader (`apt-get install libvulkan1`); see the README section "Backends"';
+
+/** What the WebGPU candidate needs from the machine; tests replace these. */
+export interface WebGpuDeps {
+  /** How long `requestAdapter()` may take (ms). */
+  timeoutMs?: number;
+  /** Whether the Vulkan loader is installed (default: looks for libvulkan.so.1 on Linux). */
+  hasVulkanLoader?: () => boolean;
+  /** Loads the `webgpu` package (default: `import('webgpu')`). */
+  importWebGpu?: () => Promise<WebGpuModule>;
 }
 
-const WEBGPU_FIX =
-  'on a machine with a GPU: install its driver with Vulkan support and the Vulkan loader (`apt-get install libvulkan1`); see docs/gpu.md';
-
-function webgpuCandidate(timeoutMs: number): BackendCandidate {
+/**
+ * The `webgpu` candidate: available only when Dawn finds a *hardware* adapter (see
+ * {@link isSoftwareAdapter}); on a machine without a GPU it answers quickly and never hangs.
+ */
+export function webgpuCandidate(deps: WebGpuDeps = {}): BackendCandidate {
+  const timeoutMs = deps.timeoutMs ?? 5000;
+  const hasLoader = deps.hasVulkanLoader ?? vulkanLoaderPresent;
+  const importWebGpu = deps.importWebGpu ?? (async () => (await import('webgpu')) as unknown as WebGpuModule);
   let gpu: ReturnType<WebGpuModule['create']> | undefined;
   let globals: object | undefined;
   return {
     async probe() {
-      if (!vulkanLoaderPresent()) {
+      gpu = undefined;
+      if (!hasLoader()) {
         return {
           available: false,
           detail: 'no Vulkan loader (libvulkan.so.1) on this machine',
@@ -136,7 +154,7 @@ function webgpuCandidate(timeoutMs: number): BackendCandidate {
       }
       let mod: WebGpuModule;
       try {
-        mod = (await import('webgpu')) as unknown as WebGpuModule;
+        mod = await importWebGpu();
       } catch (e) {
         return {
           available: false,
@@ -285,7 +303,7 @@ function cpuCandidate(): BackendCandidate {
  */
 export function defaultCandidates(webgpuTimeoutMs = 5000): Record<BackendName, BackendCandidate> {
   return {
-    webgpu: webgpuCandidate(webgpuTimeoutMs),
+    webgpu: webgpuCandidate({ timeoutMs: webgpuTimeoutMs }),
     tensorflow: tensorflowCandidate(),
     [CPU_BLAS]: cpuBlasCandidate(),
     wasm: wasmCandidate(),
