@@ -5,7 +5,7 @@
  *   sgemm        one C = alpha * op(A) * op(B) + beta * C (cblas_sgemm, row-major)
  *   sgemmBatched many products of one shape; the batch offsets come from JS (batch broadcasting)
  *   epilogue     in-place bias add (+ activation) on a row-major [rows, cols] block (fused matmul)
- *   adam         one fused, in-place Adam(W) update of a parameter and its two moments
+ *   adam         one fused Adam(W) update of a parameter (into a new buffer) and its two moments (in place)
  *   binary       add/sub/mul/div with broadcasting (strides from JS), float32 like tfjs's cpu kernels
  *   reduceSum    sum over one contiguous block of axes, accumulated in double like tfjs's cpu Sum
  *   info / setNumThreads  OpenBLAS's configuration and thread count
@@ -236,52 +236,41 @@ static napi_value Epilogue(napi_env env, napi_callback_info info) {
 }
 
 /*
- * adam(param, m, v, grad, lr, beta1, beta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, weightDecay)
- * In place, elementwise, in float32 and in the order of tfjs's AdamOptimizer:
+ * adam(param, out, m, v, grad, lr, beta1, beta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, weightDecay)
+ * Elementwise, in float32 and in the order of tfjs's AdamOptimizer; m and v in place, the new
+ * parameter into `out` (which may be `param` itself):
  *   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g*g
- *   p = p - lr * (m/(1-beta1^t)) / (sqrt(v/(1-beta2^t)) + eps)  - lr*wd*p (decoupled, AdamW; 0 = off)
+ *   out = p - lr * (m/(1-beta1^t)) / (sqrt(v/(1-beta2^t)) + eps)  - lr*wd*p (decoupled, AdamW; 0 = off)
  */
 static napi_value Adam(napi_env env, napi_callback_info info) {
-  napi_value argv[11];
-  if (!get_args(env, info, 11, argv)) FAIL(type_error, "adam: expected 11 arguments");
-  float *p, *m, *v, *g;
-  size_t lp, lm, lv, lg;
+  napi_value argv[12];
+  if (!get_args(env, info, 12, argv)) FAIL(type_error, "adam: expected 12 arguments");
+  float *p, *o, *m, *v, *g;
+  size_t lp, lo, lm, lv, lg;
   double lr, b1, b2, c1, c2, eps, wd;
-  if (!get_f32(env, argv[0], &p, &lp) || !get_f32(env, argv[1], &m, &lm) || !get_f32(env, argv[2], &v, &lv) ||
-      !get_f32(env, argv[3], &g, &lg) || !get_num(env, argv[4], &lr) || !get_num(env, argv[5], &b1) ||
-      !get_num(env, argv[6], &b2) || !get_num(env, argv[7], &c1) || !get_num(env, argv[8], &c2) ||
-      !get_num(env, argv[9], &eps) || !get_num(env, argv[10], &wd))
+  if (!get_f32(env, argv[0], &p, &lp) || !get_f32(env, argv[1], &o, &lo) || !get_f32(env, argv[2], &m, &lm) ||
+      !get_f32(env, argv[3], &v, &lv) || !get_f32(env, argv[4], &g, &lg) || !get_num(env, argv[5], &lr) ||
+      !get_num(env, argv[6], &b1) || !get_num(env, argv[7], &b2) || !get_num(env, argv[8], &c1) ||
+      !get_num(env, argv[9], &c2) || !get_num(env, argv[10], &eps) || !get_num(env, argv[11], &wd))
     FAIL(type_error, "adam: bad argument types");
-  if (lm != lp || lv != lp || lg != lp) FAIL(range_error, "adam: length mismatch");
+  if (lo != lp || lm != lp || lv != lp || lg != lp) FAIL(range_error, "adam: length mismatch");
   /* the scalars exactly as tfjs makes them: float32 tensors of the double values */
   const float fb1 = (float)b1, f1b1 = (float)(1.0 - b1), fb2 = (float)b2, f1b2 = (float)(1.0 - b2);
   const float fc1 = (float)c1, fc2 = (float)c2, feps = (float)eps, fnlr = (float)(-lr);
   const float fdecay = (float)(lr * wd);
-  if (wd == 0.0) {
-    for (size_t i = 0; i < lp; i++) {
-      const float gi = g[i];
-      const float mi = fb1 * m[i] + f1b1 * gi;
-      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      const float mh = mi / fc1, vh = vi / fc2;
-      p[i] = (mh / (sqrtf(vh) + feps)) * fnlr + p[i];
-    }
-  } else {
-    for (size_t i = 0; i < lp; i++) {
-      const float gi = g[i];
-      const float mi = fb1 * m[i] + f1b1 * gi;
-      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      const float mh = mi / fc1, vh = vi / fc2;
-      const float pi = p[i];
-      p[i] = (mh / (sqrtf(vh) + feps)) * fnlr + pi - fdecay * pi;
-    }
+  for (size_t i = 0; i < lp; i++) {
+    const float gi = g[i];
+    const float mi = fb1 * m[i] + f1b1 * gi;
+    const float vi = fb2 * v[i] + f1b2 * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    const float mh = mi / fc1, vh = vi / fc2;
+    const float pi = p[i];
+    const float next = (mh / (sqrtf(vh) + feps)) * fnlr + pi;
+    o[i] = wd == 0.0 ? next : next - fdecay * pi;
   }
   return NULL;
 }
-
 
 enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3 };
 

@@ -165,16 +165,15 @@ export class FusedAdam extends tf.Optimizer {
     const backend = tf.backend() as MathBackendCPU;
     const p = f32Values(backend, value);
     const out = new Float32Array(p.length);
-    out.set(p);
     const mv = f32Values(backend, m);
     const vv = f32Values(backend, v);
     const g = f32Values(backend, gradient);
     if (path === 'native') {
       const blas = loadBlasAddon();
       if (!blas.ok) throw new BackendError(`FusedAdam: ${blas.reason}; ${blas.fix}`);
-      blas.addon.adam(out, mv, vv, g, learningRate, beta1, beta2, c1, c2, this.epsilon, weightDecay);
+      blas.addon.adam(p, out, mv, vv, g, learningRate, beta1, beta2, c1, c2, this.epsilon, weightDecay);
     } else {
-      adamLoop(out, mv, vv, g, learningRate, beta1, beta2, c1, c2, this.epsilon, weightDecay);
+      adamLoop(p, out, mv, vv, g, learningRate, beta1, beta2, c1, c2, this.epsilon, weightDecay);
     }
     // the moments are ours: updated in place. The parameter gets the fresh buffer: swapped in when no
     // other tensor shares its data, else assigned as a new tensor (never mutate data others can see).
@@ -268,6 +267,7 @@ export class FusedAdam extends tf.Optimizer {
 /** Adam in one JS pass, float32 after every operation like tfjs's op-by-op update. */
 function adamLoop(
   p: Float32Array,
+  out: Float32Array,
   m: Float32Array,
   v: Float32Array,
   g: Float32Array,
@@ -294,7 +294,7 @@ function adamLoop(
     v[i] = vi;
     const step = f32(f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + eps)) * nlr);
     const pi = p[i]!;
-    p[i] = decay === 0 ? step + pi : f32(step + pi) - f32(decay * pi);
+    out[i] = decay === 0 ? step + pi : f32(step + pi) - f32(decay * pi);
   }
 }
 

@@ -65,9 +65,10 @@ export interface BlasAddon {
     leakyAlpha: number,
     preluAlpha: Float32Array | null,
   ): void;
-  /** One in-place Adam(W) step over p, m, v with gradient g (see cleave_blas.c for the exact order). */
+  /** One Adam(W) step: m, v in place, the new p into `out` (may be p); see cleave_blas.c for the order. */
   adam(
     p: Float32Array,
+    out: Float32Array,
     m: Float32Array,
     v: Float32Array,
     g: Float32Array,
