@@ -410,7 +410,14 @@ static napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Bumped whenever a function's signature changes; the loader refuses an addon of another version. */
+#define CLEAVE_BLAS_ABI 2
+
 static napi_value Init(napi_env env, napi_value exports) {
+  napi_value abi;
+  if (napi_create_int32(env, CLEAVE_BLAS_ABI, &abi) != napi_ok ||
+      napi_set_named_property(env, exports, "abi", abi) != napi_ok)
+    return NULL;
   napi_property_descriptor props[] = {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"sgemmBatched", NULL, SgemmBatched, NULL, NULL, NULL, napi_default, NULL},

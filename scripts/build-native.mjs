@@ -12,7 +12,8 @@
  * With `--strict` (used by `npm run build:native`) a failed build exits 1 and prints the compiler output.
  *
  * Environment: `CC` (compiler to try first), `CLEAVE_SKIP_NATIVE=1` (skip the build),
- * `CLEAVE_BLAS_LIBS` (link flags instead of `-lopenblas`), `npm_config_nodedir` (Node headers).
+ * `CLEAVE_BLAS_LIBS` (link flags instead of `-lopenblas`), `npm_config_nodedir` (Node headers),
+ * `CLEAVE_NATIVE_OUT` (output folder instead of native/build; the tests use it).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -21,13 +22,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'native', 'cleave_blas.c');
-const outDir = join(root, 'native', 'build');
+const outDir = process.env.CLEAVE_NATIVE_OUT ?? join(root, 'native', 'build');
 const target = join(outDir, 'cleave_blas.node');
 const strict = process.argv.includes('--strict');
 const FIX =
   'install OpenBLAS (`apt-get install libopenblas-dev`), then `npm rebuild cleave` (or `npm run build:native`)';
 
 function give(reason, details) {
+  // never leave an addon from older sources behind: it would not match the JS that loads it
+  rmSync(target, { force: true });
   if (strict) {
     if (details) console.error(details);
     console.error(`cleave: native BLAS addon not built: ${reason}`);
@@ -89,7 +92,7 @@ try {
   if (built.status !== 0) {
     rmSync(tmp, { force: true });
     const out = `${built.stderr ?? ''}${built.stdout ?? ''}`;
-    const noBlas = /cblas[^\s]*\.h|-lopenblas|openblas/i.test(out);
+    const noBlas = /cblas[^\s]*\.h|cannot find -l|openblas/i.test(out);
     give(noBlas ? 'OpenBLAS headers or library not found' : `the C compiler (${cc}) failed`, out);
   }
   // load it once in a fresh process: catches a library that links but cannot be loaded

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { registerCpuBlasBackend } from '../../src/core/backend/cpu-blas.js';
+import { registerCpuBlasBackend, silenceNodeHint } from '../../src/core/backend/cpu-blas.js';
 import { ensureGradients } from '../../src/core/backend/gradients.js';
 import { BLAS_FIX, type BlasAddon, loadBlasAddon } from '../../src/core/backend/native.js';
 import { Rng } from '../../src/core/random.js';
@@ -17,6 +17,7 @@ export async function requireCpuBlas(): Promise<BlasAddon> {
   const blas = loadBlasAddon();
   if (!blas.ok) throw new Error(`cpu-blas tests need the native addon: ${blas.reason}. To fix: ${BLAS_FIX}`);
   registerCpuBlasBackend(blas.addon);
+  silenceNodeHint(tf.findBackend('cpu'));
   await ensureGradients();
   return blas.addon;
 }

@@ -97,7 +97,12 @@ export interface BlasAddon {
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
   info(): BlasInfo;
   setNumThreads(n: number): void;
+  /** Interface version of the built addon (see {@link BLAS_ABI}). */
+  abi: number;
 }
+
+/** The addon interface version this code expects (CLEAVE_BLAS_ABI in cleave_blas.c). */
+export const BLAS_ABI = 2;
 
 /** Activation codes understood by {@link BlasAddon.epilogue}. */
 export const ACTIVATION = {
@@ -121,7 +126,8 @@ export type BlasLoad =
 /** How to get the addon: what the README and error messages tell the user. */
 export const BLAS_FIX =
   'install OpenBLAS and rebuild the addon: `apt-get install libopenblas-dev && npm rebuild cleave` ' +
-  '(inside the cleave repository: `npm run build:native`)';
+  "(npm 11 runs a dependency's install script only once allowed: `npm install-scripts approve cleave`; " +
+  'inside the cleave repository: `npm run build:native`)';
 
 /** Where the built addon lives (the same relative path from `src/` and from `dist/`). */
 export const BLAS_ADDON_PATH = fileURLToPath(
@@ -145,7 +151,15 @@ export function loadBlasAddon(path?: string): BlasLoad {
   } else {
     try {
       const addon = createRequire(import.meta.url)(file) as BlasAddon;
-      result = { ok: true, addon, path: file, info: addon.info() };
+      if (addon.abi !== BLAS_ABI) {
+        result = {
+          ok: false,
+          reason: `the native BLAS addon is out of date (interface ${addon.abi}, expected ${BLAS_ABI})`,
+          fix: BLAS_FIX,
+        };
+      } else {
+        result = { ok: true, addon, path: file, info: addon.info() };
+      }
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       result = { ok: false, reason: `the native BLAS addon does not load: ${why}`, fix: BLAS_FIX };
