@@ -235,6 +235,42 @@ static napi_value Epilogue(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Hot loops get an AVX2 clone next to the baseline one (picked at load time); without FMA
+   contraction both give the same IEEE float32 results. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* out may be p itself (same index read before written); m, v, g are distinct arrays. */
+HOT static void adam_loop(const float *p, float *o, float *restrict m, float *restrict v, const float *restrict g,
+                          size_t n, float fb1, float f1b1, float fb2, float f1b2, float fc1, float fc2, float feps,
+                          float fnlr, float fdecay) {
+  if (fdecay == 0.0f) {
+#pragma GCC ivdep
+    for (size_t i = 0; i < n; i++) {
+      const float gi = g[i];
+      const float mi = fb1 * m[i] + f1b1 * gi;
+      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      o[i] = ((mi / fc1) / (sqrtf(vi / fc2) + feps)) * fnlr + p[i];
+    }
+  } else {
+#pragma GCC ivdep
+    for (size_t i = 0; i < n; i++) {
+      const float gi = g[i];
+      const float mi = fb1 * m[i] + f1b1 * gi;
+      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      const float pi = p[i];
+      o[i] = (((mi / fc1) / (sqrtf(vi / fc2) + feps)) * fnlr + pi) - fdecay * pi;
+    }
+  }
+}
+
 /*
  * adam(param, out, m, v, grad, lr, beta1, beta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, weightDecay)
  * Elementwise, in float32 and in the order of tfjs's AdamOptimizer; m and v in place, the new
@@ -258,36 +294,33 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   const float fb1 = (float)b1, f1b1 = (float)(1.0 - b1), fb2 = (float)b2, f1b2 = (float)(1.0 - b2);
   const float fc1 = (float)c1, fc2 = (float)c2, feps = (float)eps, fnlr = (float)(-lr);
   const float fdecay = (float)(lr * wd);
-  for (size_t i = 0; i < lp; i++) {
-    const float gi = g[i];
-    const float mi = fb1 * m[i] + f1b1 * gi;
-    const float vi = fb2 * v[i] + f1b2 * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    const float mh = mi / fc1, vh = vi / fc2;
-    const float pi = p[i];
-    const float next = (mh / (sqrtf(vh) + feps)) * fnlr + pi;
-    o[i] = wd == 0.0 ? next : next - fdecay * pi;
-  }
+  adam_loop(p, o, m, v, g, lp, fb1, f1b1, fb2, f1b2, fc1, fc2, feps, fnlr, wd == 0.0 ? 0.0f : fdecay);
   return NULL;
 }
 
-enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3 };
 
-#define BINARY_LOOP(EXPR)                                                         \
-  do {                                                                            \
-    if (sa == 1 && sb == 1) {                                                     \
-      for (int64_t j = 0; j < len; j++) { const float x = pa[j], y = pb[j]; po[j] = (EXPR); } \
-    } else if (sa == 1 && sb == 0) {                                              \
-      const float y = pb[0];                                                      \
-      for (int64_t j = 0; j < len; j++) { const float x = pa[j]; po[j] = (EXPR); } \
-    } else if (sa == 0 && sb == 1) {                                              \
-      const float x = pa[0];                                                      \
-      for (int64_t j = 0; j < len; j++) { const float y = pb[j]; po[j] = (EXPR); } \
-    } else {                                                                      \
-      for (int64_t j = 0; j < len; j++) { const float x = pa[j * sa], y = pb[j * sb]; po[j] = (EXPR); } \
-    }                                                                             \
-  } while (0)
+/* One row of out = a op b; sa, sb are the operands' element strides (0 = broadcast). */
+#define BINARY_ROW(NAME, EXPR)                                                                                    \
+  HOT static void NAME(const float *restrict a, int64_t sa, const float *restrict b, int64_t sb,                  \
+                       float *restrict o, int64_t n) {                                                            \
+    if (sa == 1 && sb == 1) {                                                                                     \
+      for (int64_t j = 0; j < n; j++) { const float x = a[j], y = b[j]; o[j] = (EXPR); }                          \
+    } else if (sa == 1 && sb == 0) {                                                                              \
+      const float y = b[0];                                                                                       \
+      for (int64_t j = 0; j < n; j++) { const float x = a[j]; o[j] = (EXPR); }                                    \
+    } else if (sa == 0 && sb == 1) {                                                                              \
+      const float x = a[0];                                                                                       \
+      for (int64_t j = 0; j < n; j++) { const float y = b[j]; o[j] = (EXPR); }                                    \
+    } else {                                                                                                      \
+      for (int64_t j = 0; j < n; j++) { const float x = a[j * sa], y = b[j * sb]; o[j] = (EXPR); }                \
+    }                                                                                                             \
+  }
+BINARY_ROW(row_add, x + y)
+BINARY_ROW(row_sub, x - y)
+BINARY_ROW(row_mul, x * y)
+BINARY_ROW(row_div, x / y)
+
+typedef void (*row_fn)(const float *, int64_t, const float *, int64_t, float *, int64_t);
 
 /*
  * binary(op, a, b, out, dims, aStrides, bStrides)
@@ -319,19 +352,14 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
     maxB += (size_t)((d[i] - 1) * sB[i]);
   }
   if (lo != total || maxA >= la || maxB >= lb) FAIL(range_error, "binary: operand sizes do not match the dims");
+  const row_fn rows_by_op[] = {row_add, row_sub, row_mul, row_div};
+  if (op < 0 || op > 3) FAIL(range_error, "binary: unknown op %lld", (long long)op);
+  const row_fn row = rows_by_op[op];
   const int64_t len = d[nd - 1], sa = sA[nd - 1], sb = sB[nd - 1];
   const size_t rows = total / (size_t)len;
   size_t offA = 0, offB = 0;
   for (size_t r = 0; r < rows; r++) {
-    const float *pa = a + offA, *pb = b + offB;
-    float *po = out + r * (size_t)len;
-    switch (op) {
-      case OP_ADD: BINARY_LOOP(x + y); break;
-      case OP_SUB: BINARY_LOOP(x - y); break;
-      case OP_MUL: BINARY_LOOP(x * y); break;
-      case OP_DIV: BINARY_LOOP(x / y); break;
-      default: FAIL(range_error, "binary: unknown op %lld", (long long)op);
-    }
+    row(a + offA, sa, b + offB, sb, out + r * (size_t)len, len);
     /* odometer over the outer dims */
     for (int64_t k = (int64_t)nd - 2; k >= 0; k--) {
       idx[k]++;

@@ -76,6 +76,8 @@ try {
     // keep float arithmetic in the written order (no FMA contraction): the fused Adam then matches
     // tfjs's op-by-op float32 results bit for bit
     '-ffp-contract=off',
+    // sqrtf without errno: lets the Adam loop vectorise (results unchanged)
+    '-fno-math-errno',
     '-fvisibility=hidden',
     '-Wall',
     '-DNODE_GYP_MODULE_NAME=cleave_blas',
