@@ -23,7 +23,7 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { CPU_BLAS, f32Values } from './backend/cpu-blas.js';
+import { allocOutput, CPU_BLAS, CpuBlasBackend, f32Values } from './backend/cpu-blas.js';
 import { loadBlasAddon } from './backend/native.js';
 import { BackendError, parseOrThrow } from './errors.js';
 
@@ -164,7 +164,7 @@ export class FusedAdam extends tf.Optimizer {
     }
     const backend = tf.backend() as MathBackendCPU;
     const p = f32Values(backend, value);
-    const out = new Float32Array(p.length);
+    const out = allocOutput(backend, p.length);
     const mv = f32Values(backend, m);
     const vv = f32Values(backend, v);
     const g = f32Values(backend, gradient);
@@ -178,7 +178,8 @@ export class FusedAdam extends tf.Optimizer {
     // the moments are ours: updated in place. The parameter gets the fresh buffer: swapped in when no
     // other tensor shares its data, else assigned as a new tensor (never mutate data others can see).
     if (backend.refCount(value.dataId) === 1) {
-      backend.data.get(value.dataId).values = out;
+      if (backend instanceof CpuBlasBackend) backend.replaceValues(value.dataId, out);
+      else backend.data.get(value.dataId).values = out;
     } else {
       const next = tf.tensor(out, value.shape, 'float32');
       value.assign(next);

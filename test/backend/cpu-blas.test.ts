@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CPU_BLAS, collapseBroadcast } from '../../src/core/backend/cpu-blas.js';
+import { CPU_BLAS, CpuBlasBackend, collapseBroadcast } from '../../src/core/backend/cpu-blas.js';
 import type { BlasAddon } from '../../src/core/backend/native.js';
 import { expectClose, on, randn, requireCpuBlas } from './helpers.js';
 
@@ -348,5 +348,76 @@ describe('cpu-blas elementwise kernels', () => {
       ),
     ).toThrow(/do not match/);
     expect(() => addon.reduceSum(small, new Float32Array(2), 1, 2, 1)).toThrow(/do not match/);
+  });
+});
+
+describe('cpu-blas buffer pool', () => {
+  const n = 256;
+  const inputs = () => [tensor([n, n], 1), tensor([n, n], 2), tensor([n, n], 3)] as const;
+  const valuesOf = (backend: CpuBlasBackend, t: tf.Tensor) => backend.data.get(t.dataId).values;
+
+  async function setup() {
+    await tf.setBackend(CPU_BLAS);
+    const backend = tf.backend();
+    expect(backend).toBeInstanceOf(CpuBlasBackend);
+    return backend as CpuBlasBackend;
+  }
+  /** Churn the pool: many products of the same size, disposed at once. */
+  const churn = (x: tf.Tensor, y: tf.Tensor) => {
+    for (let i = 0; i < 6; i++) tf.matMul(x, y).dispose();
+  };
+
+  it('recycles the buffer of a disposed product', async () => {
+    const backend = await setup();
+    const [x, y, z] = inputs();
+    const first = tf.matMul(x, y);
+    const buffer = valuesOf(backend, first);
+    first.dispose();
+    const second = tf.matMul(x, z);
+    expect(valuesOf(backend, second)).toBe(buffer);
+    tf.dispose([x, y, z, second]);
+  });
+
+  it('never recycles a buffer a slice still views', async () => {
+    const backend = await setup();
+    const [x, y, z] = inputs();
+    const [want] = await on('cpu', () => tf.slice(tf.matMul(x, y), [0, 0], [n / 2, n]));
+    await tf.setBackend(CPU_BLAS);
+    const product = tf.matMul(x, y);
+    const half = tf.slice(product, [0, 0], [n / 2, n]);
+    product.dispose();
+    churn(x, z);
+    expectClose(half.dataSync(), want!, 1e-3, 1e-5, 'slice after churn');
+    expect(backend).toBeInstanceOf(CpuBlasBackend);
+    tf.dispose([x, y, z, half]);
+  });
+
+  it('never recycles an array handed out by dataSync() or data()', async () => {
+    await setup();
+    const [x, y, z] = inputs();
+    const a = tf.matMul(x, y);
+    const read = a.dataSync();
+    const copy = read.slice();
+    a.dispose();
+    const b = tf.matMul(x, y);
+    const readAsync = await b.data();
+    const copyAsync = readAsync.slice();
+    b.dispose();
+    churn(x, z);
+    expectClose(read, copy, 0, 0, 'dataSync() array after churn');
+    expectClose(readAsync as Float32Array, copyAsync as Float32Array, 0, 0, 'data() array after churn');
+    tf.dispose([x, y, z]);
+  });
+
+  it("never recycles a user's array given to tf.tensor", async () => {
+    await setup();
+    const [x, , z] = inputs();
+    const mine = new Float32Array(n * n).fill(3);
+    const t = tf.add(tf.tensor(mine, [n, n]), 0);
+    tf.tensor(mine, [n, n]).dispose();
+    t.dispose();
+    churn(x, z);
+    expect(mine.every((v) => v === 3)).toBe(true);
+    tf.dispose([x, z]);
   });
 });

@@ -33,6 +33,122 @@ interface MatMulAttrs {
   leakyreluAlpha?: number;
 }
 
+/** Buffers below this many elements are left to the garbage collector. */
+const POOL_MIN_ELEMENTS = 16_384;
+/** At most this many bytes wait in the pool, and this many buffers per size. */
+const POOL_MAX_BYTES = 256 * 1024 * 1024;
+const POOL_MAX_PER_SIZE = 8;
+
+/**
+ * tfjs's `MathBackendCPU` with a recycling pool for the large float32 buffers that cpu-blas kernels
+ * allocate (matmul outputs, gradients, optimizer outputs). Without it, each training step hands V8
+ * tens of MB of fresh ArrayBuffers and "external memory pressure" GCs take a large share of the step.
+ *
+ * A buffer is recycled only when it is provably unreachable from outside the backend: the pool made it,
+ * no live tensor data references it (views such as a slice's `subarray` count), and it was never handed
+ * out (`dataSync`/`data`/`bufferSync` go through `readSync`, which marks the buffer as exposed; arrays
+ * given to `write`/`move`, such as a user's `tf.tensor(myArray)`, are never pooled).
+ */
+export class CpuBlasBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  private readonly liveRefs = new Map<ArrayBufferLike, number>();
+  private readonly owned = new WeakSet<ArrayBufferLike>();
+  private readonly exposed = new WeakSet<ArrayBufferLike>();
+
+  /** A float32 buffer of `n` elements with arbitrary contents (callers overwrite every element). */
+  alloc(n: number): Float32Array {
+    if (n < POOL_MIN_ELEMENTS) return new Float32Array(n);
+    const reused = this.pool.get(n)?.pop();
+    if (reused) {
+      this.pooledBytes -= reused.byteLength;
+      return reused;
+    }
+    const fresh = new Float32Array(n);
+    this.owned.add(fresh.buffer);
+    return fresh;
+  }
+
+  /** Replace the values of a tensor's data in place of a copy (the old buffer may be recycled). */
+  replaceValues(dataId: object, values: Float32Array): void {
+    const entry = this.data.get(dataId);
+    const old = entry.values;
+    entry.values = values;
+    this.track(values);
+    this.untrack(old);
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object {
+    const id = super.write(values, shape, dtype);
+    this.track(values);
+    return id;
+  }
+
+  override move(
+    dataId: object,
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
+    super.move(dataId, values, shape, dtype, refCount);
+    this.track(values);
+  }
+
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    if (ArrayBuffer.isView(values)) this.exposed.add(values.buffer);
+    const own = this.data.get(dataId)?.values;
+    if (own && ArrayBuffer.isView(own)) this.exposed.add(own.buffer);
+    return values;
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const removed = super.disposeData(dataId, force);
+    if (removed && values !== undefined && !this.data.has(dataId)) this.untrack(values);
+    return removed;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+
+  private track(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    this.liveRefs.set(values.buffer, (this.liveRefs.get(values.buffer) ?? 0) + 1);
+  }
+
+  private untrack(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const buffer = values.buffer;
+    const left = (this.liveRefs.get(buffer) ?? 1) - 1;
+    if (left > 0) {
+      this.liveRefs.set(buffer, left);
+      return;
+    }
+    this.liveRefs.delete(buffer);
+    if (!(values instanceof Float32Array) || !this.owned.has(buffer) || this.exposed.has(buffer)) return;
+    if (values.byteOffset !== 0 || values.byteLength !== buffer.byteLength) return;
+    if (this.pooledBytes + values.byteLength > POOL_MAX_BYTES) return;
+    let list = this.pool.get(values.length);
+    if (!list) {
+      list = [];
+      this.pool.set(values.length, list);
+    }
+    if (list.length >= POOL_MAX_PER_SIZE) return;
+    list.push(values);
+    this.pooledBytes += values.byteLength;
+  }
+}
+
+/** A float32 output buffer from the backend's pool when it has one. */
+export function allocOutput(backend: unknown, n: number): Float32Array {
+  return backend instanceof CpuBlasBackend ? backend.alloc(n) : new Float32Array(n);
+}
+
 /** tfjs prints a "use tfjs-node" hint on a cpu backend's first write; cleave picks backends itself. */
 export function silenceNodeHint(backend: unknown): void {
   if (backend instanceof MathBackendCPU) (backend as unknown as { firstUse: boolean }).firstUse = false;
@@ -80,6 +196,7 @@ export function blasMatMul(
   b: { shape: number[]; values: Float32Array },
   transposeA: boolean,
   transposeB: boolean,
+  alloc: (n: number) => Float32Array = (n) => new Float32Array(n),
 ): MatMulResult {
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -100,7 +217,7 @@ export function blasMatMul(
   const batch = tf.util.sizeFromShape(outOuter);
   const aBatch = tf.util.sizeFromShape(aOuter);
   const bBatch = tf.util.sizeFromShape(bOuter);
-  const out = new Float32Array(batch * m * n);
+  const out = alloc(batch * m * n);
   const shape = [...outOuter, m, n];
   if (out.length === 0) return { shape, values: out };
   const lda = transposeA ? m : k;
@@ -199,6 +316,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
       { shape: b.shape, values: f32Values(backend, b) },
       transposeA,
       transposeB,
+      (n) => allocOutput(backend, n),
     );
     return backend.makeTensorInfo(r.shape, 'float32', r.values);
   };
@@ -216,6 +334,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
       { shape: b.shape, values: f32Values(backend, b) },
       transposeA,
       transposeB,
+      (size) => allocOutput(backend, size),
     );
     const n = r.shape[r.shape.length - 1]!;
     const act = activation ?? 'linear';
@@ -266,7 +385,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
       const { a, b } = args.inputs as unknown as MatMulInputs;
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return reference(args) as tf.TensorInfo;
       const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = new Float32Array(tf.util.sizeFromShape(outShape));
+      const out = allocOutput(backend, tf.util.sizeFromShape(outShape));
       if (out.length > 0) {
         const { dims, aStrides, bStrides } = collapseBroadcast(a.shape, b.shape, outShape);
         addon.binary(
@@ -298,7 +417,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
     const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
     const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
     const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
-    const out = new Float32Array(outer * inner);
+    const out = allocOutput(backend, outer * inner);
     if (out.length > 0) addon.reduceSum(f32Values(backend, x), out, outer, reduce, inner);
     const kept = x.shape.map((d, i) => (i >= first && i <= last ? 1 : d));
     const outShape = keepDims ? kept : x.shape.filter((_, i) => i < first || i > last);
@@ -327,7 +446,7 @@ export function registerCpuBlasBackend(addon: BlasAddon): void {
   tf.registerBackend(
     CPU_BLAS,
     () => {
-      const backend = new MathBackendCPU();
+      const backend = new CpuBlasBackend();
       silenceNodeHint(backend);
       return backend;
     },
