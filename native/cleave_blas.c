@@ -237,7 +237,7 @@ static napi_value Epilogue(napi_env env, napi_callback_info info) {
 
 /* Hot loops get an AVX2 clone next to the baseline one (picked at load time); without FMA
    contraction both give the same IEEE float32 results. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
 #define HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define HOT

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- backend [--json] [--backends cpu-blas,cpu] [--steps 10] [--budget 60]`
+ * `npm run bench -- backend [--json] [--backends cpu-blas,cpu] [--steps 10] [--budget 30]`
  *
  * For every available compute backend: sgemm GFLOP/s at 1024³ and 2048³ (tf.matMul, median), and the
  * reference training step (experiments/bench/_reference-step.ts) in pairs/s at batch 128 and 1024
@@ -8,8 +8,9 @@
  * (`reference.torch`, same thread count as OpenBLAS), and the cpu-blas step with `tf.train.adam`
  * (`ablation`), so ratios can be read off one run.
  *
- * Slow backends are capped: a measurement whose projected time exceeds `--budget` seconds runs fewer
- * steps/repetitions (never fewer than 1 warm-up + 3 timed steps, 1 sgemm), recorded under `capped`.
+ * Slow backends are capped: a measurement whose projected time exceeds `--budget` seconds (default 30)
+ * runs 1 warm-up and fewer timed repetitions (at least 2 steps, 1 sgemm), or a single run when one run
+ * alone exceeds the budget; each such case is recorded under `capped`.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -41,21 +42,35 @@ function timeOnce(f: () => void): number {
   return (performance.now() - t) / 1000;
 }
 
-/** Median seconds of `reps` calls of f after one warm-up call, fewer when over the budget. */
+/**
+ * Median seconds of `reps` timed calls of f after `warmup` calls. When the first call shows the whole
+ * run would exceed `budgetS`, the rest of the warm-up is skipped and fewer calls are timed (at least
+ * `minReps`); when the first call alone exceeds the budget it is the measurement. `n` and `warmup`
+ * say what was actually done.
+ */
 function timed(
   f: () => void,
   reps: number,
   minReps: number,
   budgetS: number,
   warmup = 1,
-): { s: number; n: number } {
-  let first = 0;
-  for (let i = 0; i < warmup; i++) first = timeOnce(f);
-  const n = first * reps > budgetS ? Math.max(minReps, Math.floor(budgetS / Math.max(first, 1e-9))) : reps;
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) times.push(timeOnce(f));
-  return { s: median(times), n };
+): { s: number; n: number; warmup: number } {
+  const first = timeOnce(f);
+  if (first >= budgetS) return { s: first, n: 1, warmup: 0 };
+  if (first * (warmup - 1 + reps) > budgetS) {
+    const n = Math.min(reps, Math.max(minReps, Math.floor((budgetS - first) / first)));
+    const times = Array.from({ length: n }, () => timeOnce(f));
+    return { s: median(times), n, warmup: 1 };
+  }
+  for (let i = 1; i < warmup; i++) timeOnce(f);
+  const times = Array.from({ length: reps }, () => timeOnce(f));
+  return { s: median(times), n: reps, warmup };
 }
+
+const doneText = (n: number, warmup: number) =>
+  warmup === 0
+    ? '1 run, no separate warm-up (one run exceeds the budget)'
+    : `median of ${n} after ${warmup} warm-up`;
 
 function sgemm(n: number, budgetS: number, capped: string[]): number {
   const a = tf.randomNormal([n, n]);
@@ -65,8 +80,8 @@ function sgemm(n: number, budgetS: number, capped: string[]): number {
     tf.tidy(() => {
       tf.matMul(a, b).dataSync();
     });
-  const { s, n: reps } = timed(run, 5, 1, budgetS);
-  if (reps < 5) capped.push(`sgemm ${n}: ${reps} timed run(s) after 1 warm-up (budget ${budgetS} s)`);
+  const { s, n: reps, warmup } = timed(run, 5, 1, budgetS);
+  if (reps < 5) capped.push(`sgemm ${n}: ${doneText(reps, warmup)} (time budget ${budgetS} s)`);
   tf.dispose([a, b]);
   return (2 * n ** 3) / s / 1e9;
 }
@@ -81,8 +96,12 @@ function step(
   const optimizer =
     adam === 'cleave' ? createOptimizer({ kind: 'adam', learningRate: 1e-3 }) : tf.train.adam(1e-3);
   const ref = makeReferenceStep({ batch, optimizer });
-  const { s, n } = timed(() => ref.run(), steps, 3, budgetS, 3);
-  if (n < steps) capped.push(`step ${batch}: ${n} timed steps after 3 warm-up (budget ${budgetS} s)`);
+  const { s, n, warmup } = timed(() => ref.run(), steps, 2, budgetS, 3);
+  if (n < steps) {
+    capped.push(
+      `step ${batch}: median of ${n} timed steps after ${warmup} warm-up (time budget ${budgetS} s)`,
+    );
+  }
   ref.dispose();
   optimizer.dispose();
   return batch / s;
@@ -106,7 +125,7 @@ function torchReference(threads: number, steps: number): unknown {
 export async function run(args: string[]): Promise<unknown> {
   setLogLevel('warn');
   const steps = Number(option(args, 'steps') ?? 10);
-  const budgetS = Number(option(args, 'budget') ?? 60);
+  const budgetS = Number(option(args, 'budget') ?? 30);
   const only = option(args, 'backends')?.split(',');
   const statuses = await probeBackends();
   const names = statuses
@@ -140,9 +159,20 @@ export async function run(args: string[]): Promise<unknown> {
     if (notes.length) capped[name] = notes;
   }
 
+  const torch = torchReference(blasThreads, steps) as { step?: Record<string, number> };
+  const ratio: Record<string, Record<string, number>> = {};
+  for (const [name, r] of Object.entries(backends)) {
+    if (!torch.step) break;
+    ratio[name] = {};
+    for (const [batch, pps] of Object.entries(r.step)) {
+      const ref = torch.step[batch];
+      if (ref) ratio[name][`step${batch}`] = round(pps / ref, 2);
+    }
+  }
   return {
     backends,
-    reference: { torch: torchReference(blasThreads, steps) },
+    reference: { torch },
+    ...(Object.keys(ratio).length ? { ratioToTorch: ratio } : {}),
     ...(ablation ? { ablation } : {}),
     ...(Object.keys(capped).length ? { capped } : {}),
     unavailable,

@@ -71,6 +71,13 @@ const f32 = Math.fround;
  * A fused Adam/AdamW optimizer; build it with {@link createOptimizer}. It is a tfjs `Optimizer`:
  * `minimize`, `applyGradients`, `getWeights`/`setWeights` (same layout as tf.train.adam: iterations,
  * then every `<name>/m`, then every `<name>/v`) and `dispose` work as usual.
+ *
+ * @example
+ * ```ts
+ * const opt = createOptimizer({ kind: 'adam' });          // a FusedAdam
+ * const state = await opt.getWeights();                    // save …
+ * await createOptimizer({ kind: 'adam' }).setWeights(state);   // … and resume
+ * ```
  */
 export class FusedAdam extends tf.Optimizer {
   /** @nocollapse */

@@ -77,7 +77,15 @@ export interface GpuAdapterLike {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
 
-/** Whether a WebGPU adapter is a software rasteriser rather than a GPU (never chosen automatically). */
+/**
+ * Whether a WebGPU adapter is a software rasteriser rather than a GPU (never chosen automatically).
+ *
+ * @example
+ * ```ts
+ * isSoftwareAdapter({ info: { vendor: 'mesa', description: 'llvmpipe (LLVM 15, 256 bits)' } });   // true
+ * isSoftwareAdapter({ info: { vendor: 'nvidia', description: 'NVIDIA H100 80GB HBM3' } });        // false
+ * ```
+ */
 export function isSoftwareAdapter(adapter: GpuAdapterLike): boolean {
   const info = adapter.info ?? {};
   if (adapter.isFallbackAdapter || info.isFallbackAdapter) return true;

@@ -41,7 +41,14 @@ export async function resolve(specifier, context, nextResolve) {
 
 let done: Promise<void> | undefined;
 
-/** Whether tfjs-core's gradients are registered (checked on the `Add` kernel). */
+/**
+ * Whether tfjs-core's gradients are registered (checked on the `Add` kernel).
+ *
+ * @example
+ * ```ts
+ * if (!gradientsRegistered()) await ensureGradients();
+ * ```
+ */
 export function gradientsRegistered(): boolean {
   return tf.getGradient(tf.Add) !== undefined;
 }
@@ -51,6 +58,11 @@ export function gradientsRegistered(): boolean {
  * already did it).
  *
  * @throws Error when the gradients still are not registered afterwards
+ * @example
+ * ```ts
+ * await ensureGradients();
+ * const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2]));   // [2, 4]
+ * ```
  */
 export function ensureGradients(): Promise<void> {
   done ??= (async () => {

@@ -222,7 +222,15 @@ export async function initBackend(
   }
 }
 
-/** What the last successful {@link initBackend} chose, or `undefined` before the first call. */
+/**
+ * What the last successful {@link initBackend} chose, or `undefined` before the first call.
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * console.log(getBackendInfo()?.name);   // e.g. 'cpu-blas'
+ * ```
+ */
 export function getBackendInfo(): BackendInfo | undefined {
   return current;
 }
