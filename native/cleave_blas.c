@@ -50,22 +50,18 @@ static int get_args(napi_env env, napi_callback_info info, size_t want, napi_val
   return argc == want;
 }
 
-static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_float32_array) return 0;
-  *data = (float *)ptr;
-  return 1;
+  if (napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) != napi_ok) return 0;
+  return type == want;
+}
+
+static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+  return get_typed(env, v, napi_float32_array, (void **)data, len);
 }
 
 static int get_f64(napi_env env, napi_value v, double **data, size_t *len) {
-  napi_typedarray_type type;
-  void *ptr = NULL;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_float64_array) return 0;
-  *data = (double *)ptr;
-  return 1;
+  return get_typed(env, v, napi_float64_array, (void **)data, len);
 }
 
 static int is_null(napi_env env, napi_value v) {
@@ -243,31 +239,29 @@ static napi_value Epilogue(napi_env env, napi_callback_info info) {
 #define HOT
 #endif
 
+/* Adam's constants, already float32 as tfjs makes them. */
+typedef struct {
+  float b1, one_minus_b1, b2, one_minus_b2, c1, c2, eps, neg_lr, decay;
+} adam_consts;
+
+/* Update moment i in place and return -lr * m_hat / (sqrt(v_hat) + eps), in tfjs's op order. */
+static inline float adam_delta(float *m, float *v, float g, const adam_consts *k) {
+  const float mi = k->b1 * *m + k->one_minus_b1 * g;
+  const float vi = k->b2 * *v + k->one_minus_b2 * (g * g);
+  *m = mi;
+  *v = vi;
+  return ((mi / k->c1) / (sqrtf(vi / k->c2) + k->eps)) * k->neg_lr;
+}
+
 /* out may be p itself (same index read before written); m, v, g are distinct arrays. */
 HOT static void adam_loop(const float *p, float *o, float *restrict m, float *restrict v, const float *restrict g,
-                          size_t n, float fb1, float f1b1, float fb2, float f1b2, float fc1, float fc2, float feps,
-                          float fnlr, float fdecay) {
-  if (fdecay == 0.0f) {
+                          size_t n, adam_consts k) {
+  if (k.decay == 0.0f) {
 #pragma GCC ivdep
-    for (size_t i = 0; i < n; i++) {
-      const float gi = g[i];
-      const float mi = fb1 * m[i] + f1b1 * gi;
-      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      o[i] = ((mi / fc1) / (sqrtf(vi / fc2) + feps)) * fnlr + p[i];
-    }
+    for (size_t i = 0; i < n; i++) o[i] = adam_delta(m + i, v + i, g[i], &k) + p[i];
   } else {
 #pragma GCC ivdep
-    for (size_t i = 0; i < n; i++) {
-      const float gi = g[i];
-      const float mi = fb1 * m[i] + f1b1 * gi;
-      const float vi = fb2 * v[i] + f1b2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      const float pi = p[i];
-      o[i] = (((mi / fc1) / (sqrtf(vi / fc2) + feps)) * fnlr + pi) - fdecay * pi;
-    }
+    for (size_t i = 0; i < n; i++) o[i] = (adam_delta(m + i, v + i, g[i], &k) + p[i]) - k.decay * p[i];
   }
 }
 
@@ -291,10 +285,10 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
     FAIL(type_error, "adam: bad argument types");
   if (lo != lp || lm != lp || lv != lp || lg != lp) FAIL(range_error, "adam: length mismatch");
   /* the scalars exactly as tfjs makes them: float32 tensors of the double values */
-  const float fb1 = (float)b1, f1b1 = (float)(1.0 - b1), fb2 = (float)b2, f1b2 = (float)(1.0 - b2);
-  const float fc1 = (float)c1, fc2 = (float)c2, feps = (float)eps, fnlr = (float)(-lr);
-  const float fdecay = (float)(lr * wd);
-  adam_loop(p, o, m, v, g, lp, fb1, f1b1, fb2, f1b2, fc1, fc2, feps, fnlr, wd == 0.0 ? 0.0f : fdecay);
+  const adam_consts k = {(float)b1,         (float)(1.0 - b1), (float)b2,
+                         (float)(1.0 - b2), (float)c1,         (float)c2,
+                         (float)eps,        (float)(-lr),      wd == 0.0 ? 0.0f : (float)(lr * wd)};
+  adam_loop(p, o, m, v, g, lp, k);
   return NULL;
 }
 

@@ -13,6 +13,7 @@
  * alone exceeds the budget; each such case is recorded under `capped`.
  */
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, createOptimizer, initBackend, probeBackends, setLogLevel } from 'cleave';
@@ -97,29 +98,41 @@ function step(
     adam === 'cleave' ? createOptimizer({ kind: 'adam', learningRate: 1e-3 }) : tf.train.adam(1e-3);
   const ref = makeReferenceStep({ batch, optimizer });
   const { s, n, warmup } = timed(() => ref.run(), steps, 2, budgetS, 3);
-  if (n < steps) {
-    capped.push(
-      `step ${batch}: median of ${n} timed steps after ${warmup} warm-up (time budget ${budgetS} s)`,
-    );
-  }
+  if (n < steps) capped.push(`step ${batch}: ${doneText(n, warmup)} (time budget ${budgetS} s)`);
   ref.dispose();
   optimizer.dispose();
   return batch / s;
 }
 
-function torchReference(threads: number, steps: number): unknown {
+interface TorchRun {
+  threads: number;
+  sgemm: Record<string, number>;
+  step: Record<string, number>;
+}
+
+/** The PyTorch reference at 1 thread and at `threads` threads (both: contention can favour either). */
+function torchReference(
+  threads: number,
+  steps: number,
+): { version?: string; runs?: TorchRun[]; skipped?: string } {
   const python = '/usr/bin/python3';
   if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
     return { skipped: `${python} cannot import torch (apt-get install python3-torch)` };
   }
   const script = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
-  const cfg = JSON.stringify({ threads, steps, warmup: 3, batches: [128, 1024], sizes: [1024, 2048] });
-  const r = spawnSync(python, [script, cfg], { encoding: 'utf8' });
-  if (r.status !== 0) return { error: r.stderr.trim().split('\n').at(-1) };
-  const out = JSON.parse(r.stdout) as { sgemm: Record<string, number>; step: Record<string, number> };
-  for (const k of Object.keys(out.sgemm)) out.sgemm[k] = round(out.sgemm[k]!);
-  for (const k of Object.keys(out.step)) out.step[k] = round(out.step[k]!, 0);
-  return out;
+  const runs: TorchRun[] = [];
+  let version: string | undefined;
+  for (const t of [...new Set([1, threads])]) {
+    const cfg = JSON.stringify({ threads: t, steps, warmup: 3, batches: [128, 1024], sizes: [1024, 2048] });
+    const r = spawnSync(python, [script, cfg], { encoding: 'utf8' });
+    if (r.status !== 0) return { skipped: `torch reference failed: ${r.stderr.trim().split('\n').at(-1)}` };
+    const out = JSON.parse(r.stdout) as TorchRun & { version: string };
+    version = out.version;
+    const fix = (rec: Record<string, number>, digits: number) =>
+      Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, round(v, digits)]));
+    runs.push({ threads: t, sgemm: fix(out.sgemm, 1), step: fix(out.step, 0) });
+  }
+  return { version, runs };
 }
 
 export async function run(args: string[]): Promise<unknown> {
@@ -136,12 +149,14 @@ export async function run(args: string[]): Promise<unknown> {
   const capped: Record<string, string[]> = {};
   const unavailable: Record<string, string> = {};
   for (const s of statuses) if (!s.available) unavailable[s.name] = s.detail;
-  let blasThreads = 1;
+  const blas = statuses.find((s) => s.name === 'cpu-blas' && s.available);
+  const blasThreads = Number(/(\d+) threads/.exec(blas?.detail ?? '')?.[1] ?? cpus().length);
   let ablation: Record<string, unknown> | undefined;
 
+  // the reference first, next to the first (fastest) backend: load on a shared machine drifts
+  const torch = torchReference(blasThreads, steps);
   for (const name of names) {
-    const info = await initBackend({ backend: name });
-    if (name === 'cpu-blas') blasThreads = Number(/(\d+) threads/.exec(info.detail)?.[1] ?? 1);
+    await initBackend({ backend: name });
     const notes: string[] = [];
     const result: Result = { sgemm: {}, step: {} };
     for (const n of [1024, 2048]) result.sgemm[n] = round(sgemm(n, budgetS, notes));
@@ -159,15 +174,15 @@ export async function run(args: string[]): Promise<unknown> {
     if (notes.length) capped[name] = notes;
   }
 
-  const torch = torchReference(blasThreads, steps) as { step?: Record<string, number> };
+  // ratios to the faster of the torch runs, per batch size
   const ratio: Record<string, Record<string, number>> = {};
   for (const [name, r] of Object.entries(backends)) {
-    if (!torch.step) break;
-    ratio[name] = {};
+    const perBatch: Record<string, number> = {};
     for (const [batch, pps] of Object.entries(r.step)) {
-      const ref = torch.step[batch];
-      if (ref) ratio[name][`step${batch}`] = round(pps / ref, 2);
+      const best = Math.max(0, ...(torch.runs ?? []).map((run) => run.step[batch] ?? 0));
+      if (best > 0) perBatch[`step${batch}`] = round(pps / best, 2);
     }
+    if (Object.keys(perBatch).length) ratio[name] = perBatch;
   }
   return {
     backends,
@@ -180,7 +195,10 @@ export async function run(args: string[]): Promise<unknown> {
       sgemm: 'tf.matMul of two random n×n float32 matrices incl. dataSync; median of 5 after 1 warm-up',
       step: `reference step (2048→1024 and 768→1024 heads, L2 norm, hinge over in-batch S, Adam 1e-3), median of ${steps} after 3 warm-up`,
       optimizer: "cleave's createOptimizer({ kind: 'adam' }) (fused); ablation: tf.train.adam",
-      cpus: (await import('node:os')).cpus().length,
+      ratioToTorch: 'pairs/s divided by the faster torch run (1 thread or as many threads as OpenBLAS)',
+      cpus: cpus().length,
+      blas: blas?.detail ?? 'unavailable',
+      openblasCoretype: process.env.OPENBLAS_CORETYPE ?? '(auto-detected)',
     },
   };
 }

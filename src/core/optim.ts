@@ -24,7 +24,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { allocOutput, CPU_BLAS, CpuBlasBackend, f32Values } from './backend/cpu-blas.js';
-import { loadBlasAddon } from './backend/native.js';
+import { type BlasAddon, loadBlasAddon } from './backend/native.js';
 import { BackendError, parseOrThrow } from './errors.js';
 
 /** Options of the Adam optimizer. */
@@ -141,23 +141,18 @@ export class FusedAdam extends tf.Optimizer {
       backend instanceof MathBackendCPU &&
       tensors.every((t) => t.dtype === 'float32' && backend.data.has(t.dataId));
     const native = cpuFamily && tf.getBackend() === CPU_BLAS && loadBlasAddon().ok;
-    if (want === 'native') {
-      if (!native) {
+    const forced = {
+      native: [native, 'the cpu-blas backend'],
+      js: [cpuFamily, 'a cpu-family backend'],
+    } as const;
+    if (want !== 'auto') {
+      const [possible, needs] = forced[want];
+      if (!possible) {
         throw new BackendError(
-          `FusedAdam: implementation 'native' needs the cpu-blas backend (current: ${tf.getBackend()}); ` +
-            `use implementation 'auto'`,
+          `FusedAdam: implementation '${want}' needs ${needs} (current: ${tf.getBackend()}); use implementation 'auto'`,
         );
       }
-      return 'native';
-    }
-    if (want === 'js') {
-      if (!cpuFamily) {
-        throw new BackendError(
-          `FusedAdam: implementation 'js' needs a cpu-family backend (current: ${tf.getBackend()}); ` +
-            `use implementation 'auto'`,
-        );
-      }
-      return 'js';
+      return want;
     }
     return native ? 'native' : cpuFamily ? 'js' : 'tf';
   }
@@ -272,21 +267,21 @@ export class FusedAdam extends tf.Optimizer {
   }
 }
 
-/** Adam in one JS pass, float32 after every operation like tfjs's op-by-op update. */
-function adamLoop(
-  p: Float32Array,
-  out: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  g: Float32Array,
-  learningRate: number,
-  beta1: number,
-  beta2: number,
-  c1: number,
-  c2: number,
-  epsilon: number,
-  weightDecay: number,
-): void {
+/** Adam in one JS pass, float32 after every operation like tfjs's op-by-op update (same contract as the native one). */
+const adamLoop: BlasAddon['adam'] = (
+  p,
+  out,
+  m,
+  v,
+  g,
+  learningRate,
+  beta1,
+  beta2,
+  c1,
+  c2,
+  epsilon,
+  weightDecay,
+) => {
   const b1 = f32(beta1);
   const ob1 = f32(1 - beta1);
   const b2 = f32(beta2);
@@ -304,7 +299,7 @@ function adamLoop(
     const pi = p[i]!;
     out[i] = decay === 0 ? step + pi : f32(step + pi) - f32(decay * pi);
   }
-}
+};
 
 /**
  * Make an optimizer for cleave's trainer from a plain options object (validated; defaults applied).

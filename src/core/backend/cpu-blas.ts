@@ -305,37 +305,35 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
   const cpuAdd = cpuKernel(tf.Add);
   const cpuPrelu = cpuKernel(tf.Prelu);
 
-  const batchMatMul = (args: KernelArgs): tf.TensorInfo => {
-    const backend = args.backend as MathBackendCPU;
-    const { a, b } = args.inputs as unknown as MatMulInputs;
-    const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return cpuBatchMatMul(args) as tf.TensorInfo;
-    const r = blasMatMul(
+  const product = (backend: MathBackendCPU, inputs: MatMulInputs, attrs: MatMulAttrs) =>
+    blasMatMul(
       addon,
-      { shape: a.shape, values: f32Values(backend, a) },
-      { shape: b.shape, values: f32Values(backend, b) },
-      transposeA,
-      transposeB,
+      { shape: inputs.a.shape, values: f32Values(backend, inputs.a) },
+      { shape: inputs.b.shape, values: f32Values(backend, inputs.b) },
+      attrs.transposeA,
+      attrs.transposeB,
       (n) => allocOutput(backend, n),
     );
+
+  const batchMatMul = (args: KernelArgs): tf.TensorInfo => {
+    const backend = args.backend as MathBackendCPU;
+    const inputs = args.inputs as unknown as MatMulInputs;
+    if (inputs.a.dtype !== 'float32' || inputs.b.dtype !== 'float32')
+      return cpuBatchMatMul(args) as tf.TensorInfo;
+    const r = product(backend, inputs, args.attrs as unknown as MatMulAttrs);
     return backend.makeTensorInfo(r.shape, 'float32', r.values);
   };
 
   const fusedMatMul = (args: KernelArgs): tf.TensorInfo => {
     const backend = args.backend as MathBackendCPU;
-    const { a, b, bias, preluActivationWeights } = args.inputs as unknown as MatMulInputs;
-    const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as MatMulAttrs;
+    const inputs = args.inputs as unknown as MatMulInputs;
+    const attrs = args.attrs as unknown as MatMulAttrs;
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const { activation, leakyreluAlpha } = attrs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) {
       return cpuFusedMatMul(args) as tf.TensorInfo;
     }
-    const r = blasMatMul(
-      addon,
-      { shape: a.shape, values: f32Values(backend, a) },
-      { shape: b.shape, values: f32Values(backend, b) },
-      transposeA,
-      transposeB,
-      (size) => allocOutput(backend, size),
-    );
+    const r = product(backend, inputs, attrs);
     const n = r.shape[r.shape.length - 1]!;
     const act = activation ?? 'linear';
     const nativeBias = bias == null || isRowVector(bias.shape, n);
