@@ -7,7 +7,8 @@
  *   epilogue     in-place bias add (+ activation) on a row-major [rows, cols] block (fused matmul)
  *   adam         one fused Adam(W) update of a parameter (into a new buffer) and its two moments (in place)
  *   binary       add/sub/mul/div with broadcasting (strides from JS), float32 like tfjs's cpu kernels
- *   reduceSum    sum over one contiguous block of axes, accumulated in double like tfjs's cpu Sum
+ *   reduceSum    sum (or mean) over one contiguous block of axes, accumulated in double like tfjs's cpu Sum
+ *   unary        Relu, Step, Square with tfjs's cpu semantics
  *   info / setNumThreads  OpenBLAS's configuration and thread count
  *
  * Every typed array is bounds-checked here before it is handed to BLAS, so a wrong shape from JS is a
@@ -368,37 +369,79 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* One unary op over a whole array, with tfjs's cpu semantics (Relu = max(0, x): NaN stays, -0 -> +0;
+   Step = NaN ? NaN : x > 0 ? 1 : alpha; Square = x * x). */
+#define UNARY_LOOP(NAME, EXPR)                                                                   \
+  HOT static void NAME(const float *restrict x, float *restrict o, size_t n, float alpha) {      \
+    (void)alpha;                                                                                 \
+    for (size_t i = 0; i < n; i++) { const float v = x[i]; o[i] = (EXPR); }                      \
+  }
+UNARY_LOOP(unary_relu, (v > 0.0f || v != v) ? v : 0.0f)
+UNARY_LOOP(unary_step, v != v ? v : (v > 0.0f ? 1.0f : alpha))
+UNARY_LOOP(unary_square, v * v)
+
+/* unary(op, x, out, alpha): op 0 = Relu, 1 = Step(alpha), 2 = Square. */
+static napi_value Unary(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv)) FAIL(type_error, "unary: expected 4 arguments");
+  int64_t op;
+  float *x, *out;
+  size_t lx, lo;
+  double alpha;
+  if (!get_int(env, argv[0], &op) || !get_f32(env, argv[1], &x, &lx) || !get_f32(env, argv[2], &out, &lo) ||
+      !get_num(env, argv[3], &alpha))
+    FAIL(type_error, "unary: bad argument types");
+  if (lx != lo) FAIL(range_error, "unary: sizes do not match");
+  void (*const ops[])(const float *, float *, size_t, float) = {unary_relu, unary_step, unary_square};
+  if (op < 0 || op > 2) FAIL(range_error, "unary: unknown op %lld", (long long)op);
+  ops[op](x, out, lx, (float)alpha);
+  return NULL;
+}
+
 /*
- * reduceSum(x, out, outer, reduce, inner): out[o, i] = sum_r x[o, r, i], accumulated in double like
- * tfjs's cpu Sum kernel.
+ * reduceSum(x, out, outer, reduce, inner, divisor): out[o, i] = sum_r x[o, r, i], accumulated in double
+ * like tfjs's cpu Sum kernel; with divisor > 0 each term is first divided by it in float32, which is
+ * tfjs's cpu Mean (x / n, then the sum).
  */
 static napi_value ReduceSum(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, 5, argv)) FAIL(type_error, "reduceSum: expected 5 arguments");
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv)) FAIL(type_error, "reduceSum: expected 6 arguments");
   float *x, *out;
   size_t lx, lo;
   int64_t outer, reduce, inner;
+  double divisor;
   if (!get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &out, &lo) || !get_int(env, argv[2], &outer) ||
-      !get_int(env, argv[3], &reduce) || !get_int(env, argv[4], &inner))
+      !get_int(env, argv[3], &reduce) || !get_int(env, argv[4], &inner) || !get_num(env, argv[5], &divisor))
     FAIL(type_error, "reduceSum: bad argument types");
   if (outer < 0 || reduce < 0 || inner < 0 || lx != (size_t)(outer * reduce * inner) || lo != (size_t)(outer * inner))
     FAIL(range_error, "reduceSum: sizes do not match");
+  const int divide = divisor > 0;
+  const float d = (float)divisor;
   if (inner == 1) {
     for (int64_t o = 0; o < outer; o++) {
       const float *px = x + o * reduce;
       double s = 0;
-      for (int64_t r = 0; r < reduce; r++) s += px[r];
+      if (divide) {
+        for (int64_t r = 0; r < reduce; r++) s += (double)(px[r] / d);
+      } else {
+        for (int64_t r = 0; r < reduce; r++) s += px[r];
+      }
       out[o] = (float)s;
     }
     return NULL;
   }
-  double *acc = (double *)malloc(sizeof(double) * (size_t)inner);
+  double *acc = (double *)calloc((size_t)(inner > 0 ? inner : 1), sizeof(double));
   if (!acc) FAIL(error, "reduceSum: out of memory");
   for (int64_t o = 0; o < outer; o++) {
     for (int64_t i = 0; i < inner; i++) acc[i] = 0;
     for (int64_t r = 0; r < reduce; r++) {
       const float *px = x + (o * reduce + r) * inner;
-      for (int64_t i = 0; i < inner; i++) acc[i] += px[i];
+      if (divide) {
+        for (int64_t i = 0; i < inner; i++) acc[i] += (double)(px[i] / d);
+      } else {
+        for (int64_t i = 0; i < inner; i++) acc[i] += px[i];
+      }
     }
     for (int64_t i = 0; i < inner; i++) out[o * inner + i] = (float)acc[i];
   }
@@ -433,7 +476,7 @@ static napi_value SetNumThreads(napi_env env, napi_callback_info info) {
 }
 
 /* Bumped whenever a function's signature changes; the loader refuses an addon of another version. */
-#define CLEAVE_BLAS_ABI 2
+#define CLEAVE_BLAS_ABI 3
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value abi;
@@ -447,6 +490,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
       {"reduceSum", NULL, ReduceSum, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
       {"setNumThreads", NULL, SetNumThreads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -276,6 +276,18 @@ describe('cpu-blas elementwise kernels', () => {
     );
   });
 
+  it('Relu, Step and Square equal the cpu kernels exactly (random values and the special ones)', async () => {
+    const special = [0, -0, 1, -1, Infinity, -Infinity, Number.NaN, 1e-40, -1e-40, 3.4e38];
+    const run = () => {
+      const x = tf.concat([tf.tensor(special), tensor([5000], 9)]);
+      return [tf.relu(x), tf.step(x), tf.step(x, 0.25), tf.square(x)];
+    };
+    const got = await on(CPU_BLAS, run);
+    const want = await on('cpu', run);
+    for (let i = 0; i < got.length; i++) expect(Array.from(got[i]!)).toEqual(Array.from(want[i]!));
+    expect(Object.is(got[0]![1], 0)).toBe(true); // relu(-0) is +0, as Math.max(0, -0)
+  });
+
   it('handles zeros, infinities and NaN like the cpu kernels', async () => {
     const run = () => {
       const a = tf.tensor([0, -0, 1, -1, Infinity, Number.NaN], [6]);
@@ -294,20 +306,21 @@ describe('cpu-blas elementwise kernels', () => {
     expect(Array.from(out.dataSync())).toEqual([11, 12, 13]);
   });
 
-  it('Sum over any axes (keepDims or not) matches the cpu kernel', async () => {
+  it('Sum and Mean over any axes (keepDims or not) match the cpu kernels', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
         fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
         fc.boolean(),
+        fc.constantFrom('sum', 'mean'),
         fc.integer({ min: 0, max: 1e6 }),
-        async (shape, pick, keepDims, seed) => {
+        async (shape, pick, keepDims, op, seed) => {
           const axes = shape.map((_, i) => i).filter((i) => pick[i]);
           const axis = axes.length === 0 ? undefined : axes;
-          const run = () => tf.sum(tensor(shape, seed), axis, keepDims);
+          const run = () => (op === 'sum' ? tf.sum : tf.mean)(tensor(shape, seed), axis, keepDims);
           const [got] = await on(CPU_BLAS, run);
           const [want] = await on('cpu', run);
-          expectClose(got!, want!, 1e-6, 1e-6, `sum ${JSON.stringify({ shape, axis, keepDims })}`);
+          expectClose(got!, want!, 1e-6, 1e-6, `${op} ${JSON.stringify({ shape, axis, keepDims })}`);
         },
       ),
       { numRuns: 200, seed: 5 },
@@ -347,7 +360,8 @@ describe('cpu-blas elementwise kernels', () => {
         Float64Array.of(1),
       ),
     ).toThrow(/do not match/);
-    expect(() => addon.reduceSum(small, new Float32Array(2), 1, 2, 1)).toThrow(/do not match/);
+    expect(() => addon.reduceSum(small, new Float32Array(2), 1, 2, 1, 0)).toThrow(/do not match/);
+    expect(() => addon.unary(0, small, new Float32Array(4), 0)).toThrow(/do not match/);
   });
 });
 

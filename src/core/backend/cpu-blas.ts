@@ -3,7 +3,11 @@
  * name `cpu-blas`, and `BatchMatMul` / `_FusedMatMul` replaced by OpenBLAS `cblas_sgemm` through the
  * native addon. All ranks, batch broadcasting (numpy rules), both transposes, fused bias and every fused
  * activation (linear, relu, relu6, elu, leakyrelu, prelu, sigmoid) are supported; other dtypes and
- * unusual bias/prelu shapes fall back to the reference cpu kernels. The plain `cpu` backend is untouched.
+ * unusual bias/prelu shapes fall back to the reference cpu kernels. The hot elementwise kernels of a
+ * training step also run natively, with the reference kernels' float32 semantics: broadcast
+ * `Add`/`Sub`/`Mul`/`RealDiv`, `Relu`, `Step`, `Square`, and `Sum`/`Mean` over contiguous axes.
+ * Large outputs come from a recycling buffer pool ({@link CpuBlasBackend}).
+ * The plain `cpu` backend is untouched.
  *
  * @example
  * ```ts
@@ -14,7 +18,7 @@
  */
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { ACTIVATION, BINARY_OP, type BlasAddon } from './native.js';
+import { ACTIVATION, BINARY_OP, type BlasAddon, UNARY_OP } from './native.js';
 
 /** The registered name of the backend. */
 export const CPU_BLAS = 'cpu-blas';
@@ -376,12 +380,21 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
     return current;
   };
 
-  const binary = (kernelName: string, op: number): tf.KernelConfig => {
+  /** A cpu-blas kernel: `run` computes natively, or returns undefined to use the reference cpu kernel. */
+  const native = (
+    kernelName: string,
+    run: (args: KernelArgs, backend: MathBackendCPU) => tf.TensorInfo | undefined,
+  ): tf.KernelConfig => {
     const reference = cpuKernel(kernelName);
-    const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
-      const backend = args.backend as MathBackendCPU;
+    const kernelFunc = (args: KernelArgs) =>
+      run(args, args.backend as MathBackendCPU) ?? (reference(args) as tf.TensorInfo);
+    return { kernelName, backendName: CPU_BLAS, kernelFunc: kernelFunc as tf.KernelFunc };
+  };
+
+  const binary = (kernelName: string, op: number) =>
+    native(kernelName, (args, backend) => {
       const { a, b } = args.inputs as unknown as MatMulInputs;
-      if (a.dtype !== 'float32' || b.dtype !== 'float32') return reference(args) as tf.TensorInfo;
+      if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
       const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
       const out = allocOutput(backend, tf.util.sizeFromShape(outShape));
       if (out.length > 0) {
@@ -397,37 +410,51 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
         );
       }
       return backend.makeTensorInfo(outShape, 'float32', out);
-    };
-    return { kernelName, backendName: CPU_BLAS, kernelFunc: kernelFunc as tf.KernelFunc };
-  };
+    });
 
-  const cpuSum = cpuKernel(tf.Sum);
-  const sum = (args: KernelArgs): tf.TensorInfo => {
-    const backend = args.backend as MathBackendCPU;
-    const { x } = args.inputs as unknown as { x: tf.TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    if (x.dtype !== 'float32') return cpuSum(args) as tf.TensorInfo;
-    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
-    const contiguous = axes.every((ax, i) => i === 0 || ax === axes[i - 1]! + 1);
-    if (axes.length === 0 || !contiguous) return cpuSum(args) as tf.TensorInfo;
-    const first = axes[0]!;
-    const last = axes[axes.length - 1]!;
-    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
-    const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
-    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
-    const out = allocOutput(backend, outer * inner);
-    if (out.length > 0) addon.reduceSum(f32Values(backend, x), out, outer, reduce, inner);
-    const kept = x.shape.map((d, i) => (i >= first && i <= last ? 1 : d));
-    const outShape = keepDims ? kept : x.shape.filter((_, i) => i < first || i > last);
-    return backend.makeTensorInfo(outShape, 'float32', out);
-  };
+  /** Sum (or Mean, dividing each term first like tfjs's cpu Mean) over one contiguous block of axes. */
+  const reduction = (kernelName: string, mean: boolean) =>
+    native(kernelName, (args, backend) => {
+      const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      if (x.dtype !== 'float32') return undefined;
+      const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+      const contiguous = axes.every((ax, i) => i === 0 || ax === axes[i - 1]! + 1);
+      if (axes.length === 0 || !contiguous) return undefined;
+      const first = axes[0]!;
+      const last = axes[axes.length - 1]!;
+      const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+      const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+      const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+      const out = allocOutput(backend, outer * inner);
+      if (out.length > 0)
+        addon.reduceSum(f32Values(backend, x), out, outer, reduce, inner, mean ? reduce : 0);
+      const kept = x.shape.map((d, i) => (i >= first && i <= last ? 1 : d));
+      const outShape = keepDims ? kept : x.shape.filter((_, i) => i < first || i > last);
+      return backend.makeTensorInfo(outShape, 'float32', out);
+    });
+
+  const unary = (kernelName: string, op: number) =>
+    native(kernelName, (args, backend) => {
+      const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+      if (x.dtype !== 'float32') return undefined;
+      const values = f32Values(backend, x);
+      const out = allocOutput(backend, values.length);
+      const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+      if (out.length > 0) addon.unary(op, values, out, alpha);
+      return backend.makeTensorInfo(x.shape, 'float32', out);
+    });
 
   return [
     binary(tf.Add, BINARY_OP.add),
     binary(tf.Sub, BINARY_OP.sub),
     binary(tf.Multiply, BINARY_OP.mul),
     binary(tf.RealDiv, BINARY_OP.div),
-    { kernelName: tf.Sum, backendName: CPU_BLAS, kernelFunc: sum as tf.KernelFunc },
+    reduction(tf.Sum, false),
+    reduction(tf.Mean, true),
+    unary(tf.Relu, UNARY_OP.relu),
+    unary(tf.Step, UNARY_OP.step),
+    unary(tf.Square, UNARY_OP.square),
     { kernelName: tf.BatchMatMul, backendName: CPU_BLAS, kernelFunc: batchMatMul as tf.KernelFunc },
     { kernelName: tf._FusedMatMul, backendName: CPU_BLAS, kernelFunc: fusedMatMul as tf.KernelFunc },
   ];

@@ -93,8 +93,20 @@ export interface BlasAddon {
     aStrides: Float64Array,
     bStrides: Float64Array,
   ): void;
-  /** out[o, i] = Σ_r x[o, r, i] for x viewed as [outer, reduce, inner] (double accumulator). */
-  reduceSum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  /**
+   * out[o, i] = Σ_r x[o, r, i] for x viewed as [outer, reduce, inner] (double accumulator); with
+   * `divisor` > 0 each term is first divided by it in float32 (tfjs's cpu Mean).
+   */
+  reduceSum(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    reduce: number,
+    inner: number,
+    divisor: number,
+  ): void;
+  /** out = op(x) elementwise, op = UNARY_OP[…] (`alpha` is Step's value for x ≤ 0). */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   info(): BlasInfo;
   setNumThreads(n: number): void;
   /** Interface version of the built addon (see {@link BLAS_ABI}). */
@@ -102,7 +114,7 @@ export interface BlasAddon {
 }
 
 /** The addon interface version this code expects (CLEAVE_BLAS_ABI in cleave_blas.c). */
-export const BLAS_ABI = 2;
+export const BLAS_ABI = 3;
 
 /** Activation codes understood by {@link BlasAddon.epilogue}. */
 export const ACTIVATION = {
@@ -117,6 +129,9 @@ export const ACTIVATION = {
 
 /** Operation codes understood by {@link BlasAddon.binary}. */
 export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+
+/** Operation codes understood by {@link BlasAddon.unary}. */
+export const UNARY_OP = { relu: 0, step: 1, square: 2 } as const;
 
 /** The outcome of loading the addon: the addon, or why not and how to fix it. */
 export type BlasLoad =
