@@ -221,6 +221,14 @@ export class FusedAdam extends tf.Optimizer {
     super.dispose();
   }
 
+  /** Change the step size from the next step on (the moments are kept). */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
+      throw new RangeError(`FusedAdam.setLearningRate: expected a positive number, got ${learningRate}`);
+    }
+    (this.options as { learningRate: number }).learningRate = learningRate;
+  }
+
   override async getWeights(): Promise<NamedTensor[]> {
     const all = [...this.moments.entries()];
     return [
@@ -232,9 +240,16 @@ export class FusedAdam extends tf.Optimizer {
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
-    const t = this.iterations + 1;
-    this.accBeta1 = f32(f32(this.options.beta1) ** t);
-    this.accBeta2 = f32(f32(this.options.beta2) ** t);
+    // replay the float32 recurrence of applyGradients (not beta ** t, which can differ in the last
+    // bit), so a resumed run continues bit-for-bit
+    const b1 = f32(this.options.beta1);
+    const b2 = f32(this.options.beta2);
+    this.accBeta1 = b1;
+    this.accBeta2 = b2;
+    for (let t = 0; t < this.iterations; t++) {
+      this.accBeta1 = f32(this.accBeta1 * b1);
+      this.accBeta2 = f32(this.accBeta2 * b2);
+    }
     const half = rest.length / 2;
     for (const { m, v } of this.moments.values()) {
       m.dispose();

@@ -187,6 +187,15 @@ export class CrossModalModel {
     return this.store.trainable();
   }
 
+  /**
+   * Every variable with its logical name (the live variables, not copies): what maps optimizer state,
+   * keyed by the engine's variable names, to names that survive a save and load.
+   */
+  namedVariables(): [string, tf.Variable][] {
+    this.assertAlive();
+    return this.store.entries();
+  }
+
   /** Logical weight names, in the order they are saved. */
   get weightNames(): string[] {
     return this.store.names();

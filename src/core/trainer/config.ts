@@ -1,0 +1,283 @@
+/**
+ * The trainer's configuration: one zod schema, the single source of truth for every option (the
+ * `cleave train` CLI and the API share it), with documented defaults and three method presets.
+ *
+ * A config is resolved in two steps: the user's object is merged over the chosen `method`'s preset
+ * (user values win), then validated and completed with the defaults below. So
+ * `{ method: 'vse' }` is a complete config, and `{ method: 'refurb', split: { mixture: 'gaussian' } }`
+ * is the full pipeline with one component swapped (an ablation).
+ *
+ * Methods (one trainer, for fair comparison):
+ * - `vse`: no noise handling: every pair is trained as clean for all epochs (deterministic head,
+ *   InfoNCE). The floor every noisy-correspondence paper compares against.
+ * - `ncr-like`: NCR's recipe: co-training of two networks, each split by a two-component *Gaussian*
+ *   mixture on its peer's per-pair losses, corrected labels y′ = w + (1 − w)·p_model for the clean
+ *   side, triplet loss with NCR's soft margin.
+ * - `refurb` (default): alignment refurbishment: multi-task warm-up, per-pair losses scored by models
+ *   that did not train on those pairs (k-fold), a *beta* mixture on them, soft labels = monotone
+ *   posterior P(clean), and retraining with PCME++ probabilistic (uncertainty) heads on the soft labels.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainerConfig } from 'cleave';
+ * const config = resolveTrainerConfig({ method: 'refurb', epochs: 20, seed: 7 });
+ * config.split.mixture;     // 'beta'
+ * config.model.head;        // 'probabilistic'
+ * ```
+ */
+import { z } from 'zod';
+import { parseOrThrow } from '../errors.js';
+import {
+  activationSchema,
+  matchOptionsSchema,
+  temperatureOptionsSchema,
+  uncertaintyOptionsSchema,
+} from '../model/config.js';
+
+/** The batch losses a phase can train with. */
+export const lossKindSchema = z.enum(['infonce', 'triplet', 'match']);
+/** @see lossKindSchema */
+export type LossKind = z.output<typeof lossKindSchema>;
+
+/** One modality's encoder, as the trainer sees it (the input width comes from the data). */
+const encoderSchema = z
+  .object({
+    depth: z.number().int().min(1).max(16).default(2),
+    hidden: z.number().int().positive().default(256),
+    dropout: z.number().min(0).lt(1).default(0.1),
+    layerNorm: z.boolean().default(true),
+    activation: activationSchema.default('relu'),
+    skip: z.boolean().default(true),
+    pooling: z.enum(['mean', 'attention']).default('mean'),
+    attentionHidden: z.number().int().positive().default(128),
+    inputPower: z.number().positive().default(1),
+    standardize: z.boolean().default(true),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    /** Shared space dimension d. */
+    embedDim: z.number().int().positive().default(128),
+    /** Head of the retrain phase (`vse` and the warm-up use the means only). */
+    head: z.enum(['deterministic', 'probabilistic']).default('probabilistic'),
+    image: encoderSchema.prefault({}),
+    text: encoderSchema.prefault({}),
+    uncertainty: uncertaintyOptionsSchema.prefault({}),
+    match: matchOptionsSchema.prefault({}),
+    temperature: temperatureOptionsSchema.prefault({ init: 0.1 }),
+  })
+  .strict();
+
+const optimizerSchema = z
+  .object({
+    /** Adam step size of the warm-up (and of the retrain unless `retrainLearningRate` is set). */
+    learningRate: z.number().positive().default(3e-4),
+    /** Step size after the warm-up; default: `learningRate`. */
+    retrainLearningRate: z.number().positive().optional(),
+    /** Decoupled weight decay (AdamW); 0 is Adam. */
+    weightDecay: z.number().min(0).default(0),
+  })
+  .strict();
+
+/** An auxiliary task of the warm-up: `weight` 0 turns it off. */
+const auxTaskSchema = z.object({ weight: z.number().min(0).default(0) }).strict();
+
+const warmupSchema = z
+  .object({
+    /** The cross-modal matching loss of the warm-up. */
+    loss: lossKindSchema.default('infonce'),
+    /**
+     * Class prediction from the shared space (needs labels): a cosine classifier (logits =
+     * `scale`·cos(embedding, class weight)) on both the image and the caption embedding of each pair,
+     * cross-entropy against the image's class.
+     */
+    classPrediction: auxTaskSchema.extend({ scale: z.number().positive().default(10) }).prefault({}),
+    /**
+     * A modality classifier on the shared space trained adversarially (gradient reversal): it tries to
+     * tell image from caption embeddings, the encoders learn to make them indistinguishable.
+     */
+    modalityClassifier: auxTaskSchema.prefault({}),
+    /**
+     * Caption–caption matching among the captions of one image (InfoNCE between each caption and
+     * another caption of its image; needs k ≥ 2 captions per image, ignored otherwise).
+     */
+    captionMatching: auxTaskSchema.prefault({}),
+    /** Keep the auxiliary tasks on after the warm-up too. */
+    keepAfterWarmup: z.boolean().default(false),
+  })
+  .strict();
+
+const splitSchema = z
+  .object({
+    /**
+     * Which model scores the pairs:
+     * - `self`: the model being trained (naive; prone to confirmation bias),
+     * - `peer`: the other network of a co-training pair (NCR),
+     * - `heldout`: k-fold — each fold's pairs are scored by a model trained (with the warm-up recipe)
+     *   only on the other folds, so no pair is scored by a model that memorised it.
+     */
+    source: z.enum(['self', 'peer', 'heldout']).default('heldout'),
+    /** Folds of the `heldout` source. */
+    folds: z.number().int().min(2).default(5),
+    /** Epochs each fold model trains; default: `warmupEpochs`. */
+    foldEpochs: z.number().int().positive().optional(),
+    /** Recompute the held-out scores every this many epochs, fold models trained on the current soft labels (0: once). */
+    refreshEvery: z.number().int().min(0).default(0),
+    /**
+     * The per-pair loss (higher = more likely noisy), computed in evaluation mode:
+     * - `infonce`: symmetric InfoNCE of pair i against the other pairs of its scoring block
+     *   (`scoreBlock` pairs; all training pairs when there are fewer), at temperature `scoreTemperature`,
+     *   other captions of the same image masked out;
+     * - `triplet`: VSE++ hinge to the hardest negative in random blocks of `scoreBlock` pairs;
+     * - `match`: −log p(i, i), the probabilistic head's match probability (needs that head);
+     * - `cosine`: 1 − cos(image i, caption i).
+     */
+    score: z.enum(['infonce', 'triplet', 'match', 'cosine']).default('infonce'),
+    scoreTemperature: z.number().positive().default(0.1),
+    scoreBlock: z.number().int().min(2).default(4096),
+    /** `beta` (alignment refurbishment) or `gaussian` (NCR/DivideMix). */
+    mixture: z.enum(['beta', 'gaussian']).default('beta'),
+    /** Loss normalisation before the mixture: `minmax` or the 5th–95th `percentile` variant. */
+    normalise: z.enum(['minmax', 'percentile']).default('minmax'),
+    /** Use the monotone posterior (non-increasing in the loss). */
+    monotone: z.boolean().default(true),
+    /** Exponential moving average of the per-pair losses across epochs (0: off). */
+    ema: z.number().min(0).lt(1).default(0),
+  })
+  .strict();
+
+const relabelSchema = z
+  .object({
+    /**
+     * - `soft`: y = P(clean);
+     * - `hard`: y = 1 if P(clean) > `threshold`, else 0;
+     * - `ncr`: NCR's refurbishment: pairs with P(clean) > `threshold` get y = w + (1 − w)·p_model
+     *   (w = P(clean), p_model = the model's own match evidence), the others y = p_model, entering
+     *   only in the second half of training when `noisyLate`.
+     */
+    rule: z.enum(['soft', 'hard', 'ncr']).default('soft'),
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** Pairs with P(clean) below this are dropped from training (0: none). */
+    floor: z.number().min(0).max(1).default(0),
+    noisyLate: z.boolean().default(true),
+  })
+  .strict();
+
+const retrainSchema = z
+  .object({
+    /** Loss after the warm-up. `match` (PCME++) needs the probabilistic head. */
+    loss: lossKindSchema.default('match'),
+    /** Triplet margin α (and NCR's soft margin α·(10^y − 1)/9). */
+    margin: z.number().nonnegative().default(0.2),
+    /** KL (VIB) weight of the probabilistic head. */
+    klWeight: z.number().min(0).default(1e-4),
+    /** PCME++ pseudo-positive weight. */
+    pseudoPositiveWeight: z.number().min(0).default(0),
+    /** Re-initialise the model after the warm-up (train from scratch on the soft labels). */
+    reinitialize: z.boolean().default(false),
+  })
+  .strict();
+
+/** The whole trainer config (see the module documentation). */
+export const trainerConfigSchema = z
+  .object({
+    method: z.enum(['refurb', 'ncr-like', 'vse']).default('refurb'),
+    /** Every random choice (init, dropout, batches, folds) flows from this seed. */
+    seed: z.number().int().default(0),
+    /** Total epochs, warm-up included. */
+    epochs: z.number().int().positive().default(40),
+    /** Warm-up epochs (all pairs as clean, auxiliary tasks on). */
+    warmupEpochs: z.number().int().min(0).default(5),
+    batchSize: z.number().int().min(2).default(128),
+    /** Train two networks, each on its peer's split (co-training); implied by `split.source: 'peer'`. */
+    coTraining: z.boolean().default(false),
+    model: modelSchema.prefault({}),
+    optimizer: optimizerSchema.prefault({}),
+    warmup: warmupSchema.prefault({}),
+    split: splitSchema.prefault({}),
+    relabel: relabelSchema.prefault({}),
+    retrain: retrainSchema.prefault({}),
+    /** Validation: every this many epochs (0: never); the best epoch by validation rSum is kept. */
+    validateEvery: z.number().int().min(0).default(1),
+  })
+  .strict();
+
+/** A trainer config as a user writes it. */
+export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;
+/** A trainer config with the method preset and every default applied. */
+export type TrainerConfig = z.output<typeof trainerConfigSchema>;
+/** The three methods. */
+export type TrainerMethod = TrainerConfig['method'];
+
+type Preset = Record<string, unknown>;
+
+/** The presets: what each method changes from the schema defaults (user values still win). */
+export const METHOD_PRESETS: Record<TrainerMethod, Preset> = {
+  refurb: {},
+  'ncr-like': {
+    coTraining: true,
+    model: { head: 'deterministic' },
+    warmup: { loss: 'triplet' },
+    split: { source: 'peer', score: 'triplet', mixture: 'gaussian' },
+    relabel: { rule: 'ncr' },
+    retrain: { loss: 'triplet' },
+  },
+  vse: {
+    warmupEpochs: 0,
+    model: { head: 'deterministic' },
+    retrain: { loss: 'infonce' },
+  },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merge `over` onto `base` (plain objects merge; everything else is replaced). */
+export function deepMerge(base: Preset, over: Preset): Preset {
+  const out: Preset = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** {@link trainerConfigSchema} with the checks that involve several fields. */
+export const checkedTrainerConfigSchema = trainerConfigSchema.superRefine((c, ctx) => {
+  if (c.warmupEpochs > c.epochs) {
+    ctx.addIssue({ code: 'custom', path: ['warmupEpochs'], message: `must not exceed epochs (${c.epochs})` });
+  }
+  if (c.method !== 'vse' && c.retrain.loss === 'match' && c.model.head !== 'probabilistic') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['retrain', 'loss'],
+      message: "'match' needs model.head 'probabilistic'",
+    });
+  }
+  if (c.split.score === 'match' && c.model.head !== 'probabilistic') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['split', 'score'],
+      message: "'match' needs model.head 'probabilistic'",
+    });
+  }
+});
+
+/**
+ * Resolve a user config: the method's preset under the user's values, then validation and defaults.
+ * @param source what to call the config in error messages (e.g. `run.json`)
+ * @throws ConfigError naming each offending field
+ */
+export function resolveTrainerConfig(input: unknown = {}, source = 'trainer config'): TrainerConfig {
+  let merged = input;
+  if (isPlainObject(input)) {
+    const method = typeof input.method === 'string' ? input.method : 'refurb';
+    const preset = METHOD_PRESETS[method as TrainerMethod];
+    if (preset) merged = deepMerge(preset, input);
+  }
+  const config = parseOrThrow(checkedTrainerConfigSchema, merged, source);
+  if (config.split.source === 'peer') config.coTraining = true;
+  return config;
+}

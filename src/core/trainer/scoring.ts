@@ -1,0 +1,191 @@
+/**
+ * Per-pair losses of training pairs: the scores the clean/noisy split is fitted to (higher = more
+ * likely a mismatched pair). Computed in evaluation mode (no dropout) from the embeddings of every
+ * image and caption of the dataset.
+ *
+ * Definitions (pair i = caption i with image g(i); e = unit-norm means; S(i, j) = e_img(g(i))·e_cap(j)):
+ * - `infonce`: the pairs are shuffled (seeded) into blocks of `block` pairs (one block holding every
+ *   pair when there are at most `block`), and within its block pair i scores
+ *   ℓᵢ = ½·[(logΣⱼ exp(S(i, j)/τ) − S(i, i)/τ) + (logΣⱼ exp(S(j, i)/τ) − S(i, i)/τ)],
+ *   where j runs over the block's pairs whose image differs from g(i) (other captions of the same
+ *   image are not negatives), plus i itself.
+ * - `triplet`: VSE++ hinge to the hardest negative within the block, both directions:
+ *   ℓᵢ = maxⱼ[α + S(i, j) − S(i, i)]₊ + maxⱼ[α + S(j, i) − S(i, i)]₊ (same exclusions).
+ * - `cosine`: ℓᵢ = 1 − S(i, i).
+ * - `match` (probabilistic head): ℓᵢ = −log p(i, i) = softplus(a·d(i, i) − b), with the closed-form
+ *   distance d = ‖μ_img − μ_cap‖² + Σσ²_img + Σσ²_cap.
+ *
+ * @example
+ * ```ts
+ * import { pairScores } from 'cleave';
+ * const losses = pairScores(model, data.train, { score: 'infonce', temperature: 0.1, block: 4096, seed: 0 });
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PairDataset } from '../dataset/pair-dataset.js';
+import type { CrossModalModel } from '../model/model.js';
+import { Rng } from '../random.js';
+import { type DatasetEmbeddings, embedDataset } from './embed.js';
+
+/** Options of {@link pairScores}. */
+export interface PairScoreOptions {
+  score: 'infonce' | 'triplet' | 'match' | 'cosine';
+  /** τ of `infonce` (default 0.1). */
+  temperature?: number;
+  /** Block size of `infonce`/`triplet` (default 4096). */
+  block?: number;
+  /** Margin α of `triplet` (default 0.2). */
+  margin?: number;
+  /** Seed of the block assignment. */
+  seed?: number;
+  /** Precomputed embeddings of `data` (skips the forward pass). */
+  embeddings?: DatasetEmbeddings;
+}
+
+/** Gather rows `rows` of a row-major `n × d` matrix into a new `[rows.length, d]` tensor. */
+function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): tf.Tensor2D {
+  const out = new Float32Array(rows.length * d);
+  for (let k = 0; k < rows.length; k++) out.set(matrix.subarray(rows[k]! * d, rows[k]! * d + d), k * d);
+  return tf.tensor2d(out, [rows.length, d]);
+}
+
+/** Per-pair losses of one block (`infonce` or `triplet`), in block order. */
+function blockScores(
+  emb: DatasetEmbeddings,
+  data: PairDataset,
+  pairs: Int32Array,
+  kind: 'infonce' | 'triplet',
+  temperature: number,
+  margin: number,
+): Float32Array {
+  const n = pairs.length;
+  const images = new Int32Array(n);
+  for (let k = 0; k < n; k++) images[k] = data.captionToImage[pairs[k]!]!;
+  const same = new Float32Array(n * n); // 1 where two different pairs share an image
+  let anySame = false;
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) {
+      if (a !== b && images[a] === images[b]) {
+        same[a * n + b] = 1;
+        anySame = true;
+      }
+    }
+  }
+  return tf.tidy(() => {
+    const img = rowsTensor(emb.images, emb.dim, images);
+    const cap = rowsTensor(emb.captions, emb.dim, pairs);
+    const s = tf.matMul(img, cap, false, true);
+    const diag = tf.sum(tf.mul(s, tf.eye(n)), 1);
+    // excluded entries (other captions of the same image) get −∞ before the reductions
+    const excluded = anySame ? tf.mul(tf.tensor2d(same, [n, n]), -1e9) : tf.zeros([n, n]);
+    if (kind === 'infonce') {
+      const logits = tf.add(tf.div(s, temperature), excluded);
+      const pos = tf.div(diag, temperature);
+      const row = tf.sub(tf.logSumExp(logits, 1), pos);
+      const col = tf.sub(tf.logSumExp(logits, 0), pos);
+      return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+    }
+    const offDiag = tf.add(tf.mul(tf.eye(n), -1e9), excluded);
+    const masked = tf.add(s, offDiag);
+    const row = tf.relu(tf.add(tf.sub(tf.max(masked, 1), diag), margin));
+    const col = tf.relu(tf.add(tf.sub(tf.max(masked, 0), diag), margin));
+    return tf.add(row, col).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * The per-pair loss of every pair of `data` (see the module documentation for the definitions).
+ * @returns `numPairs` values, in pair order
+ */
+export function pairScores(
+  model: CrossModalModel,
+  data: PairDataset,
+  options: PairScoreOptions,
+): Float64Array {
+  const emb = options.embeddings ?? embedDataset(model, data);
+  const n = data.numPairs;
+  const out = new Float64Array(n);
+  const d = emb.dim;
+  if (options.score === 'cosine' || options.score === 'match') {
+    let a = 0;
+    let b = 0;
+    if (options.score === 'match') {
+      if (!emb.imageLogSigma2 || !emb.captionLogSigma2) {
+        throw new Error("pairScores: score 'match' needs a probabilistic head");
+      }
+      a = tf.tidy(() => model.matchScale().dataSync()[0]!);
+      b = tf.tidy(() => model.matchShift().dataSync()[0]!);
+    }
+    for (let j = 0; j < n; j++) {
+      const g = data.captionToImage[j]!;
+      let dist = 0;
+      let cos = 0;
+      for (let k = 0; k < d; k++) {
+        const x = emb.images[g * d + k]!;
+        const y = emb.captions[j * d + k]!;
+        cos += x * y;
+        dist += (x - y) ** 2;
+        if (emb.imageLogSigma2 && emb.captionLogSigma2 && options.score === 'match') {
+          dist += Math.exp(emb.imageLogSigma2[g * d + k]!) + Math.exp(emb.captionLogSigma2[j * d + k]!);
+        }
+      }
+      if (options.score === 'cosine') out[j] = 1 - cos;
+      else {
+        const z = a * dist - b; // −logit; −log sigmoid(logit) = softplus(−logit)
+        out[j] = z > 30 ? z : Math.log1p(Math.exp(z));
+      }
+    }
+    return out;
+  }
+  const block = options.block ?? 4096;
+  const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
+  const blocks = Math.max(1, Math.round(n / block));
+  for (let k = 0; k < blocks; k++) {
+    const start = Math.floor((k * n) / blocks);
+    const end = Math.floor(((k + 1) * n) / blocks);
+    const pairs = order.subarray(start, end);
+    if (pairs.length < 2) continue;
+    const scores = blockScores(
+      emb,
+      data,
+      pairs,
+      options.score,
+      options.temperature ?? 0.1,
+      options.margin ?? 0.2,
+    );
+    for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
+  }
+  return out;
+}
+
+/**
+ * NCR's match evidence p_model of each pair in `pairs` (its corrected-label ingredient): within
+ * shuffled batches of `batchSize`, the mean hardest-negative hinge h = ½(h_row + h_col) gives
+ * p = clamp(α − h, 0, α), divided by the mean of the batch's top 10% and clipped to [0, 1].
+ * @returns one value per entry of `pairs`, in that order
+ */
+export function matchEvidence(
+  emb: DatasetEmbeddings,
+  data: PairDataset,
+  pairs: Int32Array,
+  options: { batchSize: number; margin: number; seed: number },
+): Float64Array {
+  const out = new Float64Array(pairs.length);
+  const order = new Rng(options.seed).fork('match-evidence').permutation(pairs.length);
+  for (let start = 0; start < pairs.length; start += options.batchSize) {
+    const idx = order.subarray(start, Math.min(pairs.length, start + options.batchSize));
+    if (idx.length < 2) {
+      for (const t of idx) out[t] = 1;
+      continue;
+    }
+    const blockPairs = Int32Array.from(idx, (t) => pairs[t]!);
+    const hinge = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin);
+    const p = Array.from(hinge, (h) => Math.min(options.margin, Math.max(0, options.margin - h / 2)));
+    const top = [...p].sort((x, y) => y - x).slice(0, Math.floor(p.length / 10) + 1);
+    const scale = Math.max(top.reduce((s, v) => s + v, 0) / top.length, 1e-8);
+    idx.forEach((t, k) => {
+      out[t] = Math.min(1, Math.max(0, p[k]! / scale));
+    });
+  }
+  return out;
+}

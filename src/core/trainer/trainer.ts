@@ -1,0 +1,819 @@
+/**
+ * The robust trainer: multi-task warm-up → per-pair losses → two-component mixture split → soft
+ * relabelling → retraining with uncertainty heads, for noisy image–caption pairs.
+ *
+ * The loop is fixed; what varies lives in named, overridable phases (Lightning-style), each
+ * replaceable on its own in a subclass, and callbacks observe them without editing the trainer:
+ *
+ * | phase | method | what it does |
+ * |---|---|---|
+ * | warm-up | {@link Trainer.warmupEpoch} | one epoch on every pair as clean, auxiliary tasks on |
+ * | score | {@link Trainer.scorePairs} | per-pair losses of all training pairs (source: self, peer or held-out folds) |
+ * | split | {@link Trainer.splitPairs} | normalise, fit the beta (or Gaussian) mixture, P(clean) per pair |
+ * | relabel | {@link Trainer.relabel} | targets y ∈ [0, 1] (and which pairs to train on) from P(clean) |
+ * | retrain | {@link Trainer.trainEpoch} | one epoch on the soft targets (PCME++ match loss by default) |
+ * | validate | {@link Trainer.validate} | rSum on the validation split; the best epoch is kept |
+ *
+ * Every random choice (initial weights, dropout masks, batch order, folds) is derived from
+ * `config.seed` and the epoch, so a run is reproducible, and resuming from a checkpoint continues
+ * bit-for-bit on the same backend.
+ *
+ * @example
+ * ```ts
+ * import { bundledDataset, evaluateRetrieval, injectNoise, loadPairs, Trainer } from 'cleave';
+ * const data = await loadPairs(bundledDataset('wikipedia-xmodal'));
+ * const noisy = injectNoise(data, { rate: 0.5, kind: 'shuffle', seed: 7 });
+ * const trainer = new Trainer({ method: 'refurb', epochs: 20, seed: 7 });
+ * const result = await trainer.fit(noisy.dataset);
+ * console.log(await evaluateRetrieval(result.model, data.test));
+ * console.log(trainer.history.at(-1)?.split);      // estimated noise rate, split AUC, mixture
+ * ```
+ */
+import { mkdir } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { splitQuality } from '../../eval/detection.js';
+import { BetaMixture } from '../../mixture/beta.js';
+import { GaussianMixture } from '../../mixture/gaussian.js';
+import { normaliseLosses } from '../../mixture/normalise.js';
+import type { PairDataset } from '../dataset/pair-dataset.js';
+import { getLogger } from '../logger.js';
+import { infoNCELoss } from '../losses/infonce.js';
+import { matchLoss, vibLoss } from '../losses/match.js';
+import { tripletLoss } from '../losses/triplet.js';
+import type { Embedding } from '../model/distance.js';
+import { CrossModalModel } from '../model/model.js';
+import { createOptimizer, type FusedAdam } from '../optim.js';
+import { createProgress } from '../progress.js';
+import { Rng } from '../random.js';
+import { AuxiliaryHeads } from './auxiliary.js';
+import { type CheckpointState, loadCheckpoint, saveBestModel, saveCheckpoint } from './checkpoint.js';
+import {
+  type LossKind,
+  resolveTrainerConfig,
+  type TrainerConfig,
+  type TrainerConfigInput,
+} from './config.js';
+import { embedDataset } from './embed.js';
+import { evaluateRetrieval } from './evaluate.js';
+import { matchEvidence, pairScores } from './scoring.js';
+
+/** One network of the trainer: a model, its optimizer and its auxiliary heads. */
+export interface TrainerNet {
+  index: number;
+  model: CrossModalModel;
+  optimizer: FusedAdam;
+  aux: AuxiliaryHeads;
+}
+
+/** The outcome of the split phase for one network. */
+export interface SplitResult {
+  /** Which network's training targets this split sets. */
+  net: number;
+  /** The per-pair losses the mixture was fitted to (after any EMA), in pair order. */
+  scores: Float64Array;
+  /** P(clean) per pair. */
+  posterior: Float64Array;
+  /** The fitted mixture. */
+  mixture: BetaMixture | GaussianMixture;
+}
+
+/** What the relabel phase hands to the retrain phase. */
+export interface Relabelled {
+  /** The pairs to train on this epoch. */
+  pairs: Int32Array;
+  /** Their targets y ∈ [0, 1], aligned with `pairs`. */
+  targets: Float32Array;
+}
+
+/** Validation metrics of one epoch (recalls in percent). */
+export interface ValidationRecord {
+  rsum: number;
+  i2t: { r1: number; r5: number; r10: number };
+  t2i: { r1: number; r5: number; r10: number };
+}
+
+/** Split statistics of one epoch (network 0). */
+export interface SplitRecord {
+  /** Share of pairs with P(clean) ≤ 0.5. */
+  estimatedNoiseRate: number;
+  /** Mean training target. */
+  meanTarget: number;
+  /** Pairs trained on. */
+  pairsTrained: number;
+  /** The mixture's parameters. */
+  mixture: unknown;
+  /** With a known truth mask: ROC-AUC and average precision of P(clean) at finding noisy pairs, the true rate. */
+  auc?: number;
+  ap?: number;
+  trueNoiseRate?: number;
+}
+
+/** One entry of {@link Trainer.history}. */
+export interface EpochRecord {
+  /** 0-based epoch. */
+  epoch: number;
+  phase: 'warmup' | 'train';
+  /** Mean batch loss of each network. */
+  loss: number[];
+  split?: SplitRecord;
+  validation?: ValidationRecord;
+  seconds: number;
+}
+
+/** Read-only view of the run handed to callbacks. */
+export interface TrainerContext {
+  config: TrainerConfig;
+  train: PairDataset;
+  validation: PairDataset | undefined;
+  nets: readonly TrainerNet[];
+  history: readonly EpochRecord[];
+}
+
+/** Observers of a run; every hook is optional and may be async. */
+export interface TrainerCallback {
+  onFitStart?(ctx: TrainerContext): void | Promise<void>;
+  onEpochStart?(ctx: TrainerContext, epoch: number): void | Promise<void>;
+  onSplit?(ctx: TrainerContext, split: SplitResult, epoch: number): void | Promise<void>;
+  onEpochEnd?(ctx: TrainerContext, record: EpochRecord): void | Promise<void>;
+  onFitEnd?(ctx: TrainerContext, result: FitResult): void | Promise<void>;
+}
+
+/** Options of {@link Trainer.fit}. */
+export interface FitOptions {
+  /** Validation pairs (default: the dataset's `val` split when it has one). */
+  validation?: PairDataset;
+  /** Write a checkpoint here after every epoch (atomic), and the best model to `<dir>/best`. */
+  checkpointDir?: string;
+  /** Continue from the last checkpoint in `checkpointDir` when there is one. */
+  resume?: boolean;
+}
+
+/** What {@link Trainer.fit} returns. */
+export interface FitResult {
+  /** The model to use: the best epoch on validation (a copy), or the last one without validation. */
+  model: CrossModalModel;
+  /** Every network in its last state (two with co-training). */
+  models: CrossModalModel[];
+  /** The epoch `model` comes from. */
+  bestEpoch: number;
+  history: EpochRecord[];
+  /** The last P(clean) per training pair (network 0); undefined for `vse`. */
+  posterior: Float64Array | undefined;
+  /** The last training targets per training pair (network 0; 0 for dropped pairs). */
+  targets: Float32Array | undefined;
+  /** The last split (network 0), for plots. */
+  split: SplitResult | undefined;
+}
+
+interface RunState {
+  startEpoch: number;
+  history: EpochRecord[];
+  posterior: (Float64Array | undefined)[];
+  scoreEma: (Float64Array | undefined)[];
+  heldout: Float64Array | undefined;
+  best: { epoch: number; rsum: number; weights: tf.NamedTensorMap | undefined };
+  lastSplit: SplitResult[];
+  targets: (Float32Array | undefined)[];
+}
+
+const log = () => getLogger('trainer');
+
+/** The trainer (see the module documentation). */
+export class Trainer {
+  /** The resolved config (method preset and defaults applied). */
+  readonly config: TrainerConfig;
+  /** One record per finished epoch. */
+  history: EpochRecord[] = [];
+  protected readonly callbacks: TrainerCallback[];
+  protected train!: PairDataset;
+  protected validation: PairDataset | undefined;
+  protected nets: TrainerNet[] = [];
+  protected state!: RunState;
+  private buffers: { images: Float32Array; captions: Float32Array } | undefined;
+
+  /**
+   * @param config see `trainerConfigSchema`; `method` picks a preset the other fields override
+   * @param options.callbacks observers of the run
+   * @throws ConfigError naming each invalid field
+   */
+  constructor(config: TrainerConfigInput = {}, options: { callbacks?: TrainerCallback[] } = {}) {
+    this.config = resolveTrainerConfig(config);
+    this.callbacks = options.callbacks ?? [];
+  }
+
+  /**
+   * Train on `data` (its `train` split when it has one) and return the model.
+   * @throws DataError when the data cannot be trained on (no caption features, fewer than 2 pairs)
+   */
+  async fit(data: PairDataset, options: FitOptions = {}): Promise<FitResult> {
+    const c = this.config;
+    this.train = !data.splitName && data.hasSplit('train') ? data.train : data;
+    this.validation = options.validation ?? (!data.splitName && data.hasSplit('val') ? data.val : undefined);
+    if (this.train.numPairs < 2)
+      throw new Error(`Trainer.fit: '${data.name}' has fewer than 2 training pairs`);
+    const netCount = c.coTraining ? 2 : 1;
+    this.nets = Array.from({ length: netCount }, (_, k) => this.buildNet(`net${k}`, k));
+    this.state = {
+      startEpoch: 0,
+      history: [],
+      posterior: new Array(netCount).fill(undefined),
+      scoreEma: new Array(netCount).fill(undefined),
+      heldout: undefined,
+      best: { epoch: -1, rsum: Number.NEGATIVE_INFINITY, weights: undefined },
+      lastSplit: [],
+      targets: new Array(netCount).fill(undefined),
+    };
+    if (options.resume && options.checkpointDir) await this.restore(options.checkpointDir);
+    this.history = this.state.history;
+    log().info(
+      {
+        method: c.method,
+        pairs: this.train.numPairs,
+        images: this.train.numImages,
+        validation: this.validation?.numPairs ?? 0,
+        nets: netCount,
+        epochs: c.epochs,
+        warmup: c.warmupEpochs,
+        startEpoch: this.state.startEpoch,
+        backend: tf.getBackend(),
+      },
+      'fit start',
+    );
+    await this.emit('onFitStart');
+    for (let epoch = this.state.startEpoch; epoch < c.epochs; epoch++) {
+      const started = performance.now();
+      await this.emit('onEpochStart', epoch);
+      const record = await this.runEpoch(epoch);
+      record.validation = await this.validate(epoch);
+      record.seconds = (performance.now() - started) / 1000;
+      this.history.push(record);
+      this.trackBest(record);
+      if (options.checkpointDir) await this.checkpoint(options.checkpointDir, epoch);
+      log().info(
+        {
+          epoch,
+          phase: record.phase,
+          loss: record.loss,
+          rsum: record.validation?.rsum,
+          noise: record.split?.estimatedNoiseRate,
+          auc: record.split?.auc,
+          s: Number(record.seconds.toFixed(2)),
+        },
+        'epoch',
+      );
+      await this.emit('onEpochEnd', record);
+    }
+    const result = this.result();
+    await this.emit('onFitEnd', result);
+    return result;
+  }
+
+  /** Free the networks' variables (the models returned by {@link fit} stay usable). */
+  dispose(): void {
+    for (const net of this.nets) {
+      net.optimizer.dispose();
+      net.aux.dispose();
+    }
+    this.nets = [];
+  }
+
+  // ------------------------------------------------------------------------------------- phases
+
+  /** One epoch: warm-up, or score → split → relabel → retrain. */
+  protected async runEpoch(epoch: number): Promise<EpochRecord> {
+    const c = this.config;
+    if (c.method === 'vse' || epoch < c.warmupEpochs) {
+      const loss: number[] = [];
+      for (const net of this.nets) loss.push(await this.warmupEpoch(net, epoch));
+      return { epoch, phase: c.method === 'vse' ? 'train' : 'warmup', loss, seconds: 0 };
+    }
+    if (epoch === c.warmupEpochs) this.onWarmupEnd();
+    const splits = await this.splitAll(epoch);
+    const loss: number[] = [];
+    let split: SplitRecord | undefined;
+    for (const net of this.nets) {
+      const relabelled = this.relabel(net, splits[net.index]!, epoch);
+      const targets = new Float32Array(this.train.numPairs);
+      relabelled.pairs.forEach((j, k) => {
+        targets[j] = relabelled.targets[k]!;
+      });
+      this.state.targets[net.index] = targets;
+      if (net.index === 0) split = this.splitRecord(splits[0]!, relabelled);
+      loss.push(
+        await this.trainEpoch(net, epoch, {
+          pairs: relabelled.pairs,
+          targets: relabelled.targets,
+          loss: c.retrain.loss,
+          auxiliary: c.warmup.keepAfterWarmup,
+          tag: `net${net.index}`,
+        }),
+      );
+    }
+    return { epoch, phase: 'train', loss, ...(split ? { split } : {}), seconds: 0 };
+  }
+
+  /** The warm-up phase for one network: every pair as clean, auxiliary tasks on. */
+  protected async warmupEpoch(net: TrainerNet, epoch: number): Promise<number> {
+    const vse = this.config.method === 'vse';
+    return this.trainEpoch(net, epoch, {
+      loss: vse ? this.config.retrain.loss : this.config.warmup.loss,
+      auxiliary: true,
+      tag: `net${net.index}`,
+    });
+  }
+
+  /**
+   * The score phase: per-pair losses of every training pair for network `net`'s split, from the
+   * configured source (its own model, its peer, or the held-out fold models).
+   */
+  protected async scorePairs(net: TrainerNet, epoch: number): Promise<Float64Array> {
+    const s = this.config.split;
+    if (s.source === 'heldout') {
+      const refresh = s.refreshEvery > 0 && (epoch - this.config.warmupEpochs) % s.refreshEvery === 0;
+      if (!this.state.heldout || (refresh && epoch > this.config.warmupEpochs)) {
+        this.state.heldout = await this.heldoutScores(epoch);
+      }
+      return this.state.heldout;
+    }
+    const scorer = s.source === 'peer' ? this.nets[1 - net.index]! : net;
+    return this.scoreWith(scorer.model, epoch);
+  }
+
+  /** The split phase: normalise the losses, fit the mixture, P(clean) per pair. */
+  protected splitPairs(net: TrainerNet, scores: Float64Array): SplitResult {
+    const s = this.config.split;
+    const { values, fitValues } = normaliseLosses(scores, { method: s.normalise });
+    const mixture = s.mixture === 'beta' ? new BetaMixture() : new GaussianMixture();
+    mixture.fit(fitValues);
+    const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
+    return { net: net.index, scores, posterior, mixture };
+  }
+
+  /** The relabel phase: targets and the pairs to train on, from the split. */
+  protected relabel(net: TrainerNet, split: SplitResult, epoch: number): Relabelled {
+    const r = this.config.relabel;
+    const n = this.train.numPairs;
+    const post = split.posterior;
+    const pairs: number[] = [];
+    const targets: number[] = [];
+    if (r.rule === 'ncr') {
+      const emb = embedDataset(net.model, this.train);
+      const all = Int32Array.from({ length: n }, (_, j) => j);
+      const evidence = matchEvidence(emb, this.train, all, {
+        batchSize: this.config.batchSize,
+        margin: this.config.retrain.margin,
+        seed: this.runSeed(`evidence/net${net.index}/epoch${epoch}`),
+      });
+      const late = !r.noisyLate || epoch >= Math.floor(this.config.epochs / 2);
+      for (let j = 0; j < n; j++) {
+        if (post[j]! < r.floor) continue;
+        if (post[j]! > r.threshold) {
+          pairs.push(j);
+          targets.push(post[j]! + (1 - post[j]!) * evidence[j]!);
+        } else if (late) {
+          pairs.push(j);
+          targets.push(evidence[j]!);
+        }
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        if (post[j]! < r.floor) continue;
+        pairs.push(j);
+        targets.push(r.rule === 'hard' ? (post[j]! > r.threshold ? 1 : 0) : post[j]!);
+      }
+    }
+    return { pairs: Int32Array.from(pairs), targets: Float32Array.from(targets) };
+  }
+
+  /**
+   * The retrain phase (and the warm-up's loop): one epoch over `pairs` (default all) with `targets`
+   * (default 1) and the given loss.
+   * @returns the mean batch loss
+   */
+  protected async trainEpoch(
+    net: TrainerNet,
+    epoch: number,
+    options: { pairs?: Int32Array; targets?: Float32Array; loss: LossKind; auxiliary: boolean; tag: string },
+  ): Promise<number> {
+    const c = this.config;
+    const data = this.train;
+    const targetOf = new Float32Array(data.numPairs).fill(1);
+    if (options.pairs && options.targets)
+      options.pairs.forEach((j, k) => (targetOf[j] = options.targets![k]!));
+    const batchOptions = {
+      batchSize: c.batchSize,
+      seed: this.runSeed(`${options.tag}/batches`),
+      epoch,
+      ...(options.pairs ? { pairs: options.pairs } : {}),
+    };
+    const progress = createProgress(
+      data.numBatches(batchOptions),
+      `epoch ${epoch + 1}/${c.epochs} ${options.tag}`,
+    );
+    const buffers = this.batchBuffers();
+    let total = 0;
+    let batches = 0;
+    for (const batch of data.batches(batchOptions)) {
+      if (batch.size < 2) continue;
+      const images = data.gatherImages(batch.images, buffers.images);
+      const captions = data.gatherCaptions(batch.captions, buffers.captions);
+      const y = Float32Array.from(batch.pairs, (j) => targetOf[j]!);
+      const labels = data.labels ? Int32Array.from(batch.images, (i) => data.labels![i]!) : undefined;
+      const siblings =
+        options.auxiliary && c.warmup.captionMatching.weight > 0
+          ? this.siblings(batch.pairs, batch.images, epoch, batch.batch)
+          : undefined;
+      const rng = new Rng(c.seed).fork(`${options.tag}/epoch${epoch}/batch${batch.batch}`);
+      const cost = tf.tidy(() => {
+        const xImg =
+          data.imageRegions > 1
+            ? tf.tensor3d(images, [batch.size, data.imageRegions, data.imageDim])
+            : tf.tensor2d(images, [batch.size, data.imageDim]);
+        const xCap = tf.tensor2d(captions, [batch.size, data.captionDim]);
+        const xSib = siblings
+          ? tf.tensor2d(data.gatherCaptions(siblings.captions), [siblings.captions.length, data.captionDim])
+          : undefined;
+        const yT = tf.tensor1d(y);
+        const labelsT = labels ? tf.tensor1d(labels, 'int32') : undefined;
+        const vars = [...net.model.trainableVariables, ...net.aux.trainableVariables];
+        return net.optimizer.minimize(
+          () =>
+            this.batchLoss(net, {
+              images: xImg,
+              captions: xCap,
+              targets: yT,
+              labels: labelsT,
+              siblings: xSib && siblings ? { captions: xSib, rows: siblings.rows } : undefined,
+              loss: options.loss,
+              auxiliary: options.auxiliary,
+              rng,
+            }),
+          true,
+          vars,
+        ) as tf.Scalar;
+      });
+      const value = cost.dataSync()[0]!;
+      cost.dispose();
+      if (!Number.isFinite(value)) {
+        throw new Error(
+          `Trainer: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate`,
+        );
+      }
+      total += value;
+      batches += 1;
+      progress.tick(1, { loss: value });
+    }
+    progress.stop();
+    return batches > 0 ? total / batches : Number.NaN;
+  }
+
+  /** The validate phase: rSum and recalls of network 0 on the validation split (undefined without one). */
+  protected async validate(epoch: number): Promise<ValidationRecord | undefined> {
+    const every = this.config.validateEvery;
+    if (!this.validation || every === 0) return undefined;
+    if ((epoch + 1) % every !== 0 && epoch !== this.config.epochs - 1) return undefined;
+    const m = await evaluateRetrieval(this.nets[0]!.model, this.validation);
+    const pick = (d: { r1: number; r5: number; r10: number }) => ({ r1: d.r1, r5: d.r5, r10: d.r10 });
+    return { rsum: m.rsum, i2t: pick(m.i2t), t2i: pick(m.t2i) };
+  }
+
+  // ------------------------------------------------------------------------------------- pieces
+
+  /** The loss of one batch for one network (inside the optimizer's closure). */
+  protected batchLoss(
+    net: TrainerNet,
+    b: {
+      images: tf.Tensor;
+      captions: tf.Tensor2D;
+      targets: tf.Tensor1D;
+      labels: tf.Tensor1D | undefined;
+      siblings: { captions: tf.Tensor2D; rows: Int32Array } | undefined;
+      loss: LossKind;
+      auxiliary: boolean;
+      rng: Rng;
+    },
+  ): tf.Scalar {
+    const c = this.config;
+    const model = net.model;
+    const img = model.embedImages(b.images, { training: true, rng: b.rng.fork('img') });
+    const cap = model.embedCaptions(b.captions, { training: true, rng: b.rng.fork('cap') });
+    let loss: tf.Scalar;
+    if (b.loss === 'infonce') {
+      loss = infoNCELoss(model.similarity(img, cap), b.targets, model.logitScale());
+    } else if (b.loss === 'triplet') {
+      loss = tripletLoss(model.similarity(img, cap), b.targets, { margin: c.retrain.margin });
+    } else {
+      loss = matchLoss(model.matchLogProbs(img, cap), b.targets, {
+        pseudoPositiveWeight: c.retrain.pseudoPositiveWeight,
+      });
+      if (c.retrain.klWeight > 0) {
+        loss = tf.add(loss, tf.mul(c.retrain.klWeight, tf.add(vibLoss(img), vibLoss(cap)))) as tf.Scalar;
+      }
+    }
+    if (b.auxiliary) loss = tf.add(loss, this.auxiliaryLoss(net, img, cap, b)) as tf.Scalar;
+    return loss;
+  }
+
+  /** The weighted sum of the enabled auxiliary tasks (0 when none is on). */
+  protected auxiliaryLoss(
+    net: TrainerNet,
+    img: Embedding,
+    cap: Embedding,
+    b: {
+      labels: tf.Tensor1D | undefined;
+      siblings: { captions: tf.Tensor2D; rows: Int32Array } | undefined;
+      rng: Rng;
+    },
+  ): tf.Scalar {
+    const w = this.config.warmup;
+    let total = tf.scalar(0);
+    if (w.classPrediction.weight > 0 && b.labels && net.aux.hasClassHead) {
+      const cls = tf.mul(
+        0.5,
+        tf.add(
+          net.aux.classLoss(img.mean, b.labels, w.classPrediction.scale),
+          net.aux.classLoss(cap.mean, b.labels, w.classPrediction.scale),
+        ),
+      );
+      total = tf.add(total, tf.mul(w.classPrediction.weight, cls));
+    }
+    if (w.modalityClassifier.weight > 0) {
+      total = tf.add(total, tf.mul(w.modalityClassifier.weight, net.aux.modalityLoss(img.mean, cap.mean)));
+    }
+    if (w.captionMatching.weight > 0 && b.siblings && b.siblings.rows.length >= 2) {
+      const sib = net.model.embedCaptions(b.siblings.captions, { training: true, rng: b.rng.fork('sib') });
+      const anchors = tf.gather(cap.mean, tf.tensor1d(b.siblings.rows, 'int32')) as tf.Tensor2D;
+      const s = tf.matMul(anchors, sib.mean, false, true) as tf.Tensor2D;
+      const ones = tf.ones([b.siblings.rows.length]) as tf.Tensor1D;
+      total = tf.add(total, tf.mul(w.captionMatching.weight, infoNCELoss(s, ones, net.model.logitScale())));
+    }
+    return total as tf.Scalar;
+  }
+
+  /** For caption–caption matching: for each batch row whose image has another caption, one such caption. */
+  private siblings(
+    pairs: Int32Array,
+    images: Int32Array,
+    epoch: number,
+    batch: number,
+  ): { rows: Int32Array; captions: Int32Array } | undefined {
+    const rng = new Rng(this.config.seed).fork(`siblings/epoch${epoch}/batch${batch}`);
+    const rows: number[] = [];
+    const captions: number[] = [];
+    for (let k = 0; k < pairs.length; k++) {
+      const all = this.train.imageCaptions(images[k]!);
+      if (all.length < 2) continue;
+      let pick = all[rng.int(all.length - 1)]!;
+      if (pick === pairs[k]) pick = all[all.length - 1]!;
+      rows.push(k);
+      captions.push(pick);
+    }
+    return rows.length >= 2
+      ? { rows: Int32Array.from(rows), captions: Int32Array.from(captions) }
+      : undefined;
+  }
+
+  /** Split every network (score → mixture), applying the EMA of the losses. */
+  private async splitAll(epoch: number): Promise<SplitResult[]> {
+    const splits: SplitResult[] = [];
+    for (const net of this.nets) {
+      let scores = await this.scorePairs(net, epoch);
+      const ema = this.config.split.ema;
+      if (ema > 0) {
+        const prev = this.state.scoreEma[net.index];
+        if (prev) scores = scores.map((v, j) => ema * prev[j]! + (1 - ema) * v);
+        this.state.scoreEma[net.index] = scores;
+      }
+      const split = this.splitPairs(net, scores);
+      this.state.posterior[net.index] = split.posterior;
+      splits.push(split);
+      await this.emit('onSplit', split, epoch);
+    }
+    this.state.lastSplit = splits;
+    return splits;
+  }
+
+  /** Per-pair losses of the training pairs under `model`. */
+  private scoreWith(model: CrossModalModel, epoch: number): Float64Array {
+    const s = this.config.split;
+    return pairScores(model, this.train, {
+      score: s.score,
+      temperature: s.scoreTemperature,
+      block: s.scoreBlock,
+      margin: this.config.retrain.margin,
+      seed: this.runSeed(`scores/epoch${epoch}`),
+    });
+  }
+
+  /**
+   * k-fold held-out losses: each fold's pairs scored by a fresh model trained with the warm-up recipe
+   * on the other folds (weighted by the current P(clean) when refreshing).
+   */
+  private async heldoutScores(epoch: number): Promise<Float64Array> {
+    const s = this.config.split;
+    const n = this.train.numPairs;
+    const fold = new Rng(this.config.seed)
+      .fork('folds')
+      .permutation(n)
+      .map((v) => v % s.folds);
+    const weights = this.state.posterior[0];
+    const out = new Float64Array(n);
+    for (let k = 0; k < s.folds; k++) {
+      const tag = `fold${k}/at${epoch}`;
+      const foldNet = this.buildNet(tag, 0);
+      try {
+        const pairs = Int32Array.from({ length: n }, (_, j) => j).filter((j) => fold[j] !== k);
+        const targets = weights ? Float32Array.from(pairs, (j) => weights[j]!) : undefined;
+        const epochs = s.foldEpochs ?? Math.max(1, this.config.warmupEpochs);
+        for (let e = 0; e < epochs; e++) {
+          await this.trainEpoch(foldNet, e, {
+            pairs,
+            ...(targets ? { targets } : {}),
+            loss: this.config.warmup.loss,
+            auxiliary: true,
+            tag,
+          });
+        }
+        const scores = this.scoreWith(foldNet.model, epoch);
+        for (let j = 0; j < n; j++) if (fold[j] === k) out[j] = scores[j]!;
+      } finally {
+        foldNet.model.dispose();
+        foldNet.optimizer.dispose();
+        foldNet.aux.dispose();
+      }
+      log().debug({ fold: k, folds: s.folds }, 'held-out fold scored');
+    }
+    return out;
+  }
+
+  /** Build a network: model (input statistics fitted on the training features), optimizer, aux heads. */
+  protected buildNet(tag: string, index: number): TrainerNet {
+    const c = this.config;
+    const data = this.train;
+    const model = new CrossModalModel({
+      embedDim: c.model.embedDim,
+      head: c.model.head,
+      image: { ...c.model.image, inputDim: data.imageDim },
+      text: { ...c.model.text, inputDim: data.captionDim },
+      uncertainty: c.model.uncertainty,
+      match: c.model.match,
+      temperature: c.model.temperature,
+      seed: this.runSeed(`${tag}/init`),
+    });
+    model.fitInputStatistics(data.imageMatrix(), data.captionMatrix());
+    const optimizer = createOptimizer({
+      kind: 'adam',
+      learningRate: c.optimizer.learningRate,
+      weightDecay: c.optimizer.weightDecay,
+    }) as FusedAdam;
+    const aux = new AuxiliaryHeads({
+      embedDim: c.model.embedDim,
+      numClasses: data.labels ? data.numClasses : 0,
+      rng: new Rng(c.seed).fork(`${tag}/aux`),
+    });
+    return { index, model, optimizer, aux };
+  }
+
+  /** After the warm-up: switch the learning rate, optionally re-initialise the networks. */
+  private onWarmupEnd(): void {
+    const c = this.config;
+    if (c.retrain.reinitialize) {
+      this.nets = this.nets.map((net) => {
+        net.model.dispose();
+        net.optimizer.dispose();
+        net.aux.dispose();
+        return this.buildNet(`net${net.index}/retrain`, net.index);
+      });
+    }
+    const lr = c.optimizer.retrainLearningRate;
+    if (lr !== undefined) for (const net of this.nets) net.optimizer.setLearningRate(lr);
+  }
+
+  private splitRecord(split: SplitResult, relabelled: Relabelled): SplitRecord {
+    const post = split.posterior;
+    let noisy = 0;
+    for (const p of post) if (p <= 0.5) noisy++;
+    let sum = 0;
+    for (const y of relabelled.targets) sum += y;
+    const record: SplitRecord = {
+      estimatedNoiseRate: noisy / post.length,
+      meanTarget: relabelled.targets.length ? sum / relabelled.targets.length : 0,
+      pairsTrained: relabelled.pairs.length,
+      mixture: split.mixture.toJSON(),
+    };
+    const truth = this.train.noise?.noisy;
+    if (truth) {
+      const q = splitQuality(post, truth);
+      record.auc = q.auc;
+      record.ap = q.averagePrecision;
+      record.trueNoiseRate = q.trueNoiseRate;
+    }
+    return record;
+  }
+
+  private trackBest(record: EpochRecord): void {
+    const best = this.state.best;
+    const rsum = record.validation?.rsum;
+    const improved = rsum === undefined ? !this.validation : rsum > best.rsum;
+    if (!improved) return;
+    if (best.weights) tf.dispose(best.weights);
+    best.weights = this.nets[0]!.model.getWeights();
+    best.epoch = record.epoch;
+    best.rsum = rsum ?? Number.NEGATIVE_INFINITY;
+  }
+
+  private result(): FitResult {
+    const best = this.state.best;
+    const model = this.nets[0]!.model.clone();
+    if (best.weights) model.setWeights(best.weights);
+    return {
+      model,
+      models: this.nets.map((n) => n.model),
+      bestEpoch: best.epoch,
+      history: this.history,
+      posterior: this.state.posterior[0],
+      targets: this.state.targets[0],
+      split: this.state.lastSplit[0],
+    };
+  }
+
+  private batchBuffers(): { images: Float32Array; captions: Float32Array } {
+    const n = this.config.batchSize;
+    if (!this.buffers) {
+      this.buffers = {
+        images: new Float32Array(n * this.train.imageStride),
+        captions: new Float32Array(n * this.train.captionDim),
+      };
+    }
+    return this.buffers;
+  }
+
+  /** A 32-bit seed derived from `config.seed` and a label. */
+  protected runSeed(label: string): number {
+    return new Rng(this.config.seed).fork(label).uint32() & 0x7fffffff;
+  }
+
+  private context(): TrainerContext {
+    return {
+      config: this.config,
+      train: this.train,
+      validation: this.validation,
+      nets: this.nets,
+      history: this.history,
+    };
+  }
+
+  private async emit<K extends keyof TrainerCallback>(
+    hook: K,
+    ...args: Parameters<NonNullable<TrainerCallback[K]>> extends [TrainerContext, ...infer R] ? R : never
+  ): Promise<void> {
+    for (const cb of this.callbacks) {
+      const fn = cb[hook] as ((ctx: TrainerContext, ...a: unknown[]) => void | Promise<void>) | undefined;
+      if (fn) await fn.call(cb, this.context(), ...args);
+    }
+  }
+
+  // -------------------------------------------------------------------------------- checkpoints
+
+  private async checkpoint(dir: string, epoch: number): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const state: CheckpointState = {
+      epoch,
+      history: this.history,
+      bestEpoch: this.state.best.epoch,
+      bestRsum: this.state.best.rsum,
+      arrays: {},
+    };
+    this.state.posterior.forEach((p, k) => p && (state.arrays[`posterior-${k}`] = p));
+    this.state.scoreEma.forEach((p, k) => p && (state.arrays[`score-ema-${k}`] = p));
+    this.state.targets.forEach((p, k) => p && (state.arrays[`targets-${k}`] = p));
+    if (this.state.heldout) state.arrays.heldout = this.state.heldout;
+    await saveCheckpoint(dir, this.config, this.nets, state);
+    if (this.state.best.epoch === epoch && this.state.best.weights) {
+      await saveBestModel(dir, this.nets[0]!.model);
+    }
+  }
+
+  private async restore(dir: string): Promise<void> {
+    const loaded = await loadCheckpoint(dir, this.config, this.nets);
+    if (!loaded) return;
+    const s = this.state;
+    s.startEpoch = loaded.epoch + 1;
+    s.history = loaded.history;
+    s.best.epoch = loaded.bestEpoch;
+    s.best.rsum = loaded.bestRsum;
+    s.best.weights = loaded.bestWeights;
+    const a = loaded.arrays;
+    this.nets.forEach((_, k) => {
+      s.posterior[k] = a[`posterior-${k}`] as Float64Array | undefined;
+      s.scoreEma[k] = a[`score-ema-${k}`] as Float64Array | undefined;
+      s.targets[k] = a[`targets-${k}`] as Float32Array | undefined;
+    });
+    s.heldout = a.heldout as Float64Array | undefined;
+    const lr = this.config.optimizer.retrainLearningRate;
+    if (lr !== undefined && s.startEpoch > this.config.warmupEpochs) {
+      for (const net of this.nets) net.optimizer.setLearningRate(lr);
+    }
+    log().info({ dir, epoch: loaded.epoch }, 'resumed from checkpoint');
+  }
+}
