@@ -21,9 +21,7 @@ export type {
 export {
   BACKEND_NAMES,
   BackendOptionsSchema,
-  ensureGradients,
   getBackendInfo,
-  gradientsRegistered,
   initBackend,
   isSoftwareAdapter,
   probeBackends,

@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { registerCpuBlasBackend, silenceNodeHint } from '../../src/core/backend/cpu-blas.js';
-import { ensureGradients } from '../../src/core/backend/gradients.js';
 import { BLAS_FIX, type BlasAddon, loadBlasAddon } from '../../src/core/backend/native.js';
 import { Rng } from '../../src/core/random.js';
+import { ensureGradients } from '../../src/core/tf-gradients.js';
 
 /**
  * The native addon, registered as the `cpu-blas` backend, with gradients available. Fails loudly

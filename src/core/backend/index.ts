@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { BackendError, ConfigError, parseOrThrow } from '../errors.js';
 import { getLogger } from '../logger.js';
+import { ensureGradients } from '../tf-gradients.js';
 import {
   BACKEND_NAMES,
   type BackendCandidate,
@@ -26,11 +27,9 @@ import {
   type BackendProbe,
   defaultCandidates,
 } from './candidates.js';
-import { ensureGradients } from './gradients.js';
 
 export type { BackendCandidate, BackendName, BackendProbe } from './candidates.js';
 export { BACKEND_NAMES, isSoftwareAdapter } from './candidates.js';
-export { ensureGradients, gradientsRegistered } from './gradients.js';
 
 /** A backend name, or `auto`. */
 export const BackendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES]);
