@@ -7,6 +7,25 @@
  * ```
  */
 
+// --- backend (compute backends, optimizer) ---
+export type {
+  BackendCandidate,
+  BackendChoice,
+  BackendInfo,
+  BackendName,
+  BackendOptions,
+  BackendOverrides,
+  BackendProbe,
+  BackendStatus,
+} from './core/backend/index.js';
+export {
+  BACKEND_NAMES,
+  BackendOptionsSchema,
+  getBackendInfo,
+  initBackend,
+  isSoftwareAdapter,
+  probeBackends,
+} from './core/backend/index.js';
 export type { DataErrorLocation } from './core/errors.js';
 export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from './core/errors.js';
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
@@ -63,6 +82,8 @@ export { activate, Dense, LayerNorm, Mlp, RegionPool, seededDropout } from './co
 export type { MatchOptions } from './core/model/model.js';
 export { CrossModalModel, inverseSoftplus, MODEL_FORMAT } from './core/model/model.js';
 export { constantValues, glorotUniform, heUniform, ParamStore } from './core/model/params.js';
+export type { AdamOptions, NamedTensor, OptimizerOptions } from './core/optim.js';
+export { AdamOptionsSchema, createOptimizer, FusedAdam, OptimizerOptionsSchema } from './core/optim.js';
 // --- mixture (loss modelling) and shared plotting ---
 export type { FigurePaths, RenderedFigure, RenderOptions, VegaLiteSpec } from './core/plot.js';
 export { renderVegaLite, writeFigure } from './core/plot.js';

@@ -1,0 +1,71 @@
+/**
+ * The `cleave` command-line program (commander): global options, the subcommands from
+ * `src/cli/commands.ts`, and one error policy — a cleave error prints `cleave: <message>` and exits 1
+ * (2 for bad options), anything else also prints its stack.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['node', 'cleave', 'info', '--json']);
+ * ```
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES } from '../core/backend/index.js';
+import { CleaveError, ConfigError } from '../core/errors.js';
+import { type LogLevel, setLogLevel } from '../core/logger.js';
+import { VERSION } from '../version.js';
+import { commands } from './commands.js';
+import { createContext } from './context.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Build the program (without parsing). */
+export function buildProgram(write: (text: string) => void = (t) => process.stdout.write(t)): Command {
+  const program = new Command('cleave')
+    .description('Learn a shared image–text embedding from noisy pairs.')
+    .version(VERSION, '-V, --version')
+    .addOption(
+      new Option('--backend <name>', 'compute backend (default: $CLEAVE_BACKEND, else auto)').choices([
+        'auto',
+        ...BACKEND_NAMES,
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'log level on stderr (default: $CLEAVE_LOG_LEVEL, else info)',
+      ).argParser((value) => {
+        if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+          throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(', ')}`);
+        }
+        return value;
+      }),
+    )
+    .showHelpAfterError()
+    .hook('preAction', (self) => {
+      const level = self.opts<{ logLevel?: LogLevel }>().logLevel;
+      if (level) setLogLevel(level);
+    });
+  const context = createContext(program, write);
+  for (const command of commands) command.register(program, context);
+  return program;
+}
+
+/**
+ * Run the CLI on `argv` (as in `process.argv`) and return the exit code; never throws.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CleaveError) {
+      process.stderr.write(`cleave: ${e.message}\n`);
+      return e instanceof ConfigError ? 2 : 1;
+    }
+    process.stderr.write(
+      `cleave: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return 1;
+  }
+}
