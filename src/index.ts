@@ -208,6 +208,35 @@ export type {
   NpyWriteOptions,
 } from './core/io/npy.js';
 export { encodeNpy, parseNpy, parseNpyHeader, readNpy, readNpyHeader, writeNpy } from './core/io/npy.js';
+export { AuxiliaryHeads, gradientReversal } from './core/trainer/auxiliary.js';
+export type { CheckpointState, LoadedCheckpoint } from './core/trainer/checkpoint.js';
+export { loadCheckpoint, saveCheckpoint } from './core/trainer/checkpoint.js';
+export type { LossKind, TrainerConfig, TrainerConfigInput, TrainerMethod } from './core/trainer/config.js';
+export {
+  checkedTrainerConfigSchema,
+  METHOD_PRESETS,
+  resolveTrainerConfig,
+  trainerConfigSchema,
+} from './core/trainer/config.js';
+export type { DatasetEmbeddings, EmbedDatasetOptions } from './core/trainer/embed.js';
+export { embedDataset, meanVariance } from './core/trainer/embed.js';
+export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './core/trainer/evaluate.js';
+export { evaluateClassMAP, evaluateRetrieval } from './core/trainer/evaluate.js';
+export type { PairScoreOptions } from './core/trainer/scoring.js';
+export { matchEvidence, pairScores } from './core/trainer/scoring.js';
+export type {
+  EpochRecord,
+  FitOptions,
+  FitResult,
+  Relabelled,
+  SplitRecord,
+  SplitResult,
+  TrainerCallback,
+  TrainerContext,
+  TrainerNet,
+  ValidationRecord,
+} from './core/trainer/trainer.js';
+export { Trainer } from './core/trainer/trainer.js';
 export type { ApplyNoiseOptions, InjectNoiseOptions, NoiseResult, NoiseSummary } from './noise/inject.js';
 export {
   ApplyNoiseOptionsSchema,
