@@ -398,8 +398,9 @@ export class Trainer {
     const c = this.config;
     const data = this.train;
     const targetOf = new Float32Array(data.numPairs).fill(1);
-    if (options.pairs && options.targets)
-      options.pairs.forEach((j, k) => (targetOf[j] = options.targets![k]!));
+    if (options.pairs && options.targets) {
+      for (let k = 0; k < options.pairs.length; k++) targetOf[options.pairs[k]!] = options.targets[k]!;
+    }
     const batchOptions = {
       batchSize: c.batchSize,
       seed: this.runSeed(`${options.tag}/batches`),
@@ -784,9 +785,14 @@ export class Trainer {
       bestRsum: this.state.best.rsum,
       arrays: {},
     };
-    this.state.posterior.forEach((p, k) => p && (state.arrays[`posterior-${k}`] = p));
-    this.state.scoreEma.forEach((p, k) => p && (state.arrays[`score-ema-${k}`] = p));
-    this.state.targets.forEach((p, k) => p && (state.arrays[`targets-${k}`] = p));
+    for (let k = 0; k < this.nets.length; k++) {
+      const named = {
+        [`posterior-${k}`]: this.state.posterior[k],
+        [`score-ema-${k}`]: this.state.scoreEma[k],
+        [`targets-${k}`]: this.state.targets[k],
+      };
+      for (const [name, values] of Object.entries(named)) if (values) state.arrays[name] = values;
+    }
     if (this.state.heldout) state.arrays.heldout = this.state.heldout;
     await saveCheckpoint(dir, this.config, this.nets, state);
     if (this.state.best.epoch === epoch && this.state.best.weights) {
