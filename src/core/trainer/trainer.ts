@@ -94,8 +94,10 @@ export interface ValidationRecord {
 
 /** Split statistics of one epoch (network 0). */
 export interface SplitRecord {
-  /** Share of pairs with P(clean) ≤ 0.5. */
+  /** Mean of 1 − P(clean): the noise rate the split implies (≈ the noisy component's weight). */
   estimatedNoiseRate: number;
+  /** Share of pairs with P(clean) ≤ 0.5 (the hard split). */
+  predictedNoiseRate: number;
   /** Mean training target. */
   meanTarget: number;
   /** Pairs trained on. */
@@ -693,11 +695,16 @@ export class Trainer {
   private splitRecord(split: SplitResult, relabelled: Relabelled): SplitRecord {
     const post = split.posterior;
     let noisy = 0;
-    for (const p of post) if (p <= 0.5) noisy++;
+    let implied = 0;
+    for (const p of post) {
+      if (p <= 0.5) noisy++;
+      implied += 1 - p;
+    }
     let sum = 0;
     for (const y of relabelled.targets) sum += y;
     const record: SplitRecord = {
-      estimatedNoiseRate: noisy / post.length,
+      estimatedNoiseRate: implied / post.length,
+      predictedNoiseRate: noisy / post.length,
       meanTarget: relabelled.targets.length ? sum / relabelled.targets.length : 0,
       pairsTrained: relabelled.pairs.length,
       mixture: split.mixture.toJSON(),

@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
+import { CrossModalModel } from '../../src/core/model/model.js';
+import { Rng } from '../../src/core/random.js';
+import type { DatasetEmbeddings } from '../../src/core/trainer/embed.js';
+import { pairScores } from '../../src/core/trainer/scoring.js';
+import { useCpu } from './helpers.js';
+
+beforeAll(useCpu);
+
+function unitRows(n: number, d: number, rng: Rng): Float32Array {
+  const out = rng.fillNormal(new Float32Array(n * d));
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += out[i * d + k]! ** 2;
+    for (let k = 0; k < d; k++) out[i * d + k]! /= Math.sqrt(s);
+  }
+  return out;
+}
+
+/** Direct float64 evaluation of the documented per-pair InfoNCE (one block holding every pair). */
+function infoNceReference(emb: DatasetEmbeddings, map: Int32Array, tau: number): number[] {
+  const n = map.length;
+  const d = emb.dim;
+  const s = (i: number, j: number) => {
+    let v = 0;
+    for (let k = 0; k < d; k++) v += emb.images[map[i]! * d + k]! * emb.captions[j * d + k]!;
+    return v / tau;
+  };
+  const lse = (xs: number[]) => {
+    const m = Math.max(...xs);
+    return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0));
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const row: number[] = [];
+    const col: number[] = [];
+    for (let j = 0; j < n; j++) {
+      if (j !== i && map[j] === map[i]) continue; // another caption of the same image
+      row.push(s(i, j));
+      col.push(s(j, i));
+    }
+    return 0.5 * (lse(row) - s(i, i) + (lse(col) - s(i, i)));
+  });
+}
+
+describe('pairScores', () => {
+  const rng = new Rng(4);
+  const d = 6;
+  // 5 images; captions 0,1 belong to image 0 (k = 2), the rest one each
+  const map = Int32Array.from([0, 0, 1, 2, 3, 4]);
+  const emb: DatasetEmbeddings = { dim: d, images: unitRows(5, d, rng), captions: unitRows(6, d, rng) };
+  const data = PairDataset.fromArrays({
+    images: { data: new Float32Array(5 * 3), dim: 3 },
+    captions: { data: new Float32Array(6 * 2), dim: 2 },
+    captionToImage: map,
+  });
+  const model = new CrossModalModel({ image: { inputDim: 3 }, text: { inputDim: 2 }, embedDim: d });
+
+  it('infonce matches a direct evaluation of its definition (same-image captions masked)', () => {
+    const got = pairScores(model, data, { score: 'infonce', temperature: 0.2, embeddings: emb });
+    const want = infoNceReference(emb, map, 0.2);
+    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
+  });
+
+  it('blocks partition the pairs: every pair gets a finite score', () => {
+    const got = pairScores(model, data, { score: 'infonce', block: 2, seed: 3, embeddings: emb });
+    expect(Array.from(got).every(Number.isFinite)).toBe(true);
+  });
+
+  it('cosine is 1 − cos of each pair', () => {
+    const got = pairScores(model, data, { score: 'cosine', embeddings: emb });
+    for (let j = 0; j < 6; j++) {
+      let c = 0;
+      for (let k = 0; k < d; k++) c += emb.images[map[j]! * d + k]! * emb.captions[j * d + k]!;
+      expect(got[j]).toBeCloseTo(1 - c, 5);
+    }
+  });
+
+  it('triplet is the hardest-negative hinge of both directions', () => {
+    const got = pairScores(model, data, { score: 'triplet', margin: 0.2, embeddings: emb });
+    const s = (i: number, j: number) => {
+      let v = 0;
+      for (let k = 0; k < d; k++) v += emb.images[map[i]! * d + k]! * emb.captions[j * d + k]!;
+      return v;
+    };
+    for (let i = 0; i < 6; i++) {
+      let row = 0;
+      let col = 0;
+      for (let j = 0; j < 6; j++) {
+        if (j === i || map[j] === map[i]) continue;
+        row = Math.max(row, 0.2 + s(i, j) - s(i, i));
+        col = Math.max(col, 0.2 + s(j, i) - s(i, i));
+      }
+      expect(got[i]).toBeCloseTo(row + col, 5);
+    }
+  });
+
+  it('match is softplus(a·d − b) with the closed-form distance', () => {
+    const prob = new CrossModalModel({
+      image: { inputDim: 3 },
+      text: { inputDim: 2 },
+      embedDim: d,
+      head: 'probabilistic',
+      match: { initScale: 3, initShift: 2 },
+    });
+    const withSigma: DatasetEmbeddings = {
+      ...emb,
+      imageLogSigma2: new Float32Array(5 * d).fill(-3),
+      captionLogSigma2: new Float32Array(6 * d).fill(-2),
+    };
+    const got = pairScores(prob, data, { score: 'match', embeddings: withSigma });
+    for (let j = 0; j < 6; j++) {
+      let dist = d * (Math.exp(-3) + Math.exp(-2));
+      for (let k = 0; k < d; k++) dist += (emb.images[map[j]! * d + k]! - emb.captions[j * d + k]!) ** 2;
+      expect(got[j]).toBeCloseTo(Math.log1p(Math.exp(3 * dist - 2)), 4);
+    }
+    expect(() => pairScores(model, data, { score: 'match', embeddings: emb })).toThrow(/probabilistic/);
+    prob.dispose();
+  });
+
+  it('leaks no tensors', () => {
+    const before = tf.memory().numTensors;
+    pairScores(model, data, { score: 'infonce', embeddings: emb });
+    pairScores(model, data, { score: 'triplet', embeddings: emb });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
