@@ -5,8 +5,10 @@
  *
  * - Class prediction (needs labels): a cosine classifier, logits = s·cos(e, w_c) over C learned class
  *   vectors w_c, on the image embedding and on the caption embedding of each pair, cross-entropy
- *   against the *image's* class (the caption of a noisy pair inherits a wrong class, which the
- *   matching signal of the clean majority outweighs).
+ *   against the *image's* class. The image term has weight 1; the caption term is weighted by the
+ *   pair's target y (a caption's label is only as good as its pairing; y = 1 in the warm-up). The
+ *   same classifier gives the class-consistency term of the per-pair scores (`split.classWeight`):
+ *   a shuffled caption usually describes another class.
  * - Modality classifier: a logistic regression on the shared space that tells images (0) from
  *   captions (1), trained through a gradient-reversal layer, so the classifier learns to separate
  *   the modalities and the encoders learn to make them inseparable (a modality-invariant space).
@@ -79,17 +81,28 @@ export class AuxiliaryHeads {
   }
 
   /**
-   * Cross-entropy of the cosine classifier on unit-norm embeddings `[B, d]` against `labels` `[B]`.
-   * @param scale the logit scale s
+   * Per-item cross-entropy `[B]` of the cosine classifier, logits = `scale`·cos(e, w_c), on unit-norm
+   * embeddings `[B, d]` against `labels` `[B]`.
    */
-  classLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, scale: number): tf.Scalar {
+  classCrossEntropy(embeddings: tf.Tensor2D, labels: tf.Tensor1D, scale: number): tf.Tensor1D {
     const w = this.classWeights;
-    if (!w) throw new Error('AuxiliaryHeads.classLoss: built without classes');
+    if (!w) throw new Error('AuxiliaryHeads: built without classes');
     return tf.tidy(() => {
       const wn = tf.div(w, tf.sqrt(tf.add(tf.sum(tf.square(w), 1, true), 1e-12)));
       const logits = tf.mul(scale, tf.matMul(embeddings, wn, false, true));
       const onehot = tf.oneHot(labels, w.shape[0]!);
-      return tf.mean(tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+      return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+    });
+  }
+
+  /**
+   * The class-prediction loss: mean over the batch of the per-item cross-entropy
+   * ({@link classCrossEntropy}), each item weighted by `weights` `[B]` when given.
+   */
+  classLoss(embeddings: tf.Tensor2D, labels: tf.Tensor1D, scale: number, weights?: tf.Tensor1D): tf.Scalar {
+    return tf.tidy(() => {
+      const ce = this.classCrossEntropy(embeddings, labels, scale);
+      return tf.mean(weights ? tf.mul(ce, weights) : ce) as tf.Scalar;
     });
   }
 

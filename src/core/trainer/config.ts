@@ -135,6 +135,13 @@ const splitSchema = z
      */
     score: z.enum(['infonce', 'triplet', 'match', 'cosine']).default('infonce'),
     scoreTemperature: z.number().positive().default(0.1),
+    /**
+     * Weight λ of the class-consistency term added to each pair's score (needs labels and the
+     * class-prediction head): λ·CE(class head on the caption embedding, the image's class). A shuffled
+     * caption usually describes another class, so this separates noisy pairs where instance-level
+     * matching is weak. 0 turns it off.
+     */
+    classWeight: z.number().min(0).default(0),
     scoreBlock: z.number().int().min(2).default(4096),
     /** `beta` (alignment refurbishment) or `gaussian` (NCR/DivideMix). */
     mixture: z.enum(['beta', 'gaussian']).default('beta'),

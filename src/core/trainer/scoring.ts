@@ -15,6 +15,8 @@
  * - `match` (probabilistic head): ℓᵢ = −log p(i, i) = softplus(a·d(i, i) − b), with the closed-form
  *   distance d = ‖μ_img − μ_cap‖² + Σσ²_img + Σσ²_cap.
  *
+ * With `classTerm`, λ·CE(class head on caption i, class of image g(i)) is added to each score.
+ *
  * @example
  * ```ts
  * import { pairScores } from 'cleave';
@@ -25,6 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../dataset/pair-dataset.js';
 import type { CrossModalModel } from '../model/model.js';
 import { Rng } from '../random.js';
+import type { AuxiliaryHeads } from './auxiliary.js';
 import { type DatasetEmbeddings, embedDataset } from './embed.js';
 
 /** Options of {@link pairScores}. */
@@ -40,6 +43,11 @@ export interface PairScoreOptions {
   seed?: number;
   /** Precomputed embeddings of `data` (skips the forward pass). */
   embeddings?: DatasetEmbeddings;
+  /**
+   * Add `weight`·CE(class head on caption j, labels[image of j]) to every pair's score (the
+   * class-consistency term; `labels` per image of `data`).
+   */
+  classTerm?: { heads: AuxiliaryHeads; labels: Int32Array; scale: number; weight: number };
 }
 
 /** Gather rows `rows` of a row-major `n × d` matrix into a new `[rows.length, d]` tensor. */

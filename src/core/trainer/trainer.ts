@@ -338,7 +338,7 @@ export class Trainer {
       return this.state.heldout;
     }
     const scorer = s.source === 'peer' ? this.nets[1 - net.index]! : net;
-    return this.scoreWith(scorer.model, epoch);
+    return this.scoreWith(scorer, epoch);
   }
 
   /** The split phase: normalise the losses, fit the mixture, P(clean) per pair. */
@@ -524,6 +524,7 @@ export class Trainer {
     cap: Embedding,
     b: {
       labels: tf.Tensor1D | undefined;
+      targets: tf.Tensor1D;
       siblings: { captions: tf.Tensor2D; rows: Int32Array } | undefined;
       rng: Rng;
     },
@@ -535,7 +536,7 @@ export class Trainer {
         0.5,
         tf.add(
           net.aux.classLoss(img.mean, b.labels, w.classPrediction.scale),
-          net.aux.classLoss(cap.mean, b.labels, w.classPrediction.scale),
+          net.aux.classLoss(cap.mean, b.labels, w.classPrediction.scale, b.targets),
         ),
       );
       total = tf.add(total, tf.mul(w.classPrediction.weight, cls));
@@ -596,15 +597,21 @@ export class Trainer {
     return splits;
   }
 
-  /** Per-pair losses of the training pairs under `model`. */
-  private scoreWith(model: CrossModalModel, epoch: number): Float64Array {
+  /** Per-pair losses of the training pairs under network `net` (with the class term when configured). */
+  private scoreWith(net: TrainerNet, epoch: number): Float64Array {
     const s = this.config.split;
-    return pairScores(model, this.train, {
+    const labels = this.train.labels;
+    const classTerm =
+      s.classWeight > 0 && labels && net.aux.hasClassHead
+        ? { heads: net.aux, labels, scale: this.config.warmup.classPrediction.scale, weight: s.classWeight }
+        : undefined;
+    return pairScores(net.model, this.train, {
       score: s.score,
       temperature: s.scoreTemperature,
       block: s.scoreBlock,
       margin: this.config.retrain.margin,
       seed: this.runSeed(`scores/epoch${epoch}`),
+      ...(classTerm ? { classTerm } : {}),
     });
   }
 
@@ -637,7 +644,7 @@ export class Trainer {
             tag,
           });
         }
-        const scores = this.scoreWith(foldNet.model, epoch);
+        const scores = this.scoreWith(foldNet, epoch);
         for (let j = 0; j < n; j++) if (fold[j] === k) out[j] = scores[j]!;
       } finally {
         foldNet.model.dispose();
