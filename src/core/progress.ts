@@ -21,6 +21,23 @@ export interface Progress {
 
 const silent: Progress = { tick() {}, stop() {} };
 
+let scope: string | undefined;
+
+/**
+ * Prefix every bar drawn from now on with `label` (e.g. the experiment cell being run), so an outer
+ * loop (a grid of runs) and an inner one (the trainer's batches) share one line; `undefined` clears it.
+ *
+ * @example
+ * ```ts
+ * setProgressScope('cell 3/40 refurb shuffle 0.4');
+ * await trainer.fit(data);          // its bars read "cell 3/40 refurb shuffle 0.4 · epoch 2 [...]"
+ * setProgressScope(undefined);
+ * ```
+ */
+export function setProgressScope(label: string | undefined): void {
+  scope = label;
+}
+
 /** Whether progress bars are shown: stderr is a TTY, and neither CI nor vitest is running. */
 export function progressEnabled(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI && !process.env.VITEST;
@@ -33,7 +50,7 @@ export function createProgress(total: number, label: string): Progress {
   if (!progressEnabled() || total <= 0) return silent;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta}s {info}`,
+      format: `${scope ? `${scope} · ` : ''}${label} [{bar}] {percentage}% {value}/{total} eta {eta}s {info}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,

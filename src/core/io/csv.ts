@@ -190,3 +190,32 @@ export async function readCsv(path: string, options: Omit<CsvOptions, 'file'> = 
   const text = await readFile(path, 'utf8');
   return csvTable(text, { ...options, file: basename(path) });
 }
+
+/** A value {@link formatCsv} writes: numbers with `String(n)` (NaN/±Infinity and null/undefined as empty). */
+export type CsvValue = string | number | boolean | null | undefined;
+
+/**
+ * Write rows as RFC 4180 CSV (the inverse of {@link parseCsv}): a field is quoted when it holds the
+ * delimiter, a quote, a line break or leading/trailing spaces; quotes inside are doubled; records end
+ * with `\n`. Numbers use `String(n)` (shortest round-trip form); NaN, ±Infinity, null and undefined are
+ * empty fields.
+ *
+ * @example
+ * ```ts
+ * import { formatCsv } from 'cleave';
+ * formatCsv([['a', 'b'], [1, 'x, "y"']]);   // 'a,b\n1,"x, ""y"""\n'
+ * ```
+ */
+export function formatCsv(
+  rows: readonly (readonly CsvValue[])[],
+  options: { delimiter?: string } = {},
+): string {
+  const d = options.delimiter ?? ',';
+  const field = (v: CsvValue): string => {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number' && !Number.isFinite(v)) return '';
+    const s = String(v);
+    return s.includes(d) || /["\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return rows.map((row) => `${row.map(field).join(d)}\n`).join('');
+}

@@ -1,0 +1,453 @@
+/**
+ * Audit pairs whose noise is unknown (e.g. a web-scraped clip-retrieval embedding folder): train on
+ * every pair (`refurb` by default), then rank the pairs most-suspicious-first by their clean
+ * probability, estimate the noise rate, and write a cleaned subset.
+ *
+ * Files written into `outDir` (each atomically; the input folder is never touched and an output folder
+ * inside it is refused):
+ *
+ * | file | what |
+ * |---|---|
+ * | `pairs.csv`, `pairs.parquet`, `pairs.jsonl` | one row per pair, most suspicious first (the `formats` asked for) |
+ * | `audit.json` | estimated noise rate, threshold, kept/removed counts, the mixture, timing |
+ * | `kept-ids.txt`, `removed-ids.txt` | the pair ids (metadata key, else the pair index), one per line, input order |
+ * | `kept.npy` | int32 indices of the kept pairs (input order) |
+ * | `cleaned/` | clip-retrieval input only: the kept pairs in the same layout (`img_emb/`, `text_emb/`, `metadata/`, one shard) |
+ * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
+ * | `model.json`, `weights.bin`, `history.json`, `config.json` | the model that scored them, its history and config |
+ *
+ * Columns of the ranking: `rank` (1 = most suspicious), `pair` (index in the input, 0-based), `id`,
+ * `p_clean` (P(clean) from the last split), `uncertainty` (mean σ² of the pair's image and caption, for a
+ * probabilistic head; empty otherwise), `loss` (the per-pair score the mixture was fitted to, higher =
+ * worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has them. Order:
+ * P(clean) ascending, then loss descending, then pair index.
+ *
+ * @example
+ * ```ts
+ * import { auditPairs } from 'cleave';
+ * const { summary } = await auditPairs({ data: 'scraped-laion/', outDir: 'audit/laion', threshold: 0.5 });
+ * console.log(summary.estimatedNoiseRate, summary.kept, summary.removed);
+ * ```
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { z } from 'zod';
+import { plotMixture } from '../../mixture/plot.js';
+import { VERSION } from '../../version.js';
+import { BACKEND_NAMES } from '../backend/index.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
+import { ConfigError, parseOrThrow } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { formatCsv } from '../io/csv.js';
+import { readNpyHeader, writeNpy } from '../io/npy.js';
+import { getLogger } from '../logger.js';
+import { type VegaLiteSpec, writeFigure } from '../plot.js';
+import { createProgress } from '../progress.js';
+import { resolveTrainerConfig } from '../trainer/config.js';
+import { embedDataset } from '../trainer/embed.js';
+import { Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { type SplitSection, splitSection } from './report.js';
+import { type DataSource, inMemorySource, loadDataSource, OutputGuard, resolveDataSource } from './source.js';
+import {
+  ensureBackend,
+  pairUncertainty,
+  runMethodAndSeed,
+  splitFigureValues,
+  toJSON,
+} from './train-and-report.js';
+
+/** Options of {@link auditPairs}. */
+export const auditOptionsSchema = z
+  .object({
+    /** A clip-retrieval folder, a manifest, a bundled dataset name, or a loaded dataset. */
+    data: z.union([
+      z.string().min(1),
+      z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
+    ]),
+    outDir: z.string().min(1),
+    /** `refurb` (default) or `ncr-like`: a method that splits; overrides `config.method`. */
+    method: z.enum(['refurb', 'ncr-like']).optional(),
+    /** The trainer config (validated by the trainer's schema). */
+    config: z.record(z.string(), z.unknown()).default({}),
+    seed: z.number().int().optional(),
+    /** A pair is kept iff P(clean) > threshold. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** Ranking file formats. */
+    formats: z
+      .array(z.enum(['csv', 'parquet', 'jsonl']))
+      .min(1)
+      .default(['csv', 'parquet']),
+    /** Write `cleaned/` (clip-retrieval input only). Default true. */
+    filteredCopy: z.boolean().default(true),
+    plots: z.boolean().default(true),
+    saveModel: z.boolean().default(true),
+    backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
+    callbacks: z.array(z.custom<TrainerCallback>((v) => typeof v === 'object' && v !== null)).default([]),
+  })
+  .strict();
+/** Options of {@link auditPairs}, as written. */
+export type AuditOptions = z.input<typeof auditOptionsSchema>;
+
+/** One pair of the ranking. */
+export interface AuditRow {
+  rank: number;
+  pair: number;
+  id: string;
+  pClean: number;
+  uncertainty: number | null;
+  loss: number;
+  kept: boolean;
+  caption?: string;
+  url?: string;
+}
+
+/** `audit.json`. */
+export interface AuditSummary {
+  format: 'cleave-audit';
+  version: 1;
+  source: string;
+  sourceKind: DataSource['kind'];
+  method: 'refurb' | 'ncr-like';
+  seed: number;
+  pairs: number;
+  threshold: number;
+  /** Mean of 1 − P(clean) over all pairs. */
+  estimatedNoiseRate: number;
+  /** Share of pairs with P(clean) ≤ threshold (removed). */
+  flaggedRate: number;
+  kept: number;
+  removed: number;
+  /** The fitted mixture of the last split. */
+  mixture: unknown;
+  /** With a known truth mask (data carrying injected noise): split quality. */
+  truth?: SplitSection;
+  epochs: number;
+  seconds: number;
+  backend: string;
+  cleaveVersion: string;
+  createdAt: string;
+  files: Record<string, string>;
+}
+
+const log = () => getLogger('audit');
+
+/** Ranking order: P(clean) ascending, loss descending, pair index ascending. */
+export function suspicionOrder(pClean: ArrayLike<number>, loss: ArrayLike<number>): Int32Array {
+  const order = Int32Array.from({ length: pClean.length }, (_, j) => j);
+  return order.sort((a, b) => pClean[a]! - pClean[b]! || loss[b]! - loss[a]! || a - b);
+}
+
+const COLUMNS = ['rank', 'pair', 'id', 'p_clean', 'uncertainty', 'loss', 'kept', 'caption', 'url'] as const;
+
+function rowValues(r: AuditRow, columns: readonly string[]): (string | number | boolean | null)[] {
+  const all: Record<string, string | number | boolean | null> = {
+    rank: r.rank,
+    pair: r.pair,
+    id: r.id,
+    p_clean: r.pClean,
+    uncertainty: r.uncertainty,
+    loss: r.loss,
+    kept: r.kept,
+    caption: r.caption ?? null,
+    url: r.url ?? null,
+  };
+  return columns.map((c) => all[c] ?? null);
+}
+
+function parquetRanking(table: ReturnType<typeof rowValues>[], columns: readonly string[]): Uint8Array {
+  const types: Record<string, 'INT32' | 'STRING' | 'DOUBLE' | 'BOOLEAN'> = {
+    rank: 'INT32',
+    pair: 'INT32',
+    id: 'STRING',
+    p_clean: 'DOUBLE',
+    uncertainty: 'DOUBLE',
+    loss: 'DOUBLE',
+    kept: 'BOOLEAN',
+    caption: 'STRING',
+    url: 'STRING',
+  };
+  const columnData = columns.map((name, c) => ({
+    name,
+    type: types[name]!,
+    data: table.map((row) => row[c] ?? null),
+  }));
+  return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: `cleave ${VERSION}` }));
+}
+
+/** The histogram of P(clean) with the threshold as a rule. */
+function posteriorSpec(p: Float64Array, threshold: number, method: string): VegaLiteSpec {
+  const bins = 40;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of p) counts[Math.min(bins - 1, Math.floor(v * bins))]! += 1;
+  const values = counts.map((count, k) => ({ start: k / bins, end: (k + 1) / bins, count }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `${method}: P(clean) of ${p.length} pairs`, subtitle: `kept iff P(clean) > ${threshold}` },
+    width: 520,
+    height: 280,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'bar', color: '#1f77b4' },
+        encoding: {
+          x: {
+            field: 'start',
+            type: 'quantitative',
+            bin: { binned: true },
+            title: 'P(clean)',
+            scale: { domain: [0, 1] },
+          },
+          x2: { field: 'end' },
+          y: { field: 'count', type: 'quantitative', title: 'pairs' },
+        },
+      },
+      {
+        data: { values: [{ threshold }] },
+        mark: { type: 'rule', color: '#d62728', strokeDash: [6, 3], size: 2 },
+        encoding: { x: { field: 'threshold', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+/** Shards `<prefix>_<n>.<ext>` of a folder, in numeric order. */
+async function shardFiles(dir: string, prefix: string, ext: string): Promise<string[]> {
+  const pattern = new RegExp(`^${prefix}_(\\d+)\\.${ext}$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => ({ n, m: pattern.exec(n) }))
+    .filter((x) => x.m)
+    .sort((a, b) => Number(a.m![1]) - Number(b.m![1]))
+    .map((x) => join(dir, x.n));
+}
+
+/** The kept pairs of a clip-retrieval folder, in its layout (one shard), under `cleaned/`. */
+async function writeFilteredClipFolder(
+  folder: string,
+  data: PairDataset,
+  kept: Int32Array,
+  out: OutputGuard,
+): Promise<string[]> {
+  const written: string[] = [];
+  const firstImg = (await shardFiles(join(folder, 'img_emb'), 'img_emb', 'npy'))[0];
+  const dtype = firstImg && (await readNpyHeader(firstImg)).dtype === 'float16' ? 'float16' : 'float32';
+  const images = data.gatherImages(Int32Array.from(kept, (j) => data.captionToImage[j]!));
+  const captions = data.gatherCaptions(kept);
+  await writeNpy(out.path('cleaned', 'img_emb', 'img_emb_0.npy'), images, [kept.length, data.imageStride], {
+    dtype,
+    protect: out.protect,
+  });
+  await writeNpy(
+    out.path('cleaned', 'text_emb', 'text_emb_0.npy'),
+    captions,
+    [kept.length, data.captionDim],
+    {
+      dtype,
+      protect: out.protect,
+    },
+  );
+  written.push('cleaned/img_emb/img_emb_0.npy', 'cleaned/text_emb/text_emb_0.npy');
+  const shards = await shardFiles(join(folder, 'metadata'), 'metadata', 'parquet');
+  if (shards.length === 0) return written;
+  const rows: Record<string, unknown>[] = [];
+  let schema: Awaited<ReturnType<typeof parquetMetadataAsync>>['schema'] | undefined;
+  for (const shard of shards) {
+    const file = await asyncBufferFromFile(shard);
+    const metadata = await parquetMetadataAsync(file);
+    schema ??= metadata.schema;
+    rows.push(...(await parquetReadObjects({ file, metadata })));
+  }
+  const names = (schema ?? []).slice(1).map((s) => s.name);
+  const keptRows = Array.from(kept, (j) => rows[j]!);
+  const columnData = names.map((name) => ({ name, data: keptRows.map((r) => r[name] ?? null) }));
+  let bytes: ArrayBuffer;
+  try {
+    bytes = parquetWriteBuffer({ columnData, schema: schema!, createdBy: `cleave ${VERSION}` });
+  } catch (error) {
+    log().warn(
+      { error: (error as Error).message },
+      'metadata schema not reusable; column types guessed instead',
+    );
+    bytes = parquetWriteBuffer({ columnData, createdBy: `cleave ${VERSION}` });
+  }
+  await writeFileAtomic(out.path('cleaned', 'metadata', 'metadata_0.parquet'), new Uint8Array(bytes), {
+    protect: out.protect,
+  });
+  written.push('cleaned/metadata/metadata_0.parquet');
+  return written;
+}
+
+/**
+ * Train on every pair of `data`, rank the pairs by suspicion, write the ranking, the cleaned subset
+ * and the figures (see the module documentation).
+ *
+ * @returns the summary (also `audit.json`) and the ranking (also `pairs.*`)
+ * @throws CleaveError when `outDir` is or lies inside the input folder; ConfigError for bad options or
+ *   a config whose run ends before the first split
+ */
+export async function auditPairs(
+  options: AuditOptions,
+): Promise<{ summary: AuditSummary; rows: AuditRow[]; outDir: string }> {
+  const opts = parseOrThrow(auditOptionsSchema, options, 'audit options');
+  const started = performance.now();
+  const { method, seed } = runMethodAndSeed(opts);
+  if (method !== 'refurb' && method !== 'ncr-like') {
+    throw new ConfigError(
+      `method: the audit needs a method that splits the pairs (refurb or ncr-like), got '${method}'`,
+      [{ path: 'method', message: 'use refurb or ncr-like' }],
+    );
+  }
+  const config = resolveTrainerConfig({ ...opts.config, method, seed }, 'trainer config');
+  if (config.epochs <= config.warmupEpochs) {
+    throw new ConfigError(
+      `epochs (${config.epochs}) must exceed warmupEpochs (${config.warmupEpochs}): the audit needs at least one split`,
+      [{ path: 'epochs', message: `must exceed warmupEpochs (${config.warmupEpochs})` }],
+    );
+  }
+  const source = typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const out = new OutputGuard(opts.outDir, source);
+  const backend = await ensureBackend(opts.backend);
+  const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
+  // every pair is audited: the splits of a manifest (if any) are ignored
+  const data = loaded.splitNames.length ? loaded.withSplits({}) : loaded;
+  log().info({ source: source.spec, pairs: data.numPairs, method, seed, backend }, 'audit start');
+
+  const trainer = new Trainer(config, { callbacks: opts.callbacks });
+  const fit = await trainer.fit(data);
+  const protect = { protect: out.protect };
+  const files: Record<string, string> = {};
+  let rows: AuditRow[];
+  let summary: AuditSummary;
+  try {
+    const split = fit.split!;
+    const post = fit.posterior!;
+    const loss = split.scores;
+    const emb = embedDataset(fit.model, data);
+    const uncertainty = pairUncertainty(emb, data);
+    const order = suspicionOrder(post, loss);
+    const progress = createProgress(order.length, 'ranking');
+    rows = Array.from(order, (j, k) => {
+      const row: AuditRow = {
+        rank: k + 1,
+        pair: j,
+        id: data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j),
+        pClean: post[j]!,
+        uncertainty: uncertainty ? uncertainty[j]! : null,
+        loss: loss[j]!,
+        kept: post[j]! > opts.threshold,
+      };
+      const caption = data.captionText(j);
+      const url = data.imageUrl(data.captionToImage[j]!);
+      if (caption !== undefined) row.caption = caption;
+      if (url !== undefined) row.url = url;
+      if (k % 4096 === 0) progress.tick(Math.min(4096, order.length - k));
+      return row;
+    });
+    progress.stop();
+    const columns = COLUMNS.filter(
+      (c) =>
+        (c !== 'caption' || data.hasCaptionTexts) && (c !== 'url' || rows.some((r) => r.url !== undefined)),
+    );
+
+    const table = rows.map((r) => rowValues(r, columns));
+    if (opts.formats.includes('csv')) {
+      const csv = formatCsv([columns, ...table]);
+      await writeFileAtomic(out.path('pairs.csv'), csv, protect);
+      files.csv = 'pairs.csv';
+    }
+    if (opts.formats.includes('jsonl')) {
+      const lines = table.map((row) =>
+        JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
+      );
+      await writeFileAtomic(out.path('pairs.jsonl'), `${lines.join('\n')}\n`, protect);
+      files.jsonl = 'pairs.jsonl';
+    }
+    if (opts.formats.includes('parquet')) {
+      await writeFileAtomic(out.path('pairs.parquet'), parquetRanking(table, columns), protect);
+      files.parquet = 'pairs.parquet';
+    }
+
+    const keptIdx: number[] = [];
+    const removedIdx: number[] = [];
+    for (let j = 0; j < data.numPairs; j++) (post[j]! > opts.threshold ? keptIdx : removedIdx).push(j);
+    const idOf = (j: number) => data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j);
+    await writeFileAtomic(out.path('kept-ids.txt'), keptIdx.map((j) => `${idOf(j)}\n`).join(''), protect);
+    await writeFileAtomic(
+      out.path('removed-ids.txt'),
+      removedIdx.map((j) => `${idOf(j)}\n`).join(''),
+      protect,
+    );
+    const kept = Int32Array.from(keptIdx);
+    await writeNpy(out.path('kept.npy'), kept, [kept.length], protect);
+    Object.assign(files, { keptIds: 'kept-ids.txt', removedIds: 'removed-ids.txt', kept: 'kept.npy' });
+    if (opts.filteredCopy && source.kind === 'clip-retrieval') {
+      const written = await writeFilteredClipFolder(source.path!, data, kept, out);
+      files.cleaned = 'cleaned/';
+      log().info({ files: written }, 'cleaned copy written');
+    }
+
+    if (opts.plots) {
+      await plotMixture(out.path('mixture'), splitFigureValues(split, config), split.mixture, {
+        title: `${method}: per-pair loss split (${data.numPairs} pairs)`,
+        protect: out.protect,
+      });
+      await writeFigure(out.path('posterior'), posteriorSpec(post, opts.threshold, method), protect);
+      Object.assign(files, {
+        mixtureSvg: 'mixture.svg',
+        mixturePng: 'mixture.png',
+        posteriorSvg: 'posterior.svg',
+        posteriorPng: 'posterior.png',
+      });
+    }
+    if (opts.saveModel) {
+      out.path('model.json');
+      out.path('weights.bin');
+      await fit.model.save(out.dir, protect);
+      Object.assign(files, { model: 'model.json', weights: 'weights.bin' });
+    }
+    await writeFileAtomic(out.path('history.json'), toJSON(fit.history), protect);
+    await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+    Object.assign(files, { history: 'history.json', config: 'config.json' });
+
+    let impliedNoise = 0;
+    for (const p of post) impliedNoise += 1 - p;
+    summary = {
+      format: 'cleave-audit',
+      version: 1,
+      source: source.spec,
+      sourceKind: source.kind,
+      method,
+      seed,
+      pairs: data.numPairs,
+      threshold: opts.threshold,
+      estimatedNoiseRate: impliedNoise / post.length,
+      flaggedRate: removedIdx.length / post.length,
+      kept: keptIdx.length,
+      removed: removedIdx.length,
+      mixture: split.mixture.toJSON(),
+      ...(data.noise ? { truth: splitSection(post, data.noise.noisy) } : {}),
+      epochs: fit.history.length,
+      seconds: (performance.now() - started) / 1000,
+      backend,
+      cleaveVersion: VERSION,
+      createdAt: new Date().toISOString(),
+      files: { ...files, summary: 'audit.json' },
+    };
+    await writeFileAtomic(out.path('audit.json'), toJSON(summary), protect);
+  } finally {
+    for (const m of new Set([fit.model, ...fit.models])) m.dispose();
+    trainer.dispose();
+  }
+  log().info(
+    { estimatedNoiseRate: summary.estimatedNoiseRate, kept: summary.kept, removed: summary.removed },
+    'audit done',
+  );
+  return { summary, rows, outDir: out.dir };
+}

@@ -1,0 +1,239 @@
+/**
+ * Where a run's pairs come from, and where its outputs may go.
+ *
+ * A *data source* is one string, as the CLI and the experiment scripts take it:
+ * - a bundled dataset name (`wikipedia-xmodal`, …; see `bundledDataset`),
+ * - a dataset manifest (`*.json`, see `loadPairs`),
+ * - a clip-retrieval embedding folder (`img_emb/`, `text_emb/`, optional `metadata/`).
+ *
+ * {@link resolveDataSource} says which it is and lists the run's **inputs** (the manifest and every
+ * file it names, the embedding folder, the bundled dataset's folder), so that {@link OutputGuard} can
+ * refuse any output path that equals an input file or lies inside an input folder: a run never writes
+ * over, or into, what it reads.
+ *
+ * @example
+ * ```ts
+ * import { loadDataSource, OutputGuard } from 'cleave';
+ * const { dataset, source } = await loadDataSource('wikipedia-xmodal');
+ * const out = new OutputGuard('runs/wiki', source);   // throws if runs/wiki is inside an input folder
+ * await writeFileAtomic(out.path('report.json'), '{}', { protect: out.protect });
+ * ```
+ */
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { BUNDLED_DATASETS, bundledDataset } from '../dataset/bundled.js';
+import type { PairDataset } from '../dataset/pair-dataset.js';
+import type { RandomSplitOptions } from '../dataset/splits.js';
+import { randomSplit } from '../dataset/splits.js';
+import { CleaveError, DataError } from '../errors.js';
+import { loadClipRetrievalFolder } from '../io/clip-retrieval.js';
+import { loadPairs } from '../io/manifest.js';
+
+/** What a data source string turned out to be. */
+export interface DataSource {
+  /** The string as given. */
+  spec: string;
+  kind: 'bundled' | 'manifest' | 'clip-retrieval' | 'dataset';
+  /** The manifest file or the embedding folder (absolute); undefined for an in-memory dataset. */
+  path: string | undefined;
+  /** Input files: never written. */
+  files: string[];
+  /** Input folders: nothing is written inside them. */
+  folders: string[];
+}
+
+/** The default split of a dataset that has no `test` split: seeded, 20 % test and 10 % validation images. */
+export const DEFAULT_SPLIT: RandomSplitOptions = { seed: 0, test: 0.2, val: 0.1 };
+
+function realish(path: string): string {
+  const abs = resolve(path);
+  // resolve symlinks of the longest existing prefix, so `a/link/x` and `a/target/x` compare equal
+  let head = abs;
+  const tail: string[] = [];
+  while (!existsSync(head)) {
+    const parent = dirname(head);
+    if (parent === head) return abs;
+    tail.unshift(head.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+    head = parent;
+  }
+  try {
+    return join(realpathSync(head), ...tail);
+  } catch {
+    return abs;
+  }
+}
+
+/** Whether `path` equals `folder` or lies inside it (after resolving). */
+export function isInside(path: string, folder: string): boolean {
+  const rel = relative(realish(folder), realish(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Every `path`/`folder` string of a manifest, resolved against its folder. */
+function manifestInputs(manifestPath: string): { files: string[]; folders: string[] } {
+  const files: string[] = [];
+  const folders: string[] = [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return { files, folders }; // loadPairs reports the problem with the manifest
+  }
+  const base = dirname(manifestPath);
+  const walk = (v: unknown, key: string | undefined): void => {
+    if (typeof v === 'string') {
+      if (key === 'path') {
+        files.push(resolve(base, v));
+        if (v.toLowerCase().endsWith('.f32.bin')) files.push(resolve(base, `${v.slice(0, -4)}.json`));
+      } else if (key === 'folder') folders.push(resolve(base, v));
+      // a bare string where a file reference is allowed (e.g. "images": "x.npy")
+      else if (key && /\.(npy|bin|csv|json|jsonl|txt|parquet)$/i.test(v)) files.push(resolve(base, v));
+      return;
+    }
+    if (Array.isArray(v)) return;
+    if (v && typeof v === 'object') for (const [k, w] of Object.entries(v)) walk(w, k);
+  };
+  walk(raw, undefined);
+  return { files, folders };
+}
+
+/**
+ * Classify a data source string and list its inputs (see the module documentation).
+ *
+ * @throws DataError when the string is neither a bundled name nor an existing manifest or folder
+ * @example
+ * ```ts
+ * resolveDataSource('wikipedia-xmodal').kind;        // 'bundled'
+ * resolveDataSource('scraped/').kind;                // 'clip-retrieval' (has img_emb/ and text_emb/)
+ * ```
+ */
+export function resolveDataSource(spec: string): DataSource {
+  if ((BUNDLED_DATASETS as readonly string[]).includes(spec) && !existsSync(spec)) {
+    const manifest = bundledDataset(spec);
+    const inputs = manifestInputs(manifest);
+    return {
+      spec,
+      kind: 'bundled',
+      path: manifest,
+      files: [manifest, ...inputs.files],
+      folders: [dirname(manifest), ...inputs.folders],
+    };
+  }
+  if (!existsSync(spec)) {
+    throw new DataError(
+      `not found: give a dataset manifest (.json), a clip-retrieval embedding folder, or a bundled dataset name (${BUNDLED_DATASETS.join(', ')})`,
+      { file: spec },
+    );
+  }
+  const abs = resolve(spec);
+  if (statSync(abs).isDirectory()) {
+    if (existsSync(join(abs, 'img_emb')) && existsSync(join(abs, 'text_emb'))) {
+      return { spec, kind: 'clip-retrieval', path: abs, files: [], folders: [abs] };
+    }
+    if (existsSync(join(abs, 'manifest.json'))) return resolveDataSource(join(abs, 'manifest.json'));
+    throw new DataError(
+      'is a folder without img_emb/ and text_emb/ (a clip-retrieval folder) or a manifest.json',
+      {
+        file: spec,
+      },
+    );
+  }
+  const inputs = manifestInputs(abs);
+  return { spec, kind: 'manifest', path: abs, files: [abs, ...inputs.files], folders: inputs.folders };
+}
+
+/** The source descriptor of a dataset given in memory (no files to protect). */
+export function inMemorySource(dataset: PairDataset): DataSource {
+  return { spec: dataset.name, kind: 'dataset', path: undefined, files: [], folders: [] };
+}
+
+/**
+ * Load a data source (see {@link resolveDataSource}) into a {@link PairDataset}.
+ *
+ * @param spec bundled name, manifest path or clip-retrieval folder
+ * @returns the dataset as stored (its own splits, if any) and the source descriptor
+ */
+export async function loadDataSource(spec: string): Promise<{ dataset: PairDataset; source: DataSource }> {
+  const source = resolveDataSource(spec);
+  const dataset =
+    source.kind === 'clip-retrieval'
+      ? await loadClipRetrievalFolder(source.path!)
+      : await loadPairs(source.path!);
+  return { dataset, source };
+}
+
+/**
+ * The dataset with train/val/test splits: unchanged when it has a `test` split, otherwise a seeded
+ * random split of its images ({@link DEFAULT_SPLIT} unless `split` is given; stratified by class when
+ * the data has labels and `stratify` is not set).
+ */
+export function withEvaluationSplits(
+  dataset: PairDataset,
+  split: RandomSplitOptions = DEFAULT_SPLIT,
+): PairDataset {
+  if (dataset.hasSplit('test') && dataset.hasSplit('train')) return dataset;
+  const stratify = split.stratify ?? Boolean(dataset.labels);
+  const parts = randomSplit(dataset.numImages, { ...split, stratify }, stratify ? dataset.labels : undefined);
+  const specs: Record<string, { images: Int32Array }> = {};
+  for (const [name, images] of Object.entries(parts)) {
+    if (images && images.length > 0) specs[name] = { images };
+  }
+  return dataset.withSplits(specs);
+}
+
+/**
+ * Where a run writes: an output folder checked against the run's inputs. Create it before writing
+ * anything, so a bad output folder is refused before any work is done.
+ */
+export class OutputGuard {
+  /** The output folder (absolute). */
+  readonly dir: string;
+  /** Input files, for `writeFileAtomic(..., { protect })`. */
+  readonly protect: string[];
+  private readonly folders: string[];
+
+  /**
+   * @param dir the output folder
+   * @param source the run's inputs
+   * @throws CleaveError when `dir` is an input folder, lies inside one, or is an input file
+   */
+  constructor(dir: string, source: Pick<DataSource, 'files' | 'folders'>) {
+    this.dir = resolve(dir);
+    this.protect = [...source.files];
+    this.folders = [...source.folders];
+    for (const folder of this.folders) {
+      if (isInside(this.dir, folder)) {
+        throw new CleaveError(
+          `refusing to write into ${dir}: it is ${realish(this.dir) === realish(folder) ? '' : 'inside '}the input folder ${folder}; choose an output folder outside the input`,
+        );
+      }
+    }
+    for (const file of this.protect) {
+      if (realish(file) === realish(this.dir)) {
+        throw new CleaveError(`refusing to write into ${dir}: it is an input file of this run`);
+      }
+    }
+  }
+
+  /**
+   * The absolute path of an output file (relative to the output folder), checked: not an input file,
+   * not inside an input folder.
+   * @throws CleaveError otherwise
+   */
+  path(...parts: string[]): string {
+    const p = resolve(this.dir, ...parts);
+    for (const folder of this.folders) {
+      if (isInside(p, folder)) {
+        throw new CleaveError(`refusing to write ${p}: it is inside the input folder ${folder}`);
+      }
+    }
+    for (const file of this.protect) {
+      if (realish(file) === realish(p)) {
+        throw new CleaveError(
+          `refusing to write ${p}: it is an input of this run; choose another output path`,
+        );
+      }
+    }
+    return p;
+  }
+}

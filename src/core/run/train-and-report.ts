@@ -1,0 +1,456 @@
+/**
+ * One run, end to end: load the pairs, inject synthetic noise (optional), train (or fit the CCA
+ * baseline), evaluate on the test split, and write everything into one output folder.
+ *
+ * Files written into `outDir` (each atomically; never over an input, never inside an input folder):
+ *
+ * | file | what |
+ * |---|---|
+ * | `report.json` | the measurements ({@link RunReport}: test recalls, split quality, …) |
+ * | `config.json` | the resolved trainer config (or the CCA options) |
+ * | `history.json` | one record per epoch (`trainer.history`) |
+ * | `model.json`, `weights.bin` | the evaluated model (tfjs layout; `CrossModalModel.load(outDir)`) |
+ * | `cca.json` | the fitted CCA (method `cca`, instead of the model) |
+ * | `posteriors.npy` | float64, one P(clean) per training pair, training-pair order (methods that split) |
+ * | `noisy.npy` | uint8 truth mask of the training pairs (with injected noise) |
+ * | `noise-index.json` | the noise index that reproduces the noisy pairing (`applyNoiseIndex`) |
+ * | `mixture.svg`, `mixture.png` | the last epoch's loss split: histogram, fitted components, P(clean) |
+ *
+ * Data without a `test` split gets a seeded random one ({@link DEFAULT_SPLIT}: 20 % test, 10 %
+ * validation, stratified by class when labelled). Noise is injected into the training split only.
+ *
+ * @example
+ * ```ts
+ * import { trainAndReport } from 'cleave';
+ * const report = await trainAndReport({
+ *   data: 'wikipedia-xmodal',
+ *   noise: { rate: 0.5, kind: 'shuffle', seed: 7 },
+ *   config: { method: 'refurb', epochs: 20 },
+ *   seed: 7,
+ *   outDir: 'runs/wiki-refurb-50',
+ * });
+ * console.log(report.test.rsum, report.split?.auc);
+ * ```
+ */
+import { z } from 'zod';
+import { classMAP } from '../../eval/map.js';
+import { retrievalMetrics } from '../../eval/retrieval.js';
+import { uncertaintyQuality } from '../../eval/uncertainty.js';
+import { normaliseLosses } from '../../mixture/normalise.js';
+import { plotMixture } from '../../mixture/plot.js';
+import { injectNoise, type NoiseResult } from '../../noise/inject.js';
+import { saveNoiseIndex } from '../../noise/noise-index.js';
+import { VERSION } from '../../version.js';
+import { BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
+import { RandomSplitSchema } from '../dataset/splits.js';
+import { ConfigError, parseOrThrow } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
+import { getLogger } from '../logger.js';
+import type { CrossModalModel } from '../model/model.js';
+import { resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
+import { embedDataset, meanVariance } from '../trainer/embed.js';
+import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
+import { pairScores } from '../trainer/scoring.js';
+import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';
+import {
+  lossSplitSection,
+  noiseSection,
+  RUN_METHODS,
+  type RunMethod,
+  type RunReport,
+  recallSummary,
+  splitSection,
+  type TestSection,
+  type UncertaintySection,
+} from './report.js';
+import {
+  type DataSource,
+  inMemorySource,
+  loadDataSource,
+  OutputGuard,
+  resolveDataSource,
+  withEvaluationSplits,
+} from './source.js';
+
+/** Synthetic noise of a run: `rate` of the training pairs re-paired by `kind`, seeded (default: the run's seed). */
+export const runNoiseSchema = z
+  .object({
+    rate: z.number().min(0).max(1),
+    kind: z.enum(['shuffle', 'shuffle-images', 'hard']).default('shuffle'),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+/** @see runNoiseSchema */
+export type RunNoise = z.input<typeof runNoiseSchema>;
+
+/** Options of {@link trainAndReport}. */
+export const trainAndReportOptionsSchema = z
+  .object({
+    /** A bundled dataset name, a manifest path, a clip-retrieval folder, or a loaded dataset. */
+    data: z.union([
+      z.string().min(1),
+      z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
+    ]),
+    noise: runNoiseSchema.optional(),
+    /** `refurb`, `ncr-like`, `vse` (the trainer) or `cca`; overrides `config.method`. */
+    method: z.enum(RUN_METHODS).optional(),
+    /** The trainer config (validated by the trainer's schema; `method` picks its preset). */
+    config: z.record(z.string(), z.unknown()).default({}),
+    /** Options of the `cca` method. */
+    cca: ccaBaselineOptionsSchema.prefault({}),
+    /** Overrides `config.seed`; also the default noise seed. */
+    seed: z.number().int().optional(),
+    /** The output folder (created). */
+    outDir: z.string().min(1),
+    /** The split used when the data has no `test` split. */
+    split: RandomSplitSchema.optional(),
+    /** Write the model (`model.json` + `weights.bin`). Default true. */
+    saveModel: z.boolean().default(true),
+    /** Write the mixture figure. Default true. */
+    plots: z.boolean().default(true),
+    /** Checkpoint every epoch into `<outDir>/checkpoints` (and continue from there with `resume`). */
+    checkpoint: z.boolean().default(false),
+    resume: z.boolean().default(false),
+    /** Compute backend; default: the one already started, else `auto`. */
+    backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
+    /** Observers of the trainer. */
+    callbacks: z.array(z.custom<TrainerCallback>((v) => typeof v === 'object' && v !== null)).default([]),
+  })
+  .strict();
+/** Options of {@link trainAndReport}, as written. */
+export type TrainAndReportOptions = z.input<typeof trainAndReportOptionsSchema>;
+
+/** What {@link trainAndReport} returns: the report (as written), plus the live objects for callers that go on. */
+export interface TrainAndReportResult {
+  report: RunReport;
+  /** The trainer's history (empty for CCA). */
+  history: FitResult['history'];
+  /** The output folder (absolute). */
+  outDir: string;
+}
+
+const log = () => getLogger('run');
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+/** `method` and `seed` from the options over the config. */
+export function runMethodAndSeed(options: {
+  method?: RunMethod;
+  seed?: number;
+  config?: Record<string, unknown>;
+}): {
+  method: RunMethod;
+  seed: number;
+} {
+  const cm = options.config?.method;
+  const cs = options.config?.seed;
+  const method = options.method ?? (typeof cm === 'string' ? (cm as RunMethod) : 'refurb');
+  if (!(RUN_METHODS as readonly string[]).includes(method)) {
+    throw new ConfigError(`method: '${method}' is not one of ${RUN_METHODS.join(', ')}`, [
+      { path: 'method', message: `expected one of ${RUN_METHODS.join(', ')}` },
+    ]);
+  }
+  const seed = options.seed ?? (typeof cs === 'number' ? cs : 0);
+  return { method, seed };
+}
+
+/**
+ * The values a split's mixture was fitted on, as the trainer normalised them (for the figure); warns
+ * when they do not reproduce the trainer's posterior (a changed normalisation).
+ */
+export function splitFigureValues(split: SplitResult, config: TrainerConfig): Float64Array {
+  const { values } = normaliseLosses(split.scores, { method: config.split.normalise });
+  const again = config.split.monotone
+    ? split.mixture.monotonePosterior(values)
+    : split.mixture.posterior(values);
+  let worst = 0;
+  for (let j = 0; j < again.length; j++) worst = Math.max(worst, Math.abs(again[j]! - split.posterior[j]!));
+  if (worst > 1e-6) {
+    log().warn({ worst }, 'mixture figure: the recomputed normalisation does not reproduce the posterior');
+  }
+  return values;
+}
+
+/** Per training pair: mean of its image's and its caption's mean σ² (probabilistic head). */
+export function pairUncertainty(
+  emb: { dim: number; imageLogSigma2?: Float32Array; captionLogSigma2?: Float32Array },
+  data: PairDataset,
+): Float64Array | undefined {
+  if (!emb.imageLogSigma2 || !emb.captionLogSigma2) return undefined;
+  const vi = meanVariance(emb.imageLogSigma2, emb.dim);
+  const vc = meanVariance(emb.captionLogSigma2, emb.dim);
+  return Float64Array.from(
+    { length: data.numPairs },
+    (_, j) => 0.5 * (vi[data.captionToImage[j]!]! + vc[j]!),
+  );
+}
+
+function uncertaintySection(u: Float64Array, noisy: Uint8Array): UncertaintySection {
+  const q = uncertaintyQuality(u, noisy);
+  let sc = 0;
+  let nc = 0;
+  let sn = 0;
+  let nn = 0;
+  for (let j = 0; j < u.length; j++) {
+    if (noisy[j]) {
+      sn += u[j]!;
+      nn++;
+    } else {
+      sc += u[j]!;
+      nc++;
+    }
+  }
+  return {
+    pearson: q.pearson,
+    spearman: q.spearman,
+    auc: q.auc,
+    meanClean: nc ? sc / nc : Number.NaN,
+    meanNoisy: nn ? sn / nn : Number.NaN,
+  };
+}
+
+/** Start the backend asked for (or keep the running one). */
+export async function ensureBackend(
+  choice: (typeof BACKEND_NAMES)[number] | 'auto' | undefined,
+): Promise<string> {
+  if (choice !== undefined || !getBackendInfo()) {
+    const info = await initBackend(choice ? { backend: choice } : {});
+    return info.name;
+  }
+  return getBackendInfo()!.name;
+}
+
+/** JSON with NaN/±Infinity as null and typed arrays as plain arrays. */
+export function toJSON(value: unknown): string {
+  return `${JSON.stringify(
+    value,
+    (_k, v) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) return null;
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+        return Array.from(v as unknown as ArrayLike<number>);
+      return v;
+    },
+    2,
+  )}\n`;
+}
+
+/**
+ * Load → noise → train → evaluate → write (see the module documentation).
+ *
+ * @returns the report (also written to `<outDir>/report.json`)
+ * @throws ConfigError for invalid options or trainer config (naming the field); CleaveError when `outDir`
+ *   is or lies inside an input folder; DataError for unreadable data
+ */
+export async function trainAndReport(options: TrainAndReportOptions): Promise<TrainAndReportResult> {
+  const opts = parseOrThrow(trainAndReportOptionsSchema, options, 'trainAndReport options');
+  const started = performance.now();
+  const { method, seed } = runMethodAndSeed(opts);
+  const config =
+    method === 'cca' ? undefined : resolveTrainerConfig({ ...opts.config, method, seed }, 'trainer config');
+
+  // Inputs and outputs first: refuse a bad output folder before any work.
+  const source: DataSource =
+    typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const out = new OutputGuard(opts.outDir, source);
+  const backend = await ensureBackend(opts.backend);
+
+  const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
+  let data = withEvaluationSplits(loaded, opts.split);
+  let noise: NoiseResult | undefined;
+  if (opts.noise) {
+    if (data.train.noise) {
+      throw new ConfigError('noise: the data already carries injected noise; do not inject it twice', [
+        { path: 'noise', message: 'the data is already noisy' },
+      ]);
+    }
+    noise = injectNoise(data, {
+      rate: opts.noise.rate,
+      kind: opts.noise.kind,
+      seed: opts.noise.seed ?? seed,
+    });
+    data = noise.dataset;
+  }
+  const train = data.train;
+  const validation = data.hasSplit('val') ? data.val : undefined;
+  const test = data.test;
+  const truth = train.noise?.noisy;
+  const loadSeconds = seconds(started);
+  log().info(
+    {
+      data: source.spec,
+      method,
+      seed,
+      noise: opts.noise ?? null,
+      train: train.numPairs,
+      test: test.numPairs,
+      backend,
+    },
+    'run start',
+  );
+
+  const files: Record<string, string> = {};
+  const protect = { protect: out.protect };
+  const trainStarted = performance.now();
+  let test_: TestSection;
+  let history: FitResult['history'] = [];
+  let bestEpoch = -1;
+  let posterior: Float64Array | undefined;
+  let lastSplit: SplitResult | undefined;
+  let lossSplit: RunReport['lossSplit'];
+  let uncertainty: UncertaintySection | undefined;
+  let trainSeconds: number;
+  let evalStarted: number;
+  let model: CrossModalModel | undefined;
+  let fit: FitResult | undefined;
+  let trainer: Trainer | undefined;
+
+  try {
+    if (method === 'cca') {
+      const baseline = fitCCABaseline(train, opts.cca);
+      trainSeconds = seconds(trainStarted);
+      evalStarted = performance.now();
+      const emb = baseline.embed(test);
+      const m = await retrievalMetrics(emb.images, emb.captions, {
+        dim: emb.dim,
+        captionToImage: test.captionToImage,
+      });
+      test_ = {
+        ...recallSummary(m),
+        scoring: 'cca-cosine',
+        images: test.numImages,
+        captions: test.numCaptions,
+      };
+      if (test.labels) {
+        const textLabels = Int32Array.from(test.captionToImage, (i) => test.labels![i]!);
+        test_.classMAP = await classMAP(emb.images, emb.captions, {
+          dim: emb.dim,
+          imageLabels: test.labels,
+          textLabels,
+        });
+      }
+      if (truth) lossSplit = lossSplitSection(baseline.pairLosses(train), truth, '1 - cosine');
+      await writeFileAtomic(out.path('cca.json'), toJSON(baseline.cca.toJSON()), protect);
+      files.model = 'cca.json';
+      await writeFileAtomic(
+        out.path('config.json'),
+        toJSON({ method: 'cca', seed, cca: { ...opts.cca, components: baseline.cca.options.components } }),
+        protect,
+      );
+    } else {
+      trainer = new Trainer(config!, { callbacks: opts.callbacks });
+      fit = await trainer.fit(data, {
+        ...(validation ? { validation } : {}),
+        ...(opts.checkpoint ? { checkpointDir: out.path('checkpoints'), resume: opts.resume } : {}),
+      });
+      trainSeconds = seconds(trainStarted);
+      evalStarted = performance.now();
+      model = fit.model;
+      history = fit.history;
+      bestEpoch = fit.bestEpoch;
+      posterior = fit.posterior;
+      lastSplit = fit.split;
+      const testEmb = embedDataset(model, test);
+      const r = await evaluateRetrieval(model, test, { embeddings: testEmb });
+      test_ = { ...recallSummary(r), scoring: r.scoring, images: test.numImages, captions: test.numCaptions };
+      if (r.byMean) test_.byMean = recallSummary(r.byMean);
+      if (test.labels) test_.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
+      if (truth) {
+        const trainEmb = embedDataset(model, train);
+        const c = config!;
+        const losses = pairScores(model, train, {
+          score: 'infonce',
+          temperature: c.split.scoreTemperature,
+          block: c.split.scoreBlock,
+          seed,
+          embeddings: trainEmb,
+        });
+        lossSplit = lossSplitSection(losses, truth, 'infonce');
+        const u = pairUncertainty(trainEmb, train);
+        if (u) uncertainty = uncertaintySection(u, truth);
+      }
+      await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+      if (opts.saveModel) {
+        out.path('model.json');
+        out.path('weights.bin');
+        await model.save(out.dir, protect);
+        files.model = 'model.json';
+        files.weights = 'weights.bin';
+      }
+    }
+  } finally {
+    if (fit) for (const m of new Set([fit.model, ...fit.models])) m.dispose();
+    trainer?.dispose();
+  }
+  files.config = 'config.json';
+
+  await writeFileAtomic(out.path('history.json'), toJSON(history), protect);
+  files.history = 'history.json';
+  if (posterior) {
+    await writeNpy(out.path('posteriors.npy'), posterior, [posterior.length], protect);
+    files.posteriors = 'posteriors.npy';
+  }
+  if (truth && noise) {
+    await writeNpy(out.path('noisy.npy'), truth, [truth.length], protect);
+    await saveNoiseIndex(out.path('noise-index.json'), noise.index, protect);
+    files.noisy = 'noisy.npy';
+    files.noiseIndex = 'noise-index.json';
+  }
+  if (opts.plots && lastSplit && config) {
+    const values = splitFigureValues(lastSplit, config);
+    const epoch = history.at(-1)?.epoch ?? 0;
+    const noiseLabel = opts.noise ? `, ${opts.noise.rate * 100}% ${train.noise?.protocol ?? ''} noise` : '';
+    await plotMixture(out.path('mixture'), values, lastSplit.mixture, {
+      title: `${method}: per-pair loss split, epoch ${epoch + 1}${noiseLabel}`,
+      protect: out.protect,
+    });
+    files.mixtureSvg = 'mixture.svg';
+    files.mixturePng = 'mixture.png';
+  }
+
+  const summary = data.describe();
+  const report: RunReport = {
+    format: 'cleave-run-report',
+    version: 1,
+    method,
+    protocol: train.noise?.protocol ?? 'none',
+    seed,
+    noise: noise ? noiseSection(noise.summary) : null,
+    dataset: {
+      name: data.name,
+      source: source.spec,
+      sourceKind: source.kind,
+      imageDim: data.imageStride,
+      captionDim: data.captionDim,
+      numClasses: data.numClasses,
+      splits: summary.splits,
+    },
+    test: test_,
+    ...(posterior && truth ? { split: splitSection(posterior, truth) } : {}),
+    ...(lossSplit ? { lossSplit } : {}),
+    ...(uncertainty ? { uncertainty } : {}),
+    training: {
+      epochs: history.length,
+      bestEpoch,
+      trainPairs: train.numPairs,
+      validationPairs: validation?.numPairs ?? 0,
+    },
+    timing: {
+      loadSeconds,
+      trainSeconds,
+      evalSeconds: seconds(evalStarted),
+      totalSeconds: seconds(started),
+    },
+    backend,
+    cleaveVersion: VERSION,
+    createdAt: new Date().toISOString(),
+    files: { ...files, report: 'report.json' },
+  };
+  await writeFileAtomic(out.path('report.json'), toJSON(report), protect);
+  log().info(
+    { method, rsum: report.test.rsum, splitAuc: report.split?.auc, seconds: report.timing.totalSeconds },
+    'run done',
+  );
+  return { report, history, outDir: out.dir };
+}

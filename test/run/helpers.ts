@@ -1,0 +1,73 @@
+/**
+ * Fixtures of the run/experiment tests: a clip-retrieval embedding folder of "scraped" pairs written by
+ * the test itself (npy shards + Parquet metadata), with a known share of shuffled (mismatched) captions.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { writeFileAtomic } from '../../src/core/io/atomic.js';
+import { writeNpy } from '../../src/core/io/npy.js';
+import { Rng } from '../../src/core/random.js';
+import { syntheticPairs } from '../trainer/helpers.js';
+
+export { SMALL, syntheticPairs, useCpu } from '../trainer/helpers.js';
+
+/** A fresh temporary folder and a function that removes it. */
+export function tempDir(prefix = 'cleave-run-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Write `n` pairs as a clip-retrieval folder in two shards (the first float16, the second float32),
+ * with `metadata_<k>.parquet` holding caption, url and key; `rate` of the captions are moved to other
+ * images (a derangement of a seeded subset), as a scraper's mismatches would be.
+ * @returns the truth mask (1 = mismatched pair), in pair order
+ */
+export async function writeScrapedFolder(
+  folder: string,
+  options: { n?: number; rate?: number; seed?: number } = {},
+): Promise<{ noisy: Uint8Array; ids: string[] }> {
+  const n = options.n ?? 160;
+  const data = syntheticPairs({ images: n, train: 0.8, seed: options.seed ?? 2 });
+  const dI = data.imageDim;
+  const dT = data.captionDim;
+  const images = data.imageMatrix();
+  const clean = data.captionMatrix();
+  const rng = new Rng(options.seed ?? 2).fork('scrape');
+  const picked = Array.from(rng.sample(n, Math.round(n * (options.rate ?? 0.3)))).sort((a, b) => a - b);
+  const captions = Float32Array.from(clean);
+  const noisy = new Uint8Array(n);
+  // rotate the picked captions by one: every picked pair gets another pair's caption
+  picked.forEach((j, k) => {
+    const from = picked[(k + 1) % picked.length]!;
+    captions.set(clean.subarray(from * dT, from * dT + dT), j * dT);
+    noisy[j] = 1;
+  });
+  const ids = Array.from({ length: n }, (_, j) => `key${String(j).padStart(5, '0')}`);
+  const half = Math.floor(n / 2);
+  const shards = [
+    [0, half],
+    [half, n],
+  ] as const;
+  for (const sub of ['img_emb', 'text_emb', 'metadata']) mkdirSync(join(folder, sub), { recursive: true });
+  for (const [k, [a, b]] of shards.entries()) {
+    const dtype = k === 0 ? 'float16' : 'float32';
+    await writeNpy(join(folder, 'img_emb', `img_emb_${k}.npy`), images.slice(a * dI, b * dI), [b - a, dI], { dtype });
+    await writeNpy(join(folder, 'text_emb', `text_emb_${k}.npy`), captions.slice(a * dT, b * dT), [b - a, dT], {
+      dtype,
+    });
+    const rows = Array.from({ length: b - a }, (_, t) => a + t);
+    const bytes = parquetWriteBuffer({
+      columnData: [
+        { name: 'caption', data: rows.map((j) => `caption number ${j}, "quoted", with a comma`), type: 'STRING' },
+        { name: 'url', data: rows.map((j) => `https://example.org/img/${j}.jpg`), type: 'STRING' },
+        { name: 'key', data: rows.map((j) => ids[j]!), type: 'STRING' },
+        { name: 'width', data: rows.map((j) => 100 + j), type: 'INT32' },
+      ],
+    });
+    await writeFileAtomic(join(folder, 'metadata', `metadata_${k}.parquet`), new Uint8Array(bytes));
+  }
+  return { noisy, ids };
+}
