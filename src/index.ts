@@ -254,3 +254,76 @@ export type {
 } from './noise/noise-index.js';
 export { loadNoiseIndex, saveNoiseIndex, validateNoiseIndex } from './noise/noise-index.js';
 export { hardCaptions, shuffleCaptions, shuffleImages } from './noise/shuffle.js';
+
+// --- run: one run end to end, run files, experiment grid, tables, pair audit ---
+
+export { runCli } from './cli/program.js';
+export type { CsvValue } from './core/io/csv.js';
+export { formatCsv } from './core/io/csv.js';
+export { setProgressScope } from './core/progress.js';
+export type { AuditOptions, AuditRow, AuditSummary } from './core/run/audit.js';
+export { auditOptionsSchema, auditPairs, suspicionOrder } from './core/run/audit.js';
+export type { CCABaseline, CCABaselineOptions } from './core/run/cca-baseline.js';
+export { ccaBaselineOptionsSchema, fitCCABaseline } from './core/run/cca-baseline.js';
+export type { ClipMetadata, WriteClipFolderOptions } from './core/run/clip-folder.js';
+export { readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
+export type {
+  GridCell,
+  GridCellEvent,
+  GridNoiseKind,
+  GridOptions,
+  GridResults,
+  GridRun,
+} from './core/run/grid.js';
+export {
+  cellDir,
+  cellKey,
+  fingerprint,
+  gridOptionsSchema,
+  readGridResults,
+  runGrid,
+} from './core/run/grid.js';
+export type { GridOutputPaths } from './core/run/grid-outputs.js';
+export { gridCells, rsumVsNoiseSpec, trainingCurvesSpec, writeGridOutputs } from './core/run/grid-outputs.js';
+export type {
+  LossSplitSection,
+  NoiseSection,
+  RecallSummary,
+  RunMethod,
+  RunReport,
+  SplitSection,
+  TestSection,
+  UncertaintySection,
+} from './core/run/report.js';
+export { RUN_METHODS, recallSummary, splitSection } from './core/run/report.js';
+export type { RunFile, RunFileKeys, TrainFlags } from './core/run/run-file.js';
+export {
+  methodTrainerConfig,
+  parseRunFile,
+  readRunFile,
+  runFileSchema,
+  trainOptionsFromFlags,
+} from './core/run/run-file.js';
+export type { DataSource } from './core/run/source.js';
+export {
+  DEFAULT_SPLIT,
+  isInside,
+  loadDataSource,
+  OutputGuard,
+  resolveDataSource,
+  withEvaluationSplits,
+} from './core/run/source.js';
+export type { Align, GridMetric, GridRow } from './core/run/table.js';
+export {
+  aggregateGrid,
+  formatMeanSd,
+  GRID_METRICS,
+  gridCsv,
+  gridMarkdown,
+  markdownTable,
+  meanSd,
+  protocolOf,
+  reportsTable,
+} from './core/run/table.js';
+export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './core/run/train-and-report.js';
+export { runNoiseSchema, trainAndReport, trainAndReportOptionsSchema } from './core/run/train-and-report.js';

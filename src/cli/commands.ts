@@ -2,7 +2,10 @@
  * The list of `cleave` subcommands, in the order `--help` shows them. A new subcommand is a file
  * `src/cli/<name>.ts` exporting a {@link CliCommand}, added here.
  */
+
+import { auditCommand } from './audit.js';
 import type { CliCommand } from './context.js';
 import { infoCommand } from './info.js';
+import { trainCommand } from './train.js';
 
-export const commands: CliCommand[] = [infoCommand];
+export const commands: CliCommand[] = [infoCommand, trainCommand, auditCommand];

@@ -54,14 +54,25 @@ export async function writeScrapedFolder(
   for (const sub of ['img_emb', 'text_emb', 'metadata']) mkdirSync(join(folder, sub), { recursive: true });
   for (const [k, [a, b]] of shards.entries()) {
     const dtype = k === 0 ? 'float16' : 'float32';
-    await writeNpy(join(folder, 'img_emb', `img_emb_${k}.npy`), images.slice(a * dI, b * dI), [b - a, dI], { dtype });
-    await writeNpy(join(folder, 'text_emb', `text_emb_${k}.npy`), captions.slice(a * dT, b * dT), [b - a, dT], {
+    await writeNpy(join(folder, 'img_emb', `img_emb_${k}.npy`), images.slice(a * dI, b * dI), [b - a, dI], {
       dtype,
     });
+    await writeNpy(
+      join(folder, 'text_emb', `text_emb_${k}.npy`),
+      captions.slice(a * dT, b * dT),
+      [b - a, dT],
+      {
+        dtype,
+      },
+    );
     const rows = Array.from({ length: b - a }, (_, t) => a + t);
     const bytes = parquetWriteBuffer({
       columnData: [
-        { name: 'caption', data: rows.map((j) => `caption number ${j}, "quoted", with a comma`), type: 'STRING' },
+        {
+          name: 'caption',
+          data: rows.map((j) => `caption number ${j}, "quoted", with a comma`),
+          type: 'STRING',
+        },
         { name: 'url', data: rows.map((j) => `https://example.org/img/${j}.jpg`), type: 'STRING' },
         { name: 'key', data: rows.map((j) => ids[j]!), type: 'STRING' },
         { name: 'width', data: rows.map((j) => 100 + j), type: 'INT32' },
@@ -70,4 +81,32 @@ export async function writeScrapedFolder(
     await writeFileAtomic(join(folder, 'metadata', `metadata_${k}.parquet`), new Uint8Array(bytes));
   }
   return { noisy, ids };
+}
+
+/**
+ * Write a synthetic dataset ({@link syntheticPairs}) as a manifest folder: `images.npy`,
+ * `captions.npy`, `labels.npy`, `manifest.json` with the train/val/test image lists.
+ * @returns the manifest path
+ */
+export async function writeSyntheticManifest(
+  folder: string,
+  options: Parameters<typeof syntheticPairs>[0] = {},
+): Promise<string> {
+  const data = syntheticPairs(options);
+  mkdirSync(folder, { recursive: true });
+  await writeNpy(join(folder, 'images.npy'), data.imageMatrix(), [data.numImages, data.imageDim]);
+  await writeNpy(join(folder, 'captions.npy'), data.captionMatrix(), [data.numPairs, data.captionDim]);
+  await writeNpy(join(folder, 'labels.npy'), data.labels!, [data.numImages]);
+  const list = (name: string) => Array.from(data.splitIndices(name).images);
+  const manifest = {
+    name: 'synthetic',
+    images: 'images.npy',
+    captions: 'captions.npy',
+    captionToImage: null,
+    labels: 'labels.npy',
+    split: { by: 'images', train: list('train'), val: list('val'), test: list('test') },
+  };
+  const path = join(folder, 'manifest.json');
+  await writeFileAtomic(path, JSON.stringify(manifest));
+  return path;
 }

@@ -31,7 +31,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
 import { plotMixture } from '../../mixture/plot.js';
@@ -48,6 +47,7 @@ import { createProgress } from '../progress.js';
 import { resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
 import { type SplitSection, splitSection } from './report.js';
 import { type DataSource, inMemorySource, loadDataSource, OutputGuard, resolveDataSource } from './source.js';
 import {
@@ -212,76 +212,11 @@ function posteriorSpec(p: Float64Array, threshold: number, method: string): Vega
   };
 }
 
-/** Shards `<prefix>_<n>.<ext>` of a folder, in numeric order. */
-async function shardFiles(dir: string, prefix: string, ext: string): Promise<string[]> {
-  const pattern = new RegExp(`^${prefix}_(\\d+)\\.${ext}$`);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => ({ n, m: pattern.exec(n) }))
-    .filter((x) => x.m)
-    .sort((a, b) => Number(a.m![1]) - Number(b.m![1]))
-    .map((x) => join(dir, x.n));
-}
-
-/** The kept pairs of a clip-retrieval folder, in its layout (one shard), under `cleaned/`. */
-async function writeFilteredClipFolder(
-  folder: string,
-  data: PairDataset,
-  kept: Int32Array,
-  out: OutputGuard,
-): Promise<string[]> {
-  const written: string[] = [];
-  const firstImg = (await shardFiles(join(folder, 'img_emb'), 'img_emb', 'npy'))[0];
-  const dtype = firstImg && (await readNpyHeader(firstImg)).dtype === 'float16' ? 'float16' : 'float32';
-  const images = data.gatherImages(Int32Array.from(kept, (j) => data.captionToImage[j]!));
-  const captions = data.gatherCaptions(kept);
-  await writeNpy(out.path('cleaned', 'img_emb', 'img_emb_0.npy'), images, [kept.length, data.imageStride], {
-    dtype,
-    protect: out.protect,
-  });
-  await writeNpy(
-    out.path('cleaned', 'text_emb', 'text_emb_0.npy'),
-    captions,
-    [kept.length, data.captionDim],
-    {
-      dtype,
-      protect: out.protect,
-    },
-  );
-  written.push('cleaned/img_emb/img_emb_0.npy', 'cleaned/text_emb/text_emb_0.npy');
-  const shards = await shardFiles(join(folder, 'metadata'), 'metadata', 'parquet');
-  if (shards.length === 0) return written;
-  const rows: Record<string, unknown>[] = [];
-  let schema: Awaited<ReturnType<typeof parquetMetadataAsync>>['schema'] | undefined;
-  for (const shard of shards) {
-    const file = await asyncBufferFromFile(shard);
-    const metadata = await parquetMetadataAsync(file);
-    schema ??= metadata.schema;
-    rows.push(...(await parquetReadObjects({ file, metadata })));
-  }
-  const names = (schema ?? []).slice(1).map((s) => s.name);
-  const keptRows = Array.from(kept, (j) => rows[j]!);
-  const columnData = names.map((name) => ({ name, data: keptRows.map((r) => r[name] ?? null) }));
-  let bytes: ArrayBuffer;
-  try {
-    bytes = parquetWriteBuffer({ columnData, schema: schema!, createdBy: `cleave ${VERSION}` });
-  } catch (error) {
-    log().warn(
-      { error: (error as Error).message },
-      'metadata schema not reusable; column types guessed instead',
-    );
-    bytes = parquetWriteBuffer({ columnData, createdBy: `cleave ${VERSION}` });
-  }
-  await writeFileAtomic(out.path('cleaned', 'metadata', 'metadata_0.parquet'), new Uint8Array(bytes), {
-    protect: out.protect,
-  });
-  written.push('cleaned/metadata/metadata_0.parquet');
-  return written;
+/** The dtype of a clip-retrieval folder's first image shard (float16 kept, anything else float32). */
+async function clipDtype(folder: string): Promise<'float16' | 'float32'> {
+  const names = (await readdir(join(folder, 'img_emb'))).filter((n) => /^img_emb_\d+\.npy$/.test(n)).sort();
+  if (!names[0]) return 'float32';
+  return (await readNpyHeader(join(folder, 'img_emb', names[0]))).dtype === 'float16' ? 'float16' : 'float32';
 }
 
 /**
@@ -313,6 +248,8 @@ export async function auditPairs(
   }
   const source = typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
   const out = new OutputGuard(opts.outDir, source);
+  // the cleaned copy's folder too, before any training
+  if (opts.filteredCopy && source.kind === 'clip-retrieval') out.path('cleaned');
   const backend = await ensureBackend(opts.backend);
   const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
   // every pair is audited: the splits of a manifest (if any) are ignored
@@ -388,7 +325,13 @@ export async function auditPairs(
     await writeNpy(out.path('kept.npy'), kept, [kept.length], protect);
     Object.assign(files, { keptIds: 'kept-ids.txt', removedIds: 'removed-ids.txt', kept: 'kept.npy' });
     if (opts.filteredCopy && source.kind === 'clip-retrieval') {
-      const written = await writeFilteredClipFolder(source.path!, data, kept, out);
+      const metadata = await readClipMetadata(source.path!);
+      const written = await writeClipRetrievalFolder(out.path('cleaned'), data, {
+        pairs: kept,
+        dtype: await clipDtype(source.path!),
+        metadata: metadata ?? 'none',
+        guard: out,
+      });
       files.cleaned = 'cleaned/';
       log().info({ files: written }, 'cleaned copy written');
     }

@@ -111,8 +111,9 @@ export const trainAndReportOptionsSchema = z
     saveModel: z.boolean().default(true),
     /** Write the mixture figure. Default true. */
     plots: z.boolean().default(true),
-    /** Checkpoint every epoch into `<outDir>/checkpoints` (and continue from there with `resume`). */
+    /** Checkpoint every epoch into `<outDir>/checkpoints`. */
     checkpoint: z.boolean().default(false),
+    /** Continue from the last checkpoint in `<outDir>/checkpoints` (implies `checkpoint`). */
     resume: z.boolean().default(false),
     /** Compute backend; default: the one already started, else `auto`. */
     backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
@@ -342,7 +343,9 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       trainer = new Trainer(config!, { callbacks: opts.callbacks });
       fit = await trainer.fit(data, {
         ...(validation ? { validation } : {}),
-        ...(opts.checkpoint ? { checkpointDir: out.path('checkpoints'), resume: opts.resume } : {}),
+        ...(opts.checkpoint || opts.resume
+          ? { checkpointDir: out.path('checkpoints'), resume: opts.resume }
+          : {}),
       });
       trainSeconds = seconds(trainStarted);
       evalStarted = performance.now();

@@ -1,0 +1,73 @@
+/**
+ * `cleave train`: train on a dataset (optionally with injected synthetic noise), evaluate on its test
+ * split, and write the model, `history.json`, `posteriors.npy`, the mixture figure and `report.json`
+ * into `--out` (see `trainAndReport`).
+ *
+ * Options come from the flags, then `--config run.json` (a trainer config plus `data`, `noise`, `out`,
+ * … — see `src/core/run/run-file.ts`), then the defaults; the trainer config is validated by the
+ * trainer's schema and errors name the field.
+ *
+ * @example
+ * ```bash
+ * cleave train --data wikipedia-xmodal --noise-rate 0.5 --noise-kind shuffle --method refurb --seed 7 --out runs/wiki
+ * cleave train --config run.json --seed 3 --json
+ * ```
+ */
+import { Option } from 'commander';
+import { RUN_METHODS } from '../core/run/report.js';
+import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../core/run/run-file.js';
+import { reportsTable } from '../core/run/table.js';
+import { trainAndReport } from '../core/run/train-and-report.js';
+import { integerArg, positiveIntegerArg, unitArg } from './args.js';
+import type { CliCommand } from './context.js';
+
+interface TrainCliOptions extends TrainFlags {
+  config?: string;
+  json?: boolean;
+  model?: boolean;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  register(program, ctx) {
+    program
+      .command('train')
+      .description('train on (optionally noised) pairs, evaluate on the test split, write model and report')
+      .option('--data <source>', 'dataset manifest (.json), clip-retrieval folder, or bundled dataset name')
+      .addOption(new Option('--method <name>', 'method (default: refurb)').choices([...RUN_METHODS]))
+      .addOption(new Option('--seed <n>', 'random seed (default: 0)').argParser(integerArg))
+      .addOption(new Option('--epochs <n>', 'total epochs, warm-up included').argParser(positiveIntegerArg))
+      .addOption(
+        new Option(
+          '--noise-rate <r>',
+          'inject synthetic noise into this share of the training pairs',
+        ).argParser(unitArg),
+      )
+      .addOption(
+        new Option(
+          '--noise-kind <kind>',
+          'shuffle (caption-level), shuffle-images (image-level), hard',
+        ).choices(['shuffle', 'shuffle-images', 'hard']),
+      )
+      .addOption(new Option('--noise-seed <n>', 'seed of the noise (default: --seed)').argParser(integerArg))
+      .option('--out <dir>', 'output folder')
+      .option('--config <run.json>', 'run file: trainer config plus data/noise/out (flags win)')
+      .option('--checkpoint', 'checkpoint every epoch into <out>/checkpoints')
+      .option('--resume', 'continue from the last checkpoint in <out>/checkpoints')
+      .option('--no-model', 'do not write the model files')
+      .option('--json', 'print the report as JSON')
+      .action(async (opts: TrainCliOptions) => {
+        const file = opts.config ? await readRunFile(opts.config) : undefined;
+        const flags: TrainFlags = { ...opts };
+        if (opts.model === false) flags.saveModel = false;
+        const options = trainOptionsFromFlags(flags, file);
+        await ctx.backend();
+        const { report, outDir } = await trainAndReport(options);
+        if (opts.json) {
+          ctx.print(report);
+          return;
+        }
+        ctx.print(`${reportsTable([{ label: report.method, report }])}\nwritten to ${outDir}`);
+      });
+  },
+};
