@@ -1,0 +1,174 @@
+/**
+ * The audit on a clip-retrieval folder of "scraped" pairs written by the test (two npy shards, one of
+ * them float16, plus Parquet metadata) in which 30 % of the captions were moved to other images: the
+ * ranking must put the moved pairs first (AUC well above chance), every file must be readable and
+ * consistent, the cleaned copy must load back with its metadata, and the input must stay untouched.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
+import { readCsv } from '../../src/core/io/csv.js';
+import { readNpy } from '../../src/core/io/npy.js';
+import { type AuditRow, type AuditSummary, auditPairs, suspicionOrder } from '../../src/core/run/audit.js';
+import { readClipMetadata } from '../../src/core/run/clip-folder.js';
+import { SMALL, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
+
+const tmp = tempDir('cleave-audit-');
+beforeAll(useCpu);
+afterAll(tmp.cleanup);
+
+/** Hash of every file under a folder (path → sha256). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[p] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Share of (mismatched, clean) pairs in which the mismatched one is ranked more suspicious. */
+function rankAuc(rows: AuditRow[], noisy: Uint8Array): number {
+  let wins = 0;
+  let total = 0;
+  for (const a of rows) {
+    if (!noisy[a.pair]) continue;
+    for (const b of rows) {
+      if (noisy[b.pair]) continue;
+      total++;
+      if (a.rank < b.rank) wins++;
+    }
+  }
+  return wins / total;
+}
+
+describe('auditPairs on a scraped clip-retrieval folder', () => {
+  it('ranks injected mismatches first and writes consistent, readable files; the input is untouched', async () => {
+    const input = join(tmp.dir, 'scraped');
+    const { noisy, ids } = await writeScrapedFolder(input, { n: 160, rate: 0.3 });
+    const before = snapshot(input);
+    const outDir = join(tmp.dir, 'audit');
+    const { summary, rows } = await auditPairs({
+      data: input,
+      outDir,
+      config: { ...SMALL, epochs: 6, warmupEpochs: 4, split: { folds: 3, foldEpochs: 12 } },
+      formats: ['csv', 'parquet', 'jsonl'],
+      threshold: 0.5,
+    });
+    expect(snapshot(input)).toEqual(before);
+
+    expect(rankAuc(rows, noisy)).toBeGreaterThan(0.8);
+    expect(rows.map((r) => r.rank)).toEqual(rows.map((_, k) => k + 1));
+    for (let k = 1; k < rows.length; k++) expect(rows[k]!.pClean).toBeGreaterThanOrEqual(rows[k - 1]!.pClean);
+    expect(new Set(rows.map((r) => r.pair)).size).toBe(160);
+    const mean = rows.reduce((a, r) => a + (1 - r.pClean), 0) / rows.length;
+    expect(summary.estimatedNoiseRate).toBeCloseTo(mean, 12);
+    expect(summary.kept + summary.removed).toBe(160);
+    expect(summary.kept).toBe(rows.filter((r) => r.pClean > 0.5).length);
+    expect(rows.every((r) => r.uncertainty !== null && r.uncertainty > 0)).toBe(true);
+
+    // CSV: the rows in order, with ids, captions (quotes and commas survive) and urls from the metadata
+    const csv = await readCsv(join(outDir, 'pairs.csv'));
+    expect(csv.header).toEqual([
+      'rank',
+      'pair',
+      'id',
+      'p_clean',
+      'uncertainty',
+      'loss',
+      'kept',
+      'caption',
+      'url',
+    ]);
+    expect(csv.rows).toHaveLength(160);
+    const first = rows[0]!;
+    expect(csv.rows[0]).toEqual([
+      '1',
+      String(first.pair),
+      ids[first.pair],
+      String(first.pClean),
+      String(first.uncertainty),
+      String(first.loss),
+      String(first.kept),
+      `caption number ${first.pair}, "quoted", with a comma`,
+      `https://example.org/img/${first.pair}.jpg`,
+    ]);
+
+    // Parquet and JSONL hold the same rows
+    const parquet = await parquetReadObjects({
+      file: await asyncBufferFromFile(join(outDir, 'pairs.parquet')),
+    });
+    expect(parquet).toHaveLength(160);
+    expect(parquet.map((r) => r.pair)).toEqual(rows.map((r) => r.pair));
+    expect(parquet[5]).toMatchObject({ id: rows[5]!.id, p_clean: rows[5]!.pClean, kept: rows[5]!.kept });
+    const jsonl = readFileSync(join(outDir, 'pairs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(jsonl.map((r) => r.caption)).toEqual(parquet.map((r) => r.caption));
+
+    // the cleaned subset: ids, indices and a clip-retrieval copy that loads back with its metadata
+    const keptIds = readFileSync(join(outDir, 'kept-ids.txt'), 'utf8').trim().split('\n');
+    const kept = Array.from((await readNpy(join(outDir, 'kept.npy'))).data as Int32Array);
+    const expected = rows
+      .filter((r) => r.kept)
+      .map((r) => r.pair)
+      .sort((a, b) => a - b);
+    expect(kept).toEqual(expected);
+    expect(keptIds).toEqual(expected.map((j) => ids[j]));
+    const removedIds = readFileSync(join(outDir, 'removed-ids.txt'), 'utf8').trim().split('\n');
+    expect(removedIds).toHaveLength(summary.removed);
+    const cleaned = await loadClipRetrievalFolder(join(outDir, 'cleaned'));
+    const original = await loadClipRetrievalFolder(input);
+    expect(cleaned.numPairs).toBe(kept.length);
+    const k = Math.floor(kept.length / 2);
+    expect(Array.from(cleaned.captionRow(k))).toEqual(Array.from(original.captionRow(kept[k]!)));
+    expect(Array.from(cleaned.imageRow(k))).toEqual(Array.from(original.imageRow(kept[k]!)));
+    expect(cleaned.captionText(k)).toBe(original.captionText(kept[k]!));
+    const meta = await readClipMetadata(join(outDir, 'cleaned'));
+    expect(meta!.rows[k]).toMatchObject({ key: ids[kept[k]!], width: 100 + kept[k]! }); // all columns, INT32 kept
+    expect((await readNpy(join(outDir, 'cleaned', 'img_emb', 'img_emb_0.npy'))).dtype).toBe('float16');
+
+    const written = JSON.parse(readFileSync(join(outDir, 'audit.json'), 'utf8')) as AuditSummary;
+    expect(written).toMatchObject({
+      pairs: 160,
+      method: 'refurb',
+      sourceKind: 'clip-retrieval',
+      threshold: 0.5,
+    });
+    for (const f of ['mixture.png', 'posterior.png']) {
+      expect(readFileSync(join(outDir, f)).subarray(0, 4).toString('latin1')).toBe('\x89PNG');
+    }
+  });
+
+  it('refuses an output folder inside the input before training', async () => {
+    const input = join(tmp.dir, 'scraped2');
+    await writeScrapedFolder(input, { n: 40 });
+    const before = snapshot(input);
+    await expect(auditPairs({ data: input, outDir: join(input, 'out') })).rejects.toThrow(
+      /inside the input folder/,
+    );
+    await expect(
+      auditPairs({ data: input, outDir: join(tmp.dir, 'x'), method: 'vse' as 'refurb' }),
+    ).rejects.toThrow(/method/);
+    await expect(
+      auditPairs({ data: input, outDir: join(tmp.dir, 'x'), config: { epochs: 4, warmupEpochs: 4 } }),
+    ).rejects.toThrow(/epochs \(4\) must exceed warmupEpochs/);
+    expect(snapshot(input)).toEqual(before);
+  });
+});
+
+describe('suspicionOrder', () => {
+  it('sorts by P(clean) ascending, then loss descending, then index', () => {
+    const p = [0.9, 0.1, 0.1, 0.5, 0.1];
+    const loss = [0, 2, 3, 1, 3];
+    expect(Array.from(suspicionOrder(p, loss))).toEqual([2, 4, 1, 3, 0]);
+  });
+});

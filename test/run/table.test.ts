@@ -1,0 +1,334 @@
+/**
+ * Markdown/CSV formatting of results against hand-computed tables: the padded Markdown table, mean ±
+ * sample sd over seeds, the grid table and CSV from fabricated cells, the run-report table, and the
+ * CSV writer (against hand-written text and as the inverse of the project's CSV reader).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatCsv, parseCsv } from '../../src/core/io/csv.js';
+import type { GridCell } from '../../src/core/run/grid.js';
+import type { RunReport } from '../../src/core/run/report.js';
+import {
+  aggregateGrid,
+  formatMeanSd,
+  gridCsv,
+  gridMarkdown,
+  markdownTable,
+  meanSd,
+  reportsTable,
+} from '../../src/core/run/table.js';
+
+function cell(
+  kind: GridCell['kind'],
+  rate: number,
+  method: GridCell['method'],
+  seed: number,
+  i2t: [number, number, number],
+  t2i: [number, number, number],
+  auc?: number,
+): GridCell {
+  const rsum = [...i2t, ...t2i].reduce((a, b) => a + b, 0);
+  return {
+    key: `${kind}|${rate}|${method}|${seed}`,
+    method,
+    kind,
+    protocol: kind === null ? 'none' : kind === 'shuffle' ? 'caption-level' : 'image-level',
+    rate,
+    seed,
+    fingerprint: 'f',
+    test: {
+      i2t: { r1: i2t[0], r5: i2t[1], r10: i2t[2] },
+      t2i: { r1: t2i[0], r5: t2i[1], r10: t2i[2] },
+      rsum,
+    },
+    split: auc === undefined ? null : { auc, ap: 0, estimatedNoiseRate: 0, trueNoiseRate: 0 },
+    lossSplit: null,
+    epochs: [],
+    seconds: 1,
+    finishedAt: '',
+    dir: '',
+  };
+}
+
+const CELLS = [
+  cell(null, 0, 'vse', 0, [10, 20, 30], [12, 22, 32]),
+  cell(null, 0, 'vse', 1, [12, 22, 34], [14, 24, 36]),
+  cell('shuffle', 0.5, 'refurb', 0, [1, 2, 3], [4, 5, 6], 0.9),
+  cell('shuffle-images', 0.5, 'refurb', 0, [2, 3, 4], [5, 6, 7], 0.8),
+  // a cell of another grid (rate 0.2) must not appear
+  cell('shuffle', 0.2, 'vse', 0, [9, 9, 9], [9, 9, 9]),
+];
+const GRID = { kinds: ['shuffle', 'shuffle-images'], rates: [0, 0.5], methods: ['vse', 'refurb'] };
+
+const cells = (md: string) =>
+  md
+    .trim()
+    .split('\n')
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
+
+describe('markdownTable', () => {
+  it('pads columns and marks alignment (hand-written)', () => {
+    expect(
+      markdownTable(
+        ['method', 'rSum'],
+        [
+          ['vse', '12.0'],
+          ['refurb', '101.5'],
+        ],
+        ['l', 'r'],
+      ),
+    ).toBe('| method |  rSum |\n' + '| :----- | ----: |\n' + '| vse    |  12.0 |\n' + '| refurb | 101.5 |\n');
+    expect(markdownTable(['a', 'b'], [['x', '']])).toBe('| a   |   b |\n| :-- | --: |\n| x   |     |\n');
+  });
+});
+
+describe('mean ± sd', () => {
+  it('uses the sample standard deviation and ignores missing values', () => {
+    const s = meanSd([1, 2, null, 3, Number.NaN, 4]);
+    expect(s).toEqual({ mean: 2.5, sd: 1.2909944487358056, n: 4 });
+    expect(formatMeanSd(s, 2)).toBe('2.50 ± 1.29');
+    expect(formatMeanSd(meanSd([7]), 1)).toBe('7.0');
+    expect(formatMeanSd(meanSd([null, undefined]), 1)).toBe('—');
+  });
+});
+
+describe('the grid tables', () => {
+  const rows = aggregateGrid(CELLS, GRID);
+
+  it('Markdown: one row per (protocol, rate, method) with cells, rate-0 rows under both protocols', () => {
+    const md = gridMarkdown(rows);
+    const lines = md.trim().split('\n');
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1); // padded: every line equally long
+    expect(cells(md)).toEqual([
+      [
+        'protocol',
+        'noise',
+        'method',
+        'seeds',
+        'i2t R@1',
+        'i2t R@5',
+        'i2t R@10',
+        't2i R@1',
+        't2i R@5',
+        't2i R@10',
+        'rSum',
+        'split AUC',
+      ],
+      [
+        ':------------',
+        '----:',
+        ':-----',
+        '----:',
+        '---------:',
+        '---------:',
+        '---------:',
+        '---------:',
+        '---------:',
+        '---------:',
+        '-----------:',
+        '--------:',
+      ],
+      [
+        'caption-level',
+        '0',
+        'vse',
+        '2',
+        '11.0 ± 1.4',
+        '21.0 ± 1.4',
+        '32.0 ± 2.8',
+        '13.0 ± 1.4',
+        '23.0 ± 1.4',
+        '34.0 ± 2.8',
+        '134.0 ± 11.3',
+        '—',
+      ],
+      ['caption-level', '0.5', 'refurb', '1', '1.0', '2.0', '3.0', '4.0', '5.0', '6.0', '21.0', '0.900'],
+      [
+        'image-level',
+        '0',
+        'vse',
+        '2',
+        '11.0 ± 1.4',
+        '21.0 ± 1.4',
+        '32.0 ± 2.8',
+        '13.0 ± 1.4',
+        '23.0 ± 1.4',
+        '34.0 ± 2.8',
+        '134.0 ± 11.3',
+        '—',
+      ],
+      ['image-level', '0.5', 'refurb', '1', '2.0', '3.0', '4.0', '5.0', '6.0', '7.0', '27.0', '0.800'],
+    ]);
+  });
+
+  it('CSV: full-precision means and sample sds, empty where undefined', () => {
+    const table = parseCsv(gridCsv(rows));
+    expect(table[0]).toEqual([
+      'protocol',
+      'kind',
+      'rate',
+      'method',
+      'seeds',
+      'i2t_r1_mean',
+      'i2t_r1_sd',
+      'i2t_r5_mean',
+      'i2t_r5_sd',
+      'i2t_r10_mean',
+      'i2t_r10_sd',
+      't2i_r1_mean',
+      't2i_r1_sd',
+      't2i_r5_mean',
+      't2i_r5_sd',
+      't2i_r10_mean',
+      't2i_r10_sd',
+      'rsum_mean',
+      'rsum_sd',
+      'split_auc_mean',
+      'split_auc_sd',
+    ]);
+    const r2 = '1.4142135623730951';
+    const r8 = '2.8284271247461903';
+    expect(table[1]).toEqual([
+      'caption-level',
+      'shuffle',
+      '0',
+      'vse',
+      '2',
+      '11',
+      r2,
+      '21',
+      r2,
+      '32',
+      r8,
+      '13',
+      r2,
+      '23',
+      r2,
+      '34',
+      r8,
+      '134',
+      '11.313708498984761',
+      '',
+      '',
+    ]);
+    expect(table[2]).toEqual([
+      'caption-level',
+      'shuffle',
+      '0.5',
+      'refurb',
+      '1',
+      '1',
+      '',
+      '2',
+      '',
+      '3',
+      '',
+      '4',
+      '',
+      '5',
+      '',
+      '6',
+      '',
+      '21',
+      '',
+      '0.9',
+      '',
+    ]);
+    expect(table[4]?.slice(0, 4)).toEqual(['image-level', 'shuffle-images', '0.5', 'refurb']);
+    expect(table).toHaveLength(5);
+  });
+});
+
+describe('reportsTable', () => {
+  it('one row per run, with the noise protocol and the split columns', () => {
+    const base = {
+      test: { i2t: { r1: 1.25, r5: 5, r10: 10 }, t2i: { r1: 2, r5: 6, r10: 11.04 }, rsum: 35.29 },
+      timing: { totalSeconds: 12.34 },
+    };
+    const refurb = {
+      ...base,
+      noise: { rate: 0.5 },
+      protocol: 'caption-level',
+      split: { auc: 0.9876, estimatedNoiseRate: 0.4567, trueNoiseRate: 0.5 },
+    } as unknown as RunReport;
+    const plain = { ...base, noise: null, protocol: 'none' } as unknown as RunReport;
+    const t = cells(
+      reportsTable([
+        { label: 'refurb', report: refurb },
+        { label: 'vse', report: plain },
+      ]),
+    );
+    expect(t[0]).toEqual([
+      'method',
+      'noise',
+      'rSum',
+      'i2t R@1',
+      'i2t R@5',
+      'i2t R@10',
+      't2i R@1',
+      't2i R@5',
+      't2i R@10',
+      'split AUC',
+      'est. noise',
+      'seconds',
+    ]);
+    expect(t[2]).toEqual([
+      'refurb',
+      '50% caption-level',
+      '35.3',
+      '1.3',
+      '5.0',
+      '10.0',
+      '2.0',
+      '6.0',
+      '11.0',
+      '0.988',
+      '0.46 / 0.50',
+      '12.3',
+    ]);
+    expect(t[3]).toEqual([
+      'vse',
+      'none',
+      '35.3',
+      '1.3',
+      '5.0',
+      '10.0',
+      '2.0',
+      '6.0',
+      '11.0',
+      '—',
+      '—',
+      '12.3',
+    ]);
+  });
+});
+
+describe('formatCsv', () => {
+  it('quotes what needs quoting (hand-written)', () => {
+    expect(
+      formatCsv([
+        ['a', 'b'],
+        [1, 'x, "y"'],
+        [null, Number.NaN],
+        [' pad', 'line\nbreak'],
+        [true, 0.1],
+      ]),
+    ).toBe('a,b\n1,"x, ""y"""\n,\n" pad","line\nbreak"\ntrue,0.1\n');
+  });
+
+  it('is the inverse of parseCsv', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.string(), { minLength: 2, maxLength: 4 }), { maxLength: 6 }),
+        (rows) => {
+          expect(parseCsv(formatCsv(rows))).toEqual(rows);
+        },
+      ),
+    );
+  });
+});
