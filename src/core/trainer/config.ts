@@ -28,7 +28,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.js';
 import {
-  activationSchema,
+  encoderOptionsSchema,
   matchOptionsSchema,
   temperatureOptionsSchema,
   uncertaintyOptionsSchema,
@@ -39,21 +39,15 @@ export const lossKindSchema = z.enum(['infonce', 'triplet', 'match']);
 /** @see lossKindSchema */
 export type LossKind = z.output<typeof lossKindSchema>;
 
-/** One modality's encoder, as the trainer sees it (the input width comes from the data). */
-const encoderSchema = z
-  .object({
-    depth: z.number().int().min(1).max(16).default(2),
-    hidden: z.number().int().positive().default(256),
-    dropout: z.number().min(0).lt(1).default(0.1),
-    layerNorm: z.boolean().default(true),
-    activation: activationSchema.default('relu'),
-    skip: z.boolean().default(true),
-    pooling: z.enum(['mean', 'attention']).default('mean'),
-    attentionHidden: z.number().int().positive().default(128),
-    inputPower: z.number().positive().default(1),
-    standardize: z.boolean().default(true),
-  })
-  .strict();
+/**
+ * One modality's encoder, as the trainer sees it: the model's encoder options without `inputDim`
+ * (it comes from the data), with defaults for small precomputed-feature datasets (hidden width 256,
+ * inputs standardised with the training split's statistics).
+ */
+const encoderSchema = encoderOptionsSchema.omit({ inputDim: true }).extend({
+  hidden: z.number().int().positive().default(256),
+  standardize: z.boolean().default(true),
+});
 
 const modelSchema = z
   .object({
