@@ -60,7 +60,9 @@ describe('pairScores', () => {
   it('infonce matches a direct evaluation of its definition (same-image captions masked)', () => {
     const got = pairScores(model, data, { score: 'infonce', temperature: 0.2, embeddings: emb });
     const want = infoNceReference(emb, map, 0.2);
-    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
+    want.forEach((v, i) => {
+      expect(got[i]).toBeCloseTo(v, 4);
+    });
   });
 
   it('blocks partition the pairs: every pair gets a finite score', () => {
