@@ -9,7 +9,14 @@
  */
 import { InvalidArgumentError } from 'commander';
 
-/** An integer (negative allowed). */
+/**
+ * An integer (negative allowed).
+ *
+ * @example
+ * ```ts
+ * integerArg('-3');   // -3; integerArg('2.5') throws
+ * ```
+ */
 export function integerArg(value: string): number {
   const n = Number(value);
   if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
@@ -17,14 +24,28 @@ export function integerArg(value: string): number {
   return n;
 }
 
-/** A positive integer. */
+/**
+ * A positive integer.
+ *
+ * @example
+ * ```ts
+ * positiveIntegerArg('20');   // 20; positiveIntegerArg('0') throws
+ * ```
+ */
 export function positiveIntegerArg(value: string): number {
   const n = integerArg(value);
   if (n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
-/** A number in [0, 1]. */
+/**
+ * A number in [0, 1].
+ *
+ * @example
+ * ```ts
+ * unitArg('0.5');   // 0.5; unitArg('1.5') throws
+ * ```
+ */
 export function unitArg(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {

@@ -35,8 +35,6 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
 import { plotMixture } from '../../mixture/plot.js';
 import { VERSION } from '../../version.js';
-import { BACKEND_NAMES } from '../backend/index.js';
-import { PairDataset } from '../dataset/pair-dataset.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { formatCsv } from '../io/csv.js';
@@ -46,11 +44,20 @@ import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import { createProgress } from '../progress.js';
 import { resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
-import { Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { Trainer } from '../trainer/trainer.js';
 import { readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
 import { type SplitSection, splitSection } from './report.js';
-import { type DataSource, inMemorySource, loadDataSource, OutputGuard, resolveDataSource } from './source.js';
 import {
+  backendChoiceSchema,
+  type DataSource,
+  dataInputSchema,
+  inMemorySource,
+  loadDataSource,
+  OutputGuard,
+  resolveDataSource,
+} from './source.js';
+import {
+  callbacksSchema,
   ensureBackend,
   pairUncertainty,
   runMethodAndSeed,
@@ -62,10 +69,7 @@ import {
 export const auditOptionsSchema = z
   .object({
     /** A clip-retrieval folder, a manifest, a bundled dataset name, or a loaded dataset. */
-    data: z.union([
-      z.string().min(1),
-      z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
-    ]),
+    data: dataInputSchema,
     outDir: z.string().min(1),
     /** `refurb` (default) or `ncr-like`: a method that splits; overrides `config.method`. */
     method: z.enum(['refurb', 'ncr-like']).optional(),
@@ -83,8 +87,8 @@ export const auditOptionsSchema = z
     filteredCopy: z.boolean().default(true),
     plots: z.boolean().default(true),
     saveModel: z.boolean().default(true),
-    backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
-    callbacks: z.array(z.custom<TrainerCallback>((v) => typeof v === 'object' && v !== null)).default([]),
+    backend: backendChoiceSchema.optional(),
+    callbacks: callbacksSchema,
   })
   .strict();
 /** Options of {@link auditPairs}, as written. */
@@ -133,7 +137,14 @@ export interface AuditSummary {
 
 const log = () => getLogger('audit');
 
-/** Ranking order: P(clean) ascending, loss descending, pair index ascending. */
+/**
+ * Ranking order: P(clean) ascending, loss descending, pair index ascending.
+ *
+ * @example
+ * ```ts
+ * suspicionOrder([0.9, 0.1, 0.1], [0, 2, 3]);   // Int32Array [2, 1, 0]
+ * ```
+ */
 export function suspicionOrder(pClean: ArrayLike<number>, loss: ArrayLike<number>): Int32Array {
   const order = Int32Array.from({ length: pClean.length }, (_, j) => j);
   return order.sort((a, b) => pClean[a]! - pClean[b]! || loss[b]! - loss[a]! || a - b);
@@ -226,6 +237,12 @@ async function clipDtype(folder: string): Promise<'float16' | 'float32'> {
  * @returns the summary (also `audit.json`) and the ranking (also `pairs.*`)
  * @throws CleaveError when `outDir` is or lies inside the input folder; ConfigError for bad options or
  *   a config whose run ends before the first split
+ *
+ * @example
+ * ```ts
+ * const { summary, rows } = await auditPairs({ data: 'scraped/', outDir: 'runs/audit' });
+ * rows[0];   // { rank: 1, pair, id, pClean, uncertainty, loss, kept, caption?, url? }
+ * ```
  */
 export async function auditPairs(
   options: AuditOptions,

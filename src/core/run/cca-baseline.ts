@@ -45,6 +45,12 @@ export interface CCABaseline {
 /**
  * Fit CCA on the pairs of `train` as they are paired (noisy pairs included).
  * @throws ConfigError for bad options; DataError for degenerate data (see {@link CCA.fit})
+ *
+ * @example
+ * ```ts
+ * const baseline = fitCCABaseline(data.train, { components: 10 });
+ * const { images, captions, dim } = baseline.embed(data.test);
+ * ```
  */
 export function fitCCABaseline(train: PairDataset, options: CCABaselineOptions = {}): CCABaseline {
   const opts = parseOrThrow(ccaBaselineOptionsSchema, options, 'cca options');

@@ -45,7 +45,15 @@ export interface WriteClipFolderOptions {
   guard?: OutputGuard;
 }
 
-/** Every metadata shard of a clip-retrieval folder, concatenated (undefined without `metadata/`). */
+/**
+ * Every metadata shard of a clip-retrieval folder, concatenated (undefined without `metadata/`).
+ *
+ * @example
+ * ```ts
+ * const meta = await readClipMetadata('scraped/');
+ * meta?.rows[0];   // { caption: '…', url: '…', key: '…', … }
+ * ```
+ */
 export async function readClipMetadata(folder: string): Promise<ClipMetadata | undefined> {
   const dir = join(folder, 'metadata');
   let names: string[];
@@ -90,6 +98,11 @@ function datasetMetadata(data: PairDataset, pairs: ArrayLike<number>): { name: s
  * Write `pairs` of `data` (image of each pair's caption, and the caption) as a one-shard clip-retrieval
  * folder, each file atomically.
  * @returns the files written, relative to `folder`
+ *
+ * @example
+ * ```ts
+ * await writeClipRetrievalFolder('runs/kept-pairs', data, { pairs: [0, 2, 5], dtype: 'float16' });
+ * ```
  */
 export async function writeClipRetrievalFolder(
   folder: string,

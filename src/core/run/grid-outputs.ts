@@ -19,7 +19,14 @@ import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import type { GridCell, GridRun } from './grid.js';
 import { aggregateGrid, type GridRow, gridCsv, gridMarkdown, meanSd, protocolOf } from './table.js';
 
-/** The cells of `grid` that finished (a results file may hold cells of other grids too). */
+/**
+ * The cells of `grid` that finished (a results file may hold cells of other grids too).
+ *
+ * @example
+ * ```ts
+ * const cells = gridCells(await runGrid({ data: 'wikipedia-xmodal', outDir: 'runs/grid' }));
+ * ```
+ */
 export function gridCells(grid: GridRun): GridCell[] {
   return grid.finished.map((k) => grid.results.cells[k]!).filter(Boolean);
 }
@@ -33,7 +40,14 @@ function methodColor(methods: readonly string[]) {
   };
 }
 
-/** Vega-Lite: rSum against noise rate, per method, one panel per protocol. */
+/**
+ * Vega-Lite: rSum against noise rate, per method, one panel per protocol.
+ *
+ * @example
+ * ```ts
+ * await writeFigure('runs/grid/rsum', rsumVsNoiseSpec(aggregateGrid(cells, grid), grid.methods));
+ * ```
+ */
 export function rsumVsNoiseSpec(rows: readonly GridRow[], methods: readonly string[] = []): VegaLiteSpec {
   const color = methodColor(methods);
   const values = rows.map((r) => {
@@ -79,7 +93,14 @@ export function rsumVsNoiseSpec(rows: readonly GridRow[], methods: readonly stri
   };
 }
 
-/** Vega-Lite: per-epoch validation rSum and split AUC (mean over seeds). */
+/**
+ * Vega-Lite: per-epoch validation rSum and split AUC (mean over seeds).
+ *
+ * @example
+ * ```ts
+ * await writeFigure('runs/grid/curves', trainingCurvesSpec(gridCells(grid), grid.methods));
+ * ```
+ */
 export function trainingCurvesSpec(
   cells: readonly GridCell[],
   methods: readonly string[] = [],
@@ -143,6 +164,11 @@ export interface GridOutputPaths {
 /**
  * Write the tables and figures of a grid (see the module documentation).
  * @param options.plots write the figures (default true)
+ *
+ * @example
+ * ```ts
+ * const { markdown, csv, figures } = await writeGridOutputs(grid, { plots: true });
+ * ```
  */
 export async function writeGridOutputs(
   grid: GridRun,

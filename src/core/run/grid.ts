@@ -27,8 +27,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../backend/index.js';
-import { PairDataset } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -38,7 +36,9 @@ import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, type RunReport } from './report.js';
 import {
+  backendChoiceSchema,
   type DataSource,
+  dataInputSchema,
   inMemorySource,
   loadDataSource,
   OutputGuard,
@@ -55,10 +55,7 @@ export type GridNoiseKind = (typeof NOISE_KINDS)[number];
 export const gridOptionsSchema = z
   .object({
     /** A bundled dataset name, a manifest, a clip-retrieval folder, or a loaded dataset. */
-    data: z.union([
-      z.string().min(1),
-      z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
-    ]),
+    data: dataInputSchema,
     outDir: z.string().min(1),
     rates: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.4, 0.6, 0.8]),
     kinds: z.array(z.enum(NOISE_KINDS)).min(1).default(['shuffle', 'shuffle-images']),
@@ -75,7 +72,7 @@ export const gridOptionsSchema = z
     saveModels: z.boolean().default(false),
     /** Each cell's mixture figure. */
     plots: z.boolean().default(true),
-    backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
+    backend: backendChoiceSchema.optional(),
     /** Stop after this many cells were run (not counting skipped ones); for partial runs. */
     maxCells: z.number().int().positive().optional(),
     /** Called after each cell (run or skipped). */
@@ -155,12 +152,27 @@ export interface GridRun {
 
 const log = () => getLogger('grid');
 
-/** The key of a cell. */
+/**
+ * The key of a cell.
+ *
+ * @example
+ * ```ts
+ * cellKey('shuffle', 0.4, 'refurb', 1);   // 'shuffle|rate=0.4|refurb|seed=1'
+ * cellKey('shuffle', 0, 'vse', 0);        // 'clean|rate=0|vse|seed=0'
+ * ```
+ */
 export function cellKey(kind: GridNoiseKind | null, rate: number, method: RunMethod, seed: number): string {
   return `${rate === 0 || kind === null ? 'clean' : kind}|rate=${rate}|${method}|seed=${seed}`;
 }
 
-/** A folder name for a key. */
+/**
+ * A folder name for a key.
+ *
+ * @example
+ * ```ts
+ * cellDir('shuffle|rate=0.4|refurb|seed=1');   // 'cells/shuffle_rate-0.4_refurb_seed-1'
+ * ```
+ */
 export function cellDir(key: string): string {
   return `cells/${key.replaceAll('|', '_').replaceAll('=', '-')}`;
 }
@@ -177,7 +189,14 @@ function stableJSON(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** A short hash of a value's stable JSON. */
+/**
+ * A short hash of a value's stable JSON.
+ *
+ * @example
+ * ```ts
+ * fingerprint({ b: 1, a: 2 }) === fingerprint({ a: 2, b: 1 });   // true (keys sorted)
+ * ```
+ */
 export function fingerprint(v: unknown): string {
   return createHash('sha256').update(stableJSON(v)).digest('hex').slice(0, 16);
 }
@@ -185,6 +204,12 @@ export function fingerprint(v: unknown): string {
 /**
  * Read `results.json` of a grid folder (an empty result set when there is none).
  * @throws DataError when the file exists but is not a grid results file
+ *
+ * @example
+ * ```ts
+ * const results = await readGridResults('runs/grid/results.json', 'wikipedia-xmodal');
+ * Object.keys(results.cells).length;
+ * ```
  */
 export async function readGridResults(path: string, dataset: string): Promise<GridResults> {
   if (!existsSync(path)) return { format: 'cleave-grid-results', version: 1, dataset, cells: {} };
@@ -256,6 +281,12 @@ function cellFromReport(
  * trained and evaluated, and `results.json` is rewritten atomically after each.
  *
  * @throws ConfigError for bad options or configs (before any cell runs); DataError for a damaged results file
+ *
+ * @example
+ * ```ts
+ * const grid = await runGrid({ data: 'wikipedia-xmodal', outDir: 'runs/grid', rates: [0, 0.5], seeds: [0] });
+ * grid.finished.length;
+ * ```
  */
 export async function runGrid(options: GridOptions): Promise<GridRun> {
   const opts = parseOrThrow(gridOptionsSchema, options, 'grid options');

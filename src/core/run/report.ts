@@ -155,7 +155,14 @@ export interface RunReport {
   files: Record<string, string>;
 }
 
-/** R@1/5/10, median and mean rank of both directions and rSum. */
+/**
+ * R@1/5/10, median and mean rank of both directions and rSum.
+ *
+ * @example
+ * ```ts
+ * const { i2t, t2i, rsum } = recallSummary(await retrievalMetrics(img, cap, { dim: 64 }));
+ * ```
+ */
 export function recallSummary(m: RetrievalMetrics): { i2t: RecallSummary; t2i: RecallSummary; rsum: number } {
   const pick = (d: RetrievalMetrics['i2t']): RecallSummary => ({
     r1: d.r1,
@@ -167,7 +174,14 @@ export function recallSummary(m: RetrievalMetrics): { i2t: RecallSummary; t2i: R
   return { i2t: pick(m.i2t), t2i: pick(m.t2i), rsum: m.rsum };
 }
 
-/** The `noise` section from the noise module's summary. */
+/**
+ * The `noise` section from the noise module's summary.
+ *
+ * @example
+ * ```ts
+ * const noise = noiseSection(injectNoise(data, { rate: 0.5, kind: 'shuffle', seed: 7 }).summary);
+ * ```
+ */
 export function noiseSection(s: NoiseSummary): NoiseSection {
   return {
     kind: s.kind,
@@ -182,7 +196,14 @@ export function noiseSection(s: NoiseSummary): NoiseSection {
   };
 }
 
-/** The `split` section: P(clean) per training pair against the truth mask. */
+/**
+ * The `split` section: P(clean) per training pair against the truth mask.
+ *
+ * @example
+ * ```ts
+ * splitSection(new Float64Array([0.9, 0.2, 0.8, 0.1]), Uint8Array.from([0, 1, 0, 1])).auc;   // 1
+ * ```
+ */
 export function splitSection(posterior: ArrayLike<number>, noisy: Uint8Array): SplitSection {
   const q = splitQuality(posterior, noisy);
   return {
@@ -198,7 +219,14 @@ export function splitSection(posterior: ArrayLike<number>, noisy: Uint8Array): S
   };
 }
 
-/** The `lossSplit` section: higher per-pair loss should mean noisy. */
+/**
+ * The `lossSplit` section: higher per-pair loss should mean noisy.
+ *
+ * @example
+ * ```ts
+ * lossSplitSection([0.1, 2.5, 0.3], Uint8Array.from([0, 1, 0]), 'infonce').auc;   // 1
+ * ```
+ */
 export function lossSplitSection(
   losses: ArrayLike<number>,
   noisy: Uint8Array,

@@ -71,6 +71,12 @@ function isBundledName(s: string): boolean {
 /**
  * The trainer config of `method` from a run file: shared keys, then `methods[method]`, then `extra`.
  * (For `cca` the trainer keys are not used.)
+ *
+ * @example
+ * ```ts
+ * const file = parseRunFile({ epochs: 20, methods: { vse: { epochs: 10 } } }, 'run.json');
+ * methodTrainerConfig(file, 'vse', { seed: 3 });   // { epochs: 10, seed: 3 }
+ * ```
  */
 export function methodTrainerConfig(
   file: RunFile | undefined,
@@ -89,6 +95,13 @@ export function methodTrainerConfig(
  * @param source the file name used in messages
  * @param baseDir the folder relative paths resolve against
  * @throws ConfigError naming the file and each offending field
+ *
+ * @example
+ * ```ts
+ * const file = parseRunFile({ data: 'wikipedia-xmodal', noise: { rate: 0.5 }, epochs: 20 }, 'run.json');
+ * file.run.noise;      // { rate: 0.5, kind: 'shuffle' }
+ * file.trainer;        // { epochs: 20 }
+ * ```
  */
 export function parseRunFile(value: unknown, source: string, baseDir = '.'): RunFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -116,6 +129,11 @@ export function parseRunFile(value: unknown, source: string, baseDir = '.'): Run
 /**
  * Read and validate a run file.
  * @throws DataError when it cannot be read or is not JSON; ConfigError naming invalid fields
+ *
+ * @example
+ * ```ts
+ * const file = await readRunFile('experiments/run.json');
+ * ```
  */
 export async function readRunFile(path: string): Promise<RunFile> {
   let text: string;
@@ -154,6 +172,12 @@ export interface TrainFlags {
  *
  * @throws ConfigError when `data` or `out` is missing, `--noise-kind` comes without a rate, or the merged
  *   trainer config does not validate
+ *
+ * @example
+ * ```ts
+ * const options = trainOptionsFromFlags({ data: 'wikipedia-xmodal', out: 'runs/x', noiseRate: 0.5 });
+ * await trainAndReport(options);
+ * ```
  */
 export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainAndReportOptions {
   const source = file?.source ?? 'the command line';

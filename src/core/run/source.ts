@@ -21,13 +21,24 @@
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { BACKEND_NAMES } from '../backend/index.js';
 import { BUNDLED_DATASETS, bundledDataset } from '../dataset/bundled.js';
-import type { PairDataset } from '../dataset/pair-dataset.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
 import type { RandomSplitOptions } from '../dataset/splits.js';
 import { randomSplit } from '../dataset/splits.js';
 import { CleaveError, DataError } from '../errors.js';
 import { loadClipRetrievalFolder } from '../io/clip-retrieval.js';
 import { loadPairs } from '../io/manifest.js';
+
+/** A run's data: a data source string (see the module documentation) or a loaded dataset. */
+export const dataInputSchema = z.union([
+  z.string().min(1),
+  z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
+]);
+
+/** A compute backend choice (`auto` or a backend name). */
+export const backendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES]);
 
 /** What a data source string turned out to be. */
 export interface DataSource {
@@ -63,7 +74,15 @@ function realish(path: string): string {
   }
 }
 
-/** Whether `path` equals `folder` or lies inside it (after resolving). */
+/**
+ * Whether `path` equals `folder` or lies inside it (after resolving).
+ *
+ * @example
+ * ```ts
+ * isInside('/data/set/run', '/data/set');   // true
+ * isInside('/data/settings', '/data/set');  // false
+ * ```
+ */
 export function isInside(path: string, folder: string): boolean {
   const rel = relative(realish(folder), realish(path));
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -142,7 +161,14 @@ export function resolveDataSource(spec: string): DataSource {
   return { spec, kind: 'manifest', path: abs, files: [abs, ...inputs.files], folders: inputs.folders };
 }
 
-/** The source descriptor of a dataset given in memory (no files to protect). */
+/**
+ * The source descriptor of a dataset given in memory (no files to protect).
+ *
+ * @example
+ * ```ts
+ * new OutputGuard('runs/x', inMemorySource(dataset));   // nothing to protect
+ * ```
+ */
 export function inMemorySource(dataset: PairDataset): DataSource {
   return { spec: dataset.name, kind: 'dataset', path: undefined, files: [], folders: [] };
 }
@@ -152,6 +178,12 @@ export function inMemorySource(dataset: PairDataset): DataSource {
  *
  * @param spec bundled name, manifest path or clip-retrieval folder
  * @returns the dataset as stored (its own splits, if any) and the source descriptor
+ *
+ * @example
+ * ```ts
+ * const { dataset, source } = await loadDataSource('wikipedia-xmodal');
+ * source.kind;   // 'bundled'
+ * ```
  */
 export async function loadDataSource(spec: string): Promise<{ dataset: PairDataset; source: DataSource }> {
   const source = resolveDataSource(spec);
@@ -166,6 +198,12 @@ export async function loadDataSource(spec: string): Promise<{ dataset: PairDatas
  * The dataset with train/val/test splits: unchanged when it has a `test` split, otherwise a seeded
  * random split of its images ({@link DEFAULT_SPLIT} unless `split` is given; stratified by class when
  * the data has labels and `stratify` is not set).
+ *
+ * @example
+ * ```ts
+ * const data = withEvaluationSplits(await loadClipRetrievalFolder('scraped/'));
+ * data.splitNames;   // ['train', 'val', 'test']
+ * ```
  */
 export function withEvaluationSplits(
   dataset: PairDataset,
@@ -184,6 +222,12 @@ export function withEvaluationSplits(
 /**
  * Where a run writes: an output folder checked against the run's inputs. Create it before writing
  * anything, so a bad output folder is refused before any work is done.
+ *
+ * @example
+ * ```ts
+ * const out = new OutputGuard('runs/x', resolveDataSource('data/manifest.json'));
+ * await writeFileAtomic(out.path('report.json'), '{}', { protect: out.protect });
+ * ```
  */
 export class OutputGuard {
   /** The output folder (absolute). */

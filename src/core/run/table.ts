@@ -31,6 +31,11 @@ export type Align = 'l' | 'r';
 /**
  * A Markdown table with padded columns (width = the longest cell, at least 3).
  * @param align per column (default: first column left, the others right)
+ *
+ * @example
+ * ```ts
+ * markdownTable(['a', 'b'], [['x', '1']]);   // '| a   |   b |\n| :-- | --: |\n| x   |   1 |\n'
+ * ```
  */
 export function markdownTable(
   header: readonly string[],
@@ -46,7 +51,14 @@ export function markdownTable(
   return `${[line(header), rule, ...rows.map(line)].join('\n')}\n`;
 }
 
-/** Mean and sample standard deviation (n − 1) of the finite values; NaN where undefined. */
+/**
+ * Mean and sample standard deviation (n − 1) of the finite values; NaN where undefined.
+ *
+ * @example
+ * ```ts
+ * meanSd([1, 2, 3, 4]);   // { mean: 2.5, sd: 1.29…, n: 4 }
+ * ```
+ */
 export function meanSd(values: readonly (number | null | undefined)[]): {
   mean: number;
   sd: number;
@@ -61,7 +73,14 @@ export function meanSd(values: readonly (number | null | undefined)[]): {
   return { mean, sd: Math.sqrt(ss / (n - 1)), n };
 }
 
-/** `12.3 ± 0.4` (two or more values), `12.3` (one), `—` (none). */
+/**
+ * `12.3 ± 0.4` (two or more values), `12.3` (one), `—` (none).
+ *
+ * @example
+ * ```ts
+ * formatMeanSd(meanSd([10, 12]), 1);   // '11.0 ± 1.4'
+ * ```
+ */
 export function formatMeanSd(s: { mean: number; sd: number; n: number }, digits: number): string {
   if (s.n === 0) return '—';
   if (s.n === 1 || !Number.isFinite(s.sd)) return s.mean.toFixed(digits);
@@ -75,6 +94,11 @@ const fmt = (v: number | null | undefined, digits: number) =>
  * One row per run: method, noise, rSum, R@1/5/10 both ways, split AUC, estimated / true noise rate,
  * class-level mAP@all both ways (when any run has labels), seconds.
  * @param runs the label of each run (e.g. the method) and its report
+ *
+ * @example
+ * ```ts
+ * console.log(reportsTable([{ label: 'refurb', report }]));
+ * ```
  */
 export function reportsTable(runs: readonly { label: string; report: RunReport }[]): string {
   const withMAP = runs.some((r) => r.report.test.classMAP);
@@ -144,7 +168,14 @@ export interface GridRow {
   values: Record<string, { mean: number; sd: number; n: number }>;
 }
 
-/** The protocol a noise kind follows. */
+/**
+ * The protocol a noise kind follows.
+ *
+ * @example
+ * ```ts
+ * protocolOf('shuffle-images');   // 'image-level'
+ * ```
+ */
 export function protocolOf(kind: string): 'caption-level' | 'image-level' {
   return kind === 'shuffle-images' ? 'image-level' : 'caption-level';
 }
@@ -152,6 +183,12 @@ export function protocolOf(kind: string): 'caption-level' | 'image-level' {
 /**
  * Aggregate finished cells into table rows, ordered by noise kind, rate, method as given. Rate-0
  * cells (no noise) are shared by every kind and appear under each.
+ *
+ * @example
+ * ```ts
+ * const rows = aggregateGrid(gridCells(grid), grid);
+ * rows[0]?.values.rsum;   // { mean, sd, n }
+ * ```
  */
 export function aggregateGrid(
   cells: readonly GridCell[],
@@ -174,7 +211,14 @@ export function aggregateGrid(
   return rows;
 }
 
-/** The grid as a Markdown table (mean ± sd over seeds). */
+/**
+ * The grid as a Markdown table (mean ± sd over seeds).
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic('results.md', gridMarkdown(aggregateGrid(gridCells(grid), grid)));
+ * ```
+ */
 export function gridMarkdown(rows: readonly GridRow[]): string {
   const header = ['protocol', 'noise', 'method', 'seeds', ...GRID_METRICS.map((m) => m.label)];
   const body = rows.map((r) => [
@@ -187,7 +231,14 @@ export function gridMarkdown(rows: readonly GridRow[]): string {
   return markdownTable(header, body, ['l', 'r', 'l', 'r', ...GRID_METRICS.map(() => 'r' as const)]);
 }
 
-/** The grid as CSV: one row per table row, `<metric>_mean` and `<metric>_sd` columns, full precision. */
+/**
+ * The grid as CSV: one row per table row, `<metric>_mean` and `<metric>_sd` columns, full precision.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic('results.csv', gridCsv(aggregateGrid(gridCells(grid), grid)));
+ * ```
+ */
 export function gridCsv(rows: readonly GridRow[]): string {
   const header = [
     'protocol',

@@ -41,8 +41,8 @@ import { plotMixture } from '../../mixture/plot.js';
 import { injectNoise, type NoiseResult } from '../../noise/inject.js';
 import { saveNoiseIndex } from '../../noise/noise-index.js';
 import { VERSION } from '../../version.js';
-import { BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
-import { PairDataset } from '../dataset/pair-dataset.js';
+import { type BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
+import type { PairDataset } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -67,7 +67,9 @@ import {
   type UncertaintySection,
 } from './report.js';
 import {
+  backendChoiceSchema,
   type DataSource,
+  dataInputSchema,
   inMemorySource,
   loadDataSource,
   OutputGuard,
@@ -86,14 +88,16 @@ export const runNoiseSchema = z
 /** @see runNoiseSchema */
 export type RunNoise = z.input<typeof runNoiseSchema>;
 
+/** Trainer observers (`TrainerCallback` objects) passed through to the trainer. */
+export const callbacksSchema = z
+  .array(z.custom<TrainerCallback>((v) => typeof v === 'object' && v !== null, 'a TrainerCallback object'))
+  .default([]);
+
 /** Options of {@link trainAndReport}. */
 export const trainAndReportOptionsSchema = z
   .object({
     /** A bundled dataset name, a manifest path, a clip-retrieval folder, or a loaded dataset. */
-    data: z.union([
-      z.string().min(1),
-      z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
-    ]),
+    data: dataInputSchema,
     noise: runNoiseSchema.optional(),
     /** `refurb`, `ncr-like`, `vse` (the trainer) or `cca`; overrides `config.method`. */
     method: z.enum(RUN_METHODS).optional(),
@@ -116,9 +120,9 @@ export const trainAndReportOptionsSchema = z
     /** Continue from the last checkpoint in `<outDir>/checkpoints` (implies `checkpoint`). */
     resume: z.boolean().default(false),
     /** Compute backend; default: the one already started, else `auto`. */
-    backend: z.enum(['auto', ...BACKEND_NAMES]).optional(),
+    backend: backendChoiceSchema.optional(),
     /** Observers of the trainer. */
-    callbacks: z.array(z.custom<TrainerCallback>((v) => typeof v === 'object' && v !== null)).default([]),
+    callbacks: callbacksSchema,
   })
   .strict();
 /** Options of {@link trainAndReport}, as written. */
@@ -136,7 +140,14 @@ export interface TrainAndReportResult {
 const log = () => getLogger('run');
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-/** `method` and `seed` from the options over the config. */
+/**
+ * `method` and `seed` from the options over the config.
+ *
+ * @example
+ * ```ts
+ * runMethodAndSeed({ config: { method: 'vse', seed: 4 }, seed: 7 });   // { method: 'vse', seed: 7 }
+ * ```
+ */
 export function runMethodAndSeed(options: {
   method?: RunMethod;
   seed?: number;
@@ -160,6 +171,11 @@ export function runMethodAndSeed(options: {
 /**
  * The values a split's mixture was fitted on, as the trainer normalised them (for the figure); warns
  * when they do not reproduce the trainer's posterior (a changed normalisation).
+ *
+ * @example
+ * ```ts
+ * await plotMixture('split', splitFigureValues(fit.split!, trainer.config), fit.split!.mixture);
+ * ```
  */
 export function splitFigureValues(split: SplitResult, config: TrainerConfig): Float64Array {
   const { values } = normaliseLosses(split.scores, { method: config.split.normalise });
@@ -174,7 +190,14 @@ export function splitFigureValues(split: SplitResult, config: TrainerConfig): Fl
   return values;
 }
 
-/** Per training pair: mean of its image's and its caption's mean σ² (probabilistic head). */
+/**
+ * Per training pair: mean of its image's and its caption's mean σ² (probabilistic head).
+ *
+ * @example
+ * ```ts
+ * const u = pairUncertainty(embedDataset(model, data.train), data.train);   // undefined for a deterministic head
+ * ```
+ */
 export function pairUncertainty(
   emb: { dim: number; imageLogSigma2?: Float32Array; captionLogSigma2?: Float32Array },
   data: PairDataset,
@@ -212,7 +235,14 @@ function uncertaintySection(u: Float64Array, noisy: Uint8Array): UncertaintySect
   };
 }
 
-/** Start the backend asked for (or keep the running one). */
+/**
+ * Start the backend asked for (or keep the running one).
+ *
+ * @example
+ * ```ts
+ * await ensureBackend(undefined);   // keeps a started backend, else picks one (auto)
+ * ```
+ */
 export async function ensureBackend(
   choice: (typeof BACKEND_NAMES)[number] | 'auto' | undefined,
 ): Promise<string> {
@@ -223,7 +253,14 @@ export async function ensureBackend(
   return getBackendInfo()!.name;
 }
 
-/** JSON with NaN/±Infinity as null and typed arrays as plain arrays. */
+/**
+ * JSON with NaN/±Infinity as null and typed arrays as plain arrays.
+ *
+ * @example
+ * ```ts
+ * toJSON({ auc: Number.NaN, p: new Float32Array([0.5]) });   // '{\n  "auc": null,\n  "p": [\n    0.5\n  ]\n}\n'
+ * ```
+ */
 export function toJSON(value: unknown): string {
   return `${JSON.stringify(
     value,
@@ -243,6 +280,12 @@ export function toJSON(value: unknown): string {
  * @returns the report (also written to `<outDir>/report.json`)
  * @throws ConfigError for invalid options or trainer config (naming the field); CleaveError when `outDir`
  *   is or lies inside an input folder; DataError for unreadable data
+ *
+ * @example
+ * ```ts
+ * const { report } = await trainAndReport({ data: 'wikipedia-xmodal', noise: { rate: 0.5 }, outDir: 'runs/wiki' });
+ * report.test.rsum;
+ * ```
  */
 export async function trainAndReport(options: TrainAndReportOptions): Promise<TrainAndReportResult> {
   const opts = parseOrThrow(trainAndReportOptionsSchema, options, 'trainAndReport options');
