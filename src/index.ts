@@ -197,7 +197,13 @@ export { readFeatures, readIndices } from './core/io/features.js';
 export { assertFinite, firstNonFinite } from './core/io/finite.js';
 export { float16ToFloat32, float32ToFloat16, toFloat16Bits } from './core/io/float16.js';
 export type { LoadPairsOptions, Manifest } from './core/io/manifest.js';
-export { encodeLabels, LoadPairsOptionsSchema, loadPairs, ManifestSchema } from './core/io/manifest.js';
+export {
+  encodeLabels,
+  LoadPairsOptionsSchema,
+  loadPairs,
+  ManifestSchema,
+  readManifest,
+} from './core/io/manifest.js';
 export type {
   NpyArray,
   NpyData,
@@ -310,6 +316,7 @@ export {
   isInside,
   loadDataSource,
   OutputGuard,
+  recommendedTrainerConfig,
   resolveDataSource,
   withEvaluationSplits,
 } from './core/run/source.js';

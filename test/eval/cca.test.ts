@@ -23,7 +23,6 @@ function f32(file: string, cols: number): Float32Array {
 
 /** `new CCA(options).fit(x, y, dims)` (one place, so the linter's Jasmine `fit` rule fires once). */
 function fitCCA(options: CCAOptions, x: ArrayLike<number>, y: ArrayLike<number>, dims: CCADims): CCA {
-  // biome-ignore lint/suspicious/noFocusedTests: CCA.fit is the scikit-learn style method, not Jasmine's fit
   return new CCA(options).fit(x, y, dims);
 }
 

@@ -152,7 +152,7 @@ describe('the cleave command line (in process)', () => {
         data: 'data/manifest.json',
         method: 'refurb',
         seed: 5,
-        epochs: 6,
+        epochs: 12,
         batchSize: 16,
         model: { embedDim: 8, image: { hidden: 16 }, text: { hidden: 16 } },
       }),

@@ -91,6 +91,7 @@ export async function writeScrapedFolder(
 export async function writeSyntheticManifest(
   folder: string,
   options: Parameters<typeof syntheticPairs>[0] = {},
+  extra: Record<string, unknown> = {},
 ): Promise<string> {
   const data = syntheticPairs(options);
   mkdirSync(folder, { recursive: true });
@@ -105,6 +106,7 @@ export async function writeSyntheticManifest(
     captionToImage: null,
     labels: 'labels.npy',
     split: { by: 'images', train: list('train'), val: list('val'), test: list('test') },
+    ...extra,
   };
   const path = join(folder, 'manifest.json');
   await writeFileAtomic(path, JSON.stringify(manifest));

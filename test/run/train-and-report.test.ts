@@ -218,6 +218,33 @@ describe('trainAndReport', () => {
   });
 });
 
+describe("a manifest's recommended trainer settings", () => {
+  it('go under the run config: the manifest fills what the run leaves open, the run wins', async () => {
+    const manifest = await writeSyntheticManifest(
+      join(tmp.dir, 'recommending'),
+      { images: 40 },
+      { trainer: { batchSize: 8, model: { embedDim: 8, image: { inputPower: 0.5 } } } },
+    );
+    const config = { ...TINY, epochs: 1, warmupEpochs: 0, method: 'vse' as const };
+    const outDir = join(tmp.dir, 'recommended');
+    await trainAndReport({ data: manifest, config: { ...config, batchSize: 16 }, outDir });
+    const written = JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8'));
+    expect(written.batchSize).toBe(16); // the run's value
+    expect(written.model.embedDim).toBe(SMALL.model.embedDim); // the run's value
+    expect(written.model.image.inputPower).toBe(0.5); // the manifest's, the run left it open
+    expect(written.model.text.inputPower).toBe(1);
+    const bad = await writeSyntheticManifest(
+      join(tmp.dir, 'bad-recommendation'),
+      { images: 40 },
+      { trainer: { validateEvery: 'often' } },
+    );
+    await expect(trainAndReport({ data: bad, config, outDir: join(tmp.dir, 'never') })).rejects.toThrow(
+      /validateEvery/,
+    );
+    expect(existsSync(join(tmp.dir, 'never'))).toBe(false);
+  });
+});
+
 describe('the output guard', () => {
   it('refuses an output folder equal to, inside, or linked into the input folder, before writing', async () => {
     const folder = join(tmp.dir, 'scraped');

@@ -73,8 +73,9 @@ export const SMALL = {
   batchSize: 32,
   model: {
     embedDim: 16,
-    image: { hidden: 32, dropout: 0 },
-    text: { hidden: 32, dropout: 0 },
+    // the synthetic captions are a linear map of the images: a linear skip path suits them
+    image: { hidden: 32, dropout: 0, skip: true },
+    text: { hidden: 32, dropout: 0, skip: true },
   },
   optimizer: { learningRate: 3e-3 },
 } as const;

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import { Rng } from '../../src/core/random.js';
+import { AuxiliaryHeads } from '../../src/core/trainer/auxiliary.js';
 import type { DatasetEmbeddings } from '../../src/core/trainer/embed.js';
 import { pairScores } from '../../src/core/trainer/scoring.js';
 import { useCpu } from './helpers.js';
@@ -126,5 +127,47 @@ describe('pairScores', () => {
     pairScores(model, data, { score: 'infonce', embeddings: emb });
     pairScores(model, data, { score: 'triplet', embeddings: emb });
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('classTerm adds weight × the cosine-classifier cross-entropy of each caption against its image class', () => {
+    const classes = 3;
+    const labels = Int32Array.from([2, 0, 1, 1, 0]); // per image
+    const heads = new AuxiliaryHeads({ embedDim: d, numClasses: classes, rng: new Rng(9) });
+    const weights = heads
+      .entries()
+      .find(([name]) => name === 'aux/class/weights')![1]
+      .dataSync();
+    const base = pairScores(model, data, { score: 'cosine', embeddings: emb });
+    const weight = 0.7;
+    const scale = 10;
+    const withTerm = pairScores(model, data, {
+      score: 'cosine',
+      embeddings: emb,
+      classTerm: { heads, labels, scale, weight },
+    });
+    for (let j = 0; j < map.length; j++) {
+      // float64 reference: logits = scale · cos(caption j, w_c), CE against labels[map[j]]
+      const logits = Array.from({ length: classes }, (_, c) => {
+        let dot = 0;
+        let norm = 0;
+        for (let k = 0; k < d; k++) {
+          dot += emb.captions[j * d + k]! * weights[c * d + k]!;
+          norm += weights[c * d + k]! ** 2;
+        }
+        return (scale * dot) / Math.sqrt(norm);
+      });
+      const m = Math.max(...logits);
+      const lse = m + Math.log(logits.reduce((a, x) => a + Math.exp(x - m), 0));
+      const ce = lse - logits[labels[map[j]!]!]!;
+      expect(withTerm[j]! - base[j]!).toBeCloseTo(weight * ce, 4);
+    }
+    expect(() =>
+      pairScores(model, data, {
+        score: 'cosine',
+        embeddings: emb,
+        classTerm: { heads, labels: labels.subarray(0, 4), scale, weight },
+      }),
+    ).toThrow(/4 entries for 5 images/);
+    heads.dispose();
   });
 });

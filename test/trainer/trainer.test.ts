@@ -46,7 +46,7 @@ describe('Trainer', () => {
       method: 'refurb',
       epochs: 6,
       warmupEpochs: 4,
-      split: { folds: 3, foldEpochs: 12 },
+      split: { source: 'heldout', folds: 3, foldEpochs: 12 },
     });
     const result = await trainer.fit(noisy);
     const last = trainer.history.at(-1)!;
@@ -56,6 +56,24 @@ describe('Trainer', () => {
     expect(Math.abs(last.split!.estimatedNoiseRate - 0.4)).toBeLessThan(0.15);
     expect(result.posterior).toHaveLength(noisy.train.numPairs);
     expect(result.split?.mixture).toBeInstanceOf(BetaMixture);
+    result.model.dispose();
+    trainer.dispose();
+  });
+
+  it('the default recipe (own scores, EMA, frozen split) separates shuffled pairs and freezes exactly', async () => {
+    const splits: Float64Array[] = [];
+    const trainer = new Trainer(
+      { ...SMALL, epochs: 19, warmupEpochs: 15, split: { freezeAfter: 2 } },
+      { callbacks: [{ onSplit: (_ctx, s: SplitResult) => void splits.push(s.posterior) }] },
+    );
+    const result = await trainer.fit(noisy);
+    expect(trainer.config.split.source).toBe('self');
+    expect(splits).toHaveLength(4);
+    // epochs 15 and 16 score the pairs; from epoch 17 (= warm-up + freezeAfter) the split repeats exactly
+    expect(Array.from(splits[1]!)).not.toEqual(Array.from(splits[0]!));
+    expect(Array.from(splits[2]!)).toEqual(Array.from(splits[1]!));
+    expect(Array.from(splits[3]!)).toEqual(Array.from(splits[1]!));
+    expect(trainer.history.at(-1)!.split?.auc).toBeGreaterThan(0.9);
     result.model.dispose();
     trainer.dispose();
   });

@@ -105,6 +105,13 @@ export const ManifestSchema = z
       ])
       .optional(),
     split: z.union([SplitColumn, RandomSplitSchema, SplitLists, SplitFile]).optional(),
+    /**
+     * Trainer settings recommended for these features (e.g. `inputPower: 0.5` for histograms, a
+     * smaller `embedDim` for low-dimensional views), merged under a run's own config by
+     * `trainAndReport`, `cleave train`, the experiment grid and the audit: the run's values win.
+     * Validated when a run resolves its config (keys of the trainer config).
+     */
+    trainer: z.record(z.string(), z.unknown()).optional(),
   })
   .refine((m) => (m.clipRetrieval ? !m.images && !m.captions : m.images && m.captions), {
     message: 'give either "images" and "captions", or "clipRetrieval"',
@@ -188,6 +195,22 @@ function rowsOf(f: FeatureArray): number {
 }
 
 /**
+ * Read and validate a manifest file without loading the data it names.
+ *
+ * @throws DataError when the file is missing or not JSON; ConfigError when it does not validate
+ *
+ * @example
+ * ```ts
+ * const manifest = await readManifest('data/wikipedia-xmodal/manifest.json');
+ * manifest.trainer;   // the trainer settings recommended for these features
+ * ```
+ */
+export async function readManifest(manifestPath: string): Promise<z.output<typeof ManifestSchema>> {
+  const raw = await readJson(manifestPath, 'manifest');
+  return parseOrThrow(ManifestSchema, raw, basename(manifestPath));
+}
+
+/**
  * Read a dataset manifest (see the module documentation) and everything it names.
  *
  * @param manifestPath the manifest JSON file
@@ -199,8 +222,7 @@ function rowsOf(f: FeatureArray): number {
  */
 export async function loadPairs(manifestPath: string, options: LoadPairsOptions = {}): Promise<PairDataset> {
   const opts = parseOrThrow(LoadPairsOptionsSchema, options, 'loadPairs options');
-  const raw = await readJson(manifestPath, 'manifest');
-  const manifest = parseOrThrow(ManifestSchema, raw, basename(manifestPath));
+  const manifest = await readManifest(manifestPath);
   const base = dirname(resolve(manifestPath));
   const at = (p: string) => resolve(base, p);
   const readOpts = { checkFinite: opts.checkFinite, verifyChecksum: opts.verifyChecksum };

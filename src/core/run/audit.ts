@@ -42,7 +42,7 @@ import { readNpyHeader, writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import { createProgress } from '../progress.js';
-import { resolveTrainerConfig } from '../trainer/config.js';
+import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
 import { readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
@@ -54,6 +54,7 @@ import {
   inMemorySource,
   loadDataSource,
   OutputGuard,
+  recommendedTrainerConfig,
   resolveDataSource,
 } from './source.js';
 import {
@@ -256,14 +257,17 @@ export async function auditPairs(
       [{ path: 'method', message: 'use refurb or ncr-like' }],
     );
   }
-  const config = resolveTrainerConfig({ ...opts.config, method, seed }, 'trainer config');
+  const source = typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const config = resolveTrainerConfig(
+    deepMerge(await recommendedTrainerConfig(source), { ...opts.config, method, seed }),
+    'trainer config',
+  );
   if (config.epochs <= config.warmupEpochs) {
     throw new ConfigError(
       `epochs (${config.epochs}) must exceed warmupEpochs (${config.warmupEpochs}): the audit needs at least one split`,
       [{ path: 'epochs', message: `must exceed warmupEpochs (${config.warmupEpochs})` }],
     );
   }
-  const source = typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
   const out = new OutputGuard(opts.outDir, source);
   // the cleaned copy's folder too, before any training
   if (opts.filteredCopy && source.kind === 'clip-retrieval') out.path('cleaned');

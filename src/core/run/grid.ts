@@ -42,6 +42,7 @@ import {
   inMemorySource,
   loadDataSource,
   OutputGuard,
+  recommendedTrainerConfig,
   resolveDataSource,
   withEvaluationSplits,
 } from './source.js';
@@ -295,7 +296,9 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
   const out = new OutputGuard(opts.outDir, source);
   const resultsPath = out.path('results.json');
 
-  // Every cell's recipe first: a bad config stops the grid before any training.
+  // Every cell's recipe first: a bad config stops the grid before any training. The dataset's
+  // recommended trainer settings go under the run's config (and into each cell's fingerprint).
+  const recommended = await recommendedTrainerConfig(source);
   const recipes = new Map<RunMethod, { config: Record<string, unknown>; resolved: unknown }>();
   for (const method of opts.methods) {
     if (method === 'cca') {
@@ -306,7 +309,10 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
       );
       recipes.set(method, { config: cca, resolved: cca });
     } else {
-      const config = deepMerge(deepMerge(opts.config, opts.methodConfig[method] ?? {}), { method });
+      const config = deepMerge(
+        deepMerge(deepMerge(recommended, opts.config), opts.methodConfig[method] ?? {}),
+        { method },
+      );
       const resolved = resolveTrainerConfig({ ...config, seed: 0 }, `trainer config (${method})`);
       recipes.set(method, { config, resolved });
     }

@@ -29,7 +29,7 @@ import type { RandomSplitOptions } from '../dataset/splits.js';
 import { randomSplit } from '../dataset/splits.js';
 import { CleaveError, DataError } from '../errors.js';
 import { loadClipRetrievalFolder } from '../io/clip-retrieval.js';
-import { loadPairs } from '../io/manifest.js';
+import { loadPairs, readManifest } from '../io/manifest.js';
 
 /** A run's data: a data source string (see the module documentation) or a loaded dataset. */
 export const dataInputSchema = z.union([
@@ -171,6 +171,20 @@ export function resolveDataSource(spec: string): DataSource {
  */
 export function inMemorySource(dataset: PairDataset): DataSource {
   return { spec: dataset.name, kind: 'dataset', path: undefined, files: [], folders: [] };
+}
+
+/**
+ * The trainer settings a source recommends: its manifest's `trainer` section ({} for clip-retrieval
+ * folders, in-memory data and manifests without one). Merge it *under* a run's config.
+ *
+ * @example
+ * ```ts
+ * const config = deepMerge(await recommendedTrainerConfig(resolveDataSource('wikipedia-xmodal')), { epochs: 5 });
+ * ```
+ */
+export async function recommendedTrainerConfig(source: DataSource): Promise<Record<string, unknown>> {
+  if (source.kind === 'clip-retrieval' || source.kind === 'dataset' || !source.path) return {};
+  return (await readManifest(source.path)).trainer ?? {};
 }
 
 /**

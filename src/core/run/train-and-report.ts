@@ -49,7 +49,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
-import { resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
+import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
@@ -73,6 +73,7 @@ import {
   inMemorySource,
   loadDataSource,
   OutputGuard,
+  recommendedTrainerConfig,
   resolveDataSource,
   withEvaluationSplits,
 } from './source.js';
@@ -291,12 +292,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   const opts = parseOrThrow(trainAndReportOptionsSchema, options, 'trainAndReport options');
   const started = performance.now();
   const { method, seed } = runMethodAndSeed(opts);
-  const config =
-    method === 'cca' ? undefined : resolveTrainerConfig({ ...opts.config, method, seed }, 'trainer config');
-
-  // Inputs and outputs first: refuse a bad output folder before any work.
+  // Inputs and outputs first: refuse a bad config or output folder before any work.
   const source: DataSource =
     typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const config =
+    method === 'cca'
+      ? undefined
+      : resolveTrainerConfig(
+          deepMerge(await recommendedTrainerConfig(source), { ...opts.config, method, seed }),
+          'trainer config',
+        );
   const out = new OutputGuard(opts.outDir, source);
   const backend = await ensureBackend(opts.backend);
 

@@ -41,11 +41,14 @@ export type LossKind = z.output<typeof lossKindSchema>;
 
 /**
  * One modality's encoder, as the trainer sees it: the model's encoder options without `inputDim`
- * (it comes from the data), with defaults for small precomputed-feature datasets (hidden width 256,
- * inputs standardised with the training split's statistics).
+ * (it comes from the data), with defaults for small precomputed-feature datasets: hidden width 256,
+ * dropout 0.5, no linear skip path (on 50 % noise a linear path memorises the shuffled pairs: on CUB it
+ * cost `vse` ~70 test rSum), inputs standardised with the training split's statistics.
  */
 const encoderSchema = encoderOptionsSchema.omit({ inputDim: true }).extend({
   hidden: z.number().int().positive().default(256),
+  dropout: z.number().min(0).lt(1).default(0.5),
+  skip: z.boolean().default(false),
   standardize: z.boolean().default(true),
 });
 
@@ -86,7 +89,10 @@ const warmupSchema = z
      * `scale`·cos(embedding, class weight)) on both the image and the caption embedding of each pair,
      * cross-entropy against the image's class.
      */
-    classPrediction: auxTaskSchema.extend({ scale: z.number().positive().default(10) }).prefault({}),
+    classPrediction: z
+      .object({ weight: z.number().min(0).default(1), scale: z.number().positive().default(10) })
+      .strict()
+      .prefault({}),
     /**
      * A modality classifier on the shared space trained adversarially (gradient reversal): it tries to
      * tell image from caption embeddings, the encoders learn to make them indistinguishable.
@@ -97,8 +103,11 @@ const warmupSchema = z
      * another caption of its image; needs k ≥ 2 captions per image, ignored otherwise).
      */
     captionMatching: auxTaskSchema.prefault({}),
-    /** Keep the auxiliary tasks on after the warm-up too. */
-    keepAfterWarmup: z.boolean().default(false),
+    /**
+     * Keep the auxiliary tasks on after the warm-up too (the class loss of each pair then weighted by
+     * its target).
+     */
+    keepAfterWarmup: z.boolean().default(true),
   })
   .strict();
 
@@ -111,7 +120,7 @@ const splitSchema = z
      * - `heldout`: k-fold — each fold's pairs are scored by a model trained (with the warm-up recipe)
      *   only on the other folds, so no pair is scored by a model that memorised it.
      */
-    source: z.enum(['self', 'peer', 'heldout']).default('heldout'),
+    source: z.enum(['self', 'peer', 'heldout']).default('self'),
     /** Folds of the `heldout` source. */
     folds: z.number().int().min(2).default(5),
     /** Epochs each fold model trains; default: `warmupEpochs`. */
@@ -133,9 +142,10 @@ const splitSchema = z
      * Weight λ of the class-consistency term added to each pair's score (needs labels and the
      * class-prediction head): λ·CE(class head on the caption embedding, the image's class). A shuffled
      * caption usually describes another class, so this separates noisy pairs where instance-level
-     * matching is weak. 0 turns it off.
+     * matching is weak (on the bundled Wikipedia data it lifts split AUC from ~0.70 to ~0.90). 0
+     * turns it off; without labels it is off anyway.
      */
-    classWeight: z.number().min(0).default(0),
+    classWeight: z.number().min(0).default(1),
     scoreBlock: z.number().int().min(2).default(4096),
     /** `beta` (alignment refurbishment) or `gaussian` (NCR/DivideMix). */
     mixture: z.enum(['beta', 'gaussian']).default('beta'),
@@ -143,8 +153,17 @@ const splitSchema = z
     normalise: z.enum(['minmax', 'percentile']).default('minmax'),
     /** Use the monotone posterior (non-increasing in the loss). */
     monotone: z.boolean().default(true),
-    /** Exponential moving average of the per-pair losses across epochs (0: off). */
-    ema: z.number().min(0).lt(1).default(0),
+    /**
+     * Exponential moving average of the per-pair losses across epochs: L ← ema·L + (1 − ema)·ℓ
+     * (0: off). Smooths out one epoch's memorisation; the first split uses ℓ itself.
+     */
+    ema: z.number().min(0).lt(1).default(0.9),
+    /**
+     * Freeze the split this many epochs after the warm-up: from then on the last (EMA) losses and
+     * their P(clean) are reused instead of rescoring with a model that has started to memorise its
+     * noisy pairs (confirmation bias). 0: never freeze.
+     */
+    freezeAfter: z.number().int().min(0).default(20),
   })
   .strict();
 
@@ -189,7 +208,7 @@ export const trainerConfigSchema = z
     /** Total epochs, warm-up included. */
     epochs: z.number().int().positive().default(40),
     /** Warm-up epochs (all pairs as clean, auxiliary tasks on). */
-    warmupEpochs: z.number().int().min(0).default(5),
+    warmupEpochs: z.number().int().min(0).default(10),
     batchSize: z.number().int().min(2).default(128),
     /** Train two networks, each on its peer's split (co-training); implied by `split.source: 'peer'`. */
     coTraining: z.boolean().default(false),
@@ -215,7 +234,7 @@ type Preset = Record<string, unknown>;
 
 /** The presets: what each method changes from the schema defaults (user values still win). */
 export const METHOD_PRESETS: Record<TrainerMethod, Preset> = {
-  refurb: {},
+  refurb: { optimizer: { retrainLearningRate: 1e-3 } },
   'ncr-like': {
     coTraining: true,
     model: { head: 'deterministic' },

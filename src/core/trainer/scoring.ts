@@ -111,6 +111,49 @@ export function pairScores(
   options: PairScoreOptions,
 ): Float64Array {
   const emb = options.embeddings ?? embedDataset(model, data);
+  const out = matchingScores(model, data, emb, options);
+  if (options.classTerm) addClassTerm(out, data, emb, options.classTerm);
+  return out;
+}
+
+/**
+ * Add λ·CE(class head on caption j, labels[image of j]) to `out[j]`, in blocks of 4096 captions.
+ * @throws Error when `labels` does not have one entry per image
+ */
+function addClassTerm(
+  out: Float64Array,
+  data: PairDataset,
+  emb: DatasetEmbeddings,
+  term: NonNullable<PairScoreOptions['classTerm']>,
+): void {
+  if (term.labels.length !== data.numImages) {
+    throw new Error(
+      `pairScores: classTerm.labels has ${term.labels.length} entries for ${data.numImages} images`,
+    );
+  }
+  const n = data.numPairs;
+  const d = emb.dim;
+  const step = 4096;
+  for (let start = 0; start < n; start += step) {
+    const end = Math.min(n, start + step);
+    const rows = Int32Array.from({ length: end - start }, (_, k) => start + k);
+    const labels = Int32Array.from(rows, (j) => term.labels[data.captionToImage[j]!]!);
+    const ce = tf.tidy(() =>
+      term.heads
+        .classCrossEntropy(rowsTensor(emb.captions, d, rows), tf.tensor1d(labels, 'int32'), term.scale)
+        .dataSync(),
+    );
+    for (let k = 0; k < rows.length; k++) out[start + k] = out[start + k]! + term.weight * ce[k]!;
+  }
+}
+
+/** The matching part of {@link pairScores} (no class term). */
+function matchingScores(
+  model: CrossModalModel,
+  data: PairDataset,
+  emb: DatasetEmbeddings,
+  options: PairScoreOptions,
+): Float64Array {
   const n = data.numPairs;
   const out = new Float64Array(n);
   const d = emb.dim;

@@ -577,15 +577,23 @@ export class Trainer {
       : undefined;
   }
 
-  /** Split every network (score → mixture), applying the EMA of the losses. */
+  /**
+   * Split every network (score → mixture), applying the EMA of the losses. Once the split is frozen
+   * (`split.freezeAfter`) the last losses are reused, so the mixture and P(clean) repeat exactly (also
+   * after a resume: the losses are part of the checkpoint).
+   */
   private async splitAll(epoch: number): Promise<SplitResult[]> {
     const splits: SplitResult[] = [];
+    const { ema, freezeAfter } = this.config.split;
+    const frozen = freezeAfter > 0 && epoch >= this.config.warmupEpochs + freezeAfter;
     for (const net of this.nets) {
-      let scores = await this.scorePairs(net, epoch);
-      const ema = this.config.split.ema;
-      if (ema > 0) {
-        const prev = this.state.scoreEma[net.index];
-        if (prev) scores = scores.map((v, j) => ema * prev[j]! + (1 - ema) * v);
+      const prev = this.state.scoreEma[net.index];
+      let scores: Float64Array;
+      if (frozen && prev) {
+        scores = prev;
+      } else {
+        scores = await this.scorePairs(net, epoch);
+        if (ema > 0 && prev) scores = scores.map((v, j) => ema * prev[j]! + (1 - ema) * v);
         this.state.scoreEma[net.index] = scores;
       }
       const split = this.splitPairs(net, scores);
