@@ -115,9 +115,11 @@ export function dotProductScorer(
   requireBackend();
   const asF32 = (a: NumberArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
   const images = tf.tensor2d(asF32(imageEmbeddings), [imageCount, dim]);
-  // The plain cpu backend multiplies fastest with a transposed right operand; others (wasm/XNNPACK:
-  // ~10× here) with a plain one, so they get the captions transposed once.
-  const transposed = layout.transposeCaptions ?? tf.getBackend() !== 'cpu';
+  // The cpu backends multiply fastest with a transposed right operand (`cpu-blas` hands it to sgemm
+  // as is, and a column slice of a transposed tensor would be an element-wise copy in JavaScript:
+  // 50× slower end to end); the others (wasm/XNNPACK: ~10× here) with a plain one, so they get the
+  // captions transposed once.
+  const transposed = layout.transposeCaptions ?? !['cpu', 'cpu-blas'].includes(tf.getBackend());
   const captions = tf.tidy(() => {
     const rows = tf.tensor2d(asF32(captionEmbeddings), [captionCount, dim]);
     return transposed ? tf.transpose(rows) : rows;
