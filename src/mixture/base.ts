@@ -160,7 +160,7 @@ export abstract class Mixture1D<W> {
    * Map validated values into the model's domain (e.g. clip to [ε, 1−ε]) in place; return how many lay
    * outside it. `forFit` is true when called by `fit` (where stricter checks may apply).
    */
-  protected abstract toDomain(x: Float64Array, forFit: boolean): number;
+  protected abstract enforceSupport(x: Float64Array, forFit: boolean): number;
   /** Build the per-fit workspace from values in the domain and set the initial parameters. */
   protected abstract initialise(x: Float64Array): W;
   /** One fused E-step + M-step; returns the change compared against `tol`. */
@@ -206,7 +206,7 @@ export abstract class Mixture1D<W> {
     const x = toFiniteFloat64(values);
     const n = x.length;
     if (n === 0) throw new DataError('no values to fit (empty array)', { file: 'losses' });
-    const changed = this.toDomain(x, true);
+    const changed = this.enforceSupport(x, true);
     if (changed > 0) {
       mixtureLogger().warn(
         { changed, n },
@@ -301,7 +301,7 @@ export abstract class Mixture1D<W> {
   private prepare(values: MixtureInput, method: string): Float64Array {
     this.requireState(method);
     const x = toFiniteFloat64(values);
-    this.toDomain(x, false);
+    this.enforceSupport(x, false);
     return x;
   }
 

@@ -191,7 +191,7 @@ export class BetaMixture extends Mixture1D<BetaWorkspace> {
     };
   }
 
-  protected toDomain(x: Float64Array, _forFit: boolean): number {
+  protected enforceSupport(x: Float64Array, _forFit: boolean): number {
     const lo = this.options.clip;
     const hi = 1 - lo;
     let outside = 0;

@@ -199,7 +199,7 @@ export class GaussianMixture extends Mixture1D<GaussianWorkspace> {
     };
   }
 
-  protected toDomain(x: Float64Array, forFit: boolean): number {
+  protected enforceSupport(x: Float64Array, forFit: boolean): number {
     if (!forFit) return 0;
     for (let i = 0; i < x.length; i++) {
       if (Math.abs(x[i] as number) > MAX_MAGNITUDE) {

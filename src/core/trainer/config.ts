@@ -89,9 +89,8 @@ const warmupSchema = z
      * `scale`·cos(embedding, class weight)) on both the image and the caption embedding of each pair,
      * cross-entropy against the image's class.
      */
-    classPrediction: z
-      .object({ weight: z.number().min(0).default(1), scale: z.number().positive().default(10) })
-      .strict()
+    classPrediction: auxTaskSchema
+      .extend({ weight: z.number().min(0).default(1), scale: z.number().positive().default(10) })
       .prefault({}),
     /**
      * A modality classifier on the shared space trained adversarially (gradient reversal): it tries to

@@ -136,14 +136,15 @@ function addClassTerm(
   const step = 4096;
   for (let start = 0; start < n; start += step) {
     const end = Math.min(n, start + step);
-    const rows = Int32Array.from({ length: end - start }, (_, k) => start + k);
-    const labels = Int32Array.from(rows, (j) => term.labels[data.captionToImage[j]!]!);
-    const ce = tf.tidy(() =>
-      term.heads
-        .classCrossEntropy(rowsTensor(emb.captions, d, rows), tf.tensor1d(labels, 'int32'), term.scale)
-        .dataSync(),
+    const labels = Int32Array.from(
+      { length: end - start },
+      (_, k) => term.labels[data.captionToImage[start + k]!]!,
     );
-    for (let k = 0; k < rows.length; k++) out[start + k] = out[start + k]! + term.weight * ce[k]!;
+    const ce = tf.tidy(() => {
+      const captions = tf.tensor2d(emb.captions.subarray(start * d, end * d), [end - start, d]);
+      return term.heads.classCrossEntropy(captions, tf.tensor1d(labels, 'int32'), term.scale).dataSync();
+    });
+    for (let k = 0; k < end - start; k++) out[start + k] = out[start + k]! + term.weight * ce[k]!;
   }
 }
 

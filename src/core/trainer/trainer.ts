@@ -171,6 +171,7 @@ interface RunState {
   startEpoch: number;
   history: EpochRecord[];
   posterior: (Float64Array | undefined)[];
+  /** Per network: the last per-pair losses the split used (EMA-smoothed when `split.ema` > 0). */
   scoreEma: (Float64Array | undefined)[];
   heldout: Float64Array | undefined;
   best: { epoch: number; rsum: number; weights: tf.NamedTensorMap | undefined };
