@@ -3,12 +3,13 @@
  * protocols (caption-level `shuffle`, image-level `shuffle-images`) × methods (`cca`, `vse`,
  * `ncr-like`, `refurb`) × seeds — on any dataset. Resumable: run it again and only the missing (or
  * stale) cells are trained. Writes into `--out` (default `runs/synthetic-noise/<dataset>`):
- * `results.json`, `results.md`, `results.csv`, `rsum-vs-noise.svg/.png`, `training-curves.svg/.png`
- * and one folder per cell under `cells/`.
+ * `results.json`, `results.md` (with each method compared to `vse` seed by seed), `results.csv`,
+ * `rsum-vs-noise.svg/.png`, `training-curves.svg/.png` and one folder per cell under `cells/`.
  *
  * Options (flags win over `--config`, which wins over the defaults):
  * `--data <manifest|bundled name|clip-retrieval folder>` (default wikipedia-xmodal),
- * `--rates 0,0.2,0.4,0.6,0.8`, `--kinds shuffle,shuffle-images`, `--methods cca,vse,ncr-like,refurb`,
+ * `--rates 0,0.2,0.4,0.6,0.8`, `--kinds shuffle,shuffle-images`, `--methods cca,vse,ncr-like,refurb`
+ * (add `oracle`, `vse` on the truly clean pairs only, for the headroom a perfect split would give),
  * `--seeds 0,1,2`, `--epochs N` (all trainer methods), `--config run.json` (trainer config shared by the
  * methods, `methods: { refurb: {...} }` per-method overrides, `cca`, `evalSplit`, `data`),
  * `--out <dir>`, `--backend <name>`, `--save-models`, `--no-plots`, `--max-cells N` (stop after N new cells).

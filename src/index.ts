@@ -301,7 +301,7 @@ export type {
   TestSection,
   UncertaintySection,
 } from './core/run/report.js';
-export { RUN_METHODS, recallSummary, splitSection } from './core/run/report.js';
+export { RUN_METHODS, recallSummary, splitSection, trainerMethodOf } from './core/run/report.js';
 export type { RunFile, RunFileKeys, TrainFlags } from './core/run/run-file.js';
 export {
   methodTrainerConfig,
@@ -320,7 +320,7 @@ export {
   resolveDataSource,
   withEvaluationSplits,
 } from './core/run/source.js';
-export type { Align, GridMetric, GridRow } from './core/run/table.js';
+export type { Align, GridMetric, GridRow, PairedRow } from './core/run/table.js';
 export {
   aggregateGrid,
   formatMeanSd,
@@ -329,8 +329,16 @@ export {
   gridMarkdown,
   markdownTable,
   meanSd,
+  pairedDifferences,
+  pairedMarkdown,
   protocolOf,
   reportsTable,
+  signTestP,
 } from './core/run/table.js';
 export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './core/run/train-and-report.js';
-export { runNoiseSchema, trainAndReport, trainAndReportOptionsSchema } from './core/run/train-and-report.js';
+export {
+  onlyCleanTrainingPairs,
+  runNoiseSchema,
+  trainAndReport,
+  trainAndReportOptionsSchema,
+} from './core/run/train-and-report.js';

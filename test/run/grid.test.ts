@@ -127,6 +127,36 @@ describe('runGrid', () => {
     await expect(runGrid({ data, outDir, ...SMALL_GRID, config: GRID_CONFIG })).rejects.toThrow(ConfigError);
   });
 
+  it('the oracle gets a cell per noisy rate only (without noise it would be vse), trained on the clean pairs', async () => {
+    const outDir = join(tmp.dir, 'oracle');
+    const grid = await runGrid({
+      data,
+      outDir,
+      rates: [0, 0.5],
+      kinds: ['shuffle'],
+      methods: ['vse', 'oracle'],
+      seeds: [0],
+      config: GRID_CONFIG,
+      plots: false,
+    });
+    expect(grid.finished.sort()).toEqual(
+      [
+        cellKey(null, 0, 'vse', 0),
+        cellKey('shuffle', 0.5, 'vse', 0),
+        cellKey('shuffle', 0.5, 'oracle', 0),
+      ].sort(),
+    );
+    const oracle = grid.results.cells[cellKey('shuffle', 0.5, 'oracle', 0)]!;
+    const report = JSON.parse(readFileSync(join(outDir, oracle.dir, 'report.json'), 'utf8'));
+    const vseReport = JSON.parse(
+      readFileSync(
+        join(outDir, grid.results.cells[cellKey('shuffle', 0.5, 'vse', 0)]!.dir, 'report.json'),
+        'utf8',
+      ),
+    );
+    expect(report.training.trainPairs).toBe(vseReport.training.trainPairs - report.noise.noisyPairs);
+  });
+
   it('a bad recipe stops the grid before any cell runs, naming the method and field', async () => {
     const outDir = join(tmp.dir, 'bad');
     await expect(

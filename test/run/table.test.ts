@@ -15,7 +15,10 @@ import {
   gridMarkdown,
   markdownTable,
   meanSd,
+  pairedDifferences,
+  pairedMarkdown,
   reportsTable,
+  signTestP,
 } from '../../src/core/run/table.js';
 
 function cell(
@@ -53,7 +56,15 @@ function cell(
 const CELLS = [
   cell(null, 0, 'vse', 0, [10, 20, 30], [12, 22, 32]),
   cell(null, 0, 'vse', 1, [12, 22, 34], [14, 24, 36]),
-  cell('shuffle', 0.5, 'refurb', 0, [1, 2, 3], [4, 5, 6], 0.9),
+  {
+    ...cell('shuffle', 0.5, 'refurb', 0, [1, 2, 3], [4, 5, 6], 0.9),
+    test: {
+      i2t: { r1: 1, r5: 2, r10: 3 },
+      t2i: { r1: 4, r5: 5, r10: 6 },
+      rsum: 21,
+      classMAP: { i2t: 0.4, t2i: 0.7 },
+    },
+  },
   cell('shuffle-images', 0.5, 'refurb', 0, [2, 3, 4], [5, 6, 7], 0.8),
   // a cell of another grid (rate 0.2) must not appear
   cell('shuffle', 0.2, 'vse', 0, [9, 9, 9], [9, 9, 9]),
@@ -112,6 +123,7 @@ describe('the grid tables', () => {
       '34.0 ± 2.8',
       '134.0 ± 11.3',
       '—',
+      '—',
     ];
     const lines = md.trim().split('\n');
     expect(new Set(lines.map((l) => l.length)).size).toBe(1); // padded: every line equally long
@@ -129,6 +141,7 @@ describe('the grid tables', () => {
         't2i R@10',
         'rSum',
         'split AUC',
+        'class mAP',
       ],
       [
         ':------------',
@@ -143,11 +156,26 @@ describe('the grid tables', () => {
         '---------:',
         '-----------:',
         '--------:',
+        '--------:',
       ],
       ['caption-level', '0', 'vse', '2', ...noiseFree],
-      ['caption-level', '0.5', 'refurb', '1', '1.0', '2.0', '3.0', '4.0', '5.0', '6.0', '21.0', '0.900'],
+      [
+        'caption-level',
+        '0.5',
+        'refurb',
+        '1',
+        '1.0',
+        '2.0',
+        '3.0',
+        '4.0',
+        '5.0',
+        '6.0',
+        '21.0',
+        '0.900',
+        '0.550',
+      ],
       ['image-level', '0', 'vse', '2', ...noiseFree],
-      ['image-level', '0.5', 'refurb', '1', '2.0', '3.0', '4.0', '5.0', '6.0', '7.0', '27.0', '0.800'],
+      ['image-level', '0.5', 'refurb', '1', '2.0', '3.0', '4.0', '5.0', '6.0', '7.0', '27.0', '0.800', '—'],
     ]);
   });
 
@@ -175,6 +203,8 @@ describe('the grid tables', () => {
       'rsum_sd',
       'split_auc_mean',
       'split_auc_sd',
+      'class_map_mean',
+      'class_map_sd',
     ]);
     const r2 = '1.4142135623730951';
     const r8 = '2.8284271247461903';
@@ -200,6 +230,8 @@ describe('the grid tables', () => {
       '11.313708498984761',
       '',
       '',
+      '',
+      '',
     ]);
     expect(table[2]).toEqual([
       'caption-level',
@@ -222,6 +254,8 @@ describe('the grid tables', () => {
       '21',
       '',
       '0.9',
+      '',
+      '0.55',
       '',
     ]);
     expect(table[4]?.slice(0, 4)).toEqual(['image-level', 'shuffle-images', '0.5', 'refurb']);
@@ -289,6 +323,60 @@ describe('formatCsv', () => {
           expect(parseCsv(formatCsv(rows))).toEqual(rows);
         },
       ),
+    );
+  });
+});
+
+describe('paired comparison against a baseline', () => {
+  it('sign test: closed forms and scipy.stats.binomtest', () => {
+    expect(signTestP(10, 0)).toBeCloseTo(2 / 1024, 15);
+    expect(signTestP(0, 10)).toBeCloseTo(2 / 1024, 15);
+    expect(signTestP(8, 2)).toBeCloseTo((2 * (1 + 10 + 45)) / 1024, 15);
+    expect(signTestP(5, 5)).toBe(1);
+    expect(signTestP(0, 0)).toBe(1);
+    // scipy.stats.binomtest(470, 1000).pvalue = 0.06202319509836343 (large n: log-space sum)
+    expect(signTestP(530, 470)).toBeCloseTo(0.06202319509836343, 12);
+  });
+
+  it('differences are taken seed by seed, only over seeds both methods finished, per noisy rate and kind', () => {
+    const d = (seed: number, method: GridCell['method'], r1: number, kind: GridCell['kind'] = 'shuffle') =>
+      cell(kind, 0.5, method, seed, [r1, 0, 0], [0, 0, 0]);
+    const cells = [
+      d(0, 'vse', 10),
+      d(1, 'vse', 20),
+      d(2, 'vse', 30),
+      d(0, 'refurb', 13), // +3
+      d(1, 'refurb', 21), // +1
+      d(2, 'refurb', 28), // −2
+      d(3, 'refurb', 99), // no vse on seed 3: ignored
+      d(0, 'oracle', 10), // tie
+      d(0, 'refurb', 50, 'shuffle-images'), // another kind, no vse there: no row
+      cell(null, 0, 'refurb', 0, [99, 0, 0], [0, 0, 0]), // rate 0: no row
+    ];
+    const rows = pairedDifferences(cells, {
+      kinds: ['shuffle', 'shuffle-images'],
+      rates: [0, 0.5],
+      methods: ['vse', 'refurb', 'oracle'],
+    });
+    expect(rows.map((r) => [r.kind, r.method])).toEqual([
+      ['shuffle', 'refurb'],
+      ['shuffle', 'oracle'],
+    ]);
+    const refurb = rows[0]!;
+    expect(refurb.n).toBe(3);
+    expect(refurb.mean).toBeCloseTo(2 / 3, 12);
+    // sample sd of (3, 1, −2): mean 2/3, squares 49/9 + 1/9 + 64/9 = 114/9, / 2
+    expect(refurb.sd).toBeCloseTo(Math.sqrt(114 / 18), 12);
+    expect([refurb.wins, refurb.losses]).toEqual([2, 1]);
+    expect(refurb.signTestP).toBe(1);
+    expect([rows[1]!.wins, rows[1]!.losses, rows[1]!.signTestP]).toEqual([0, 0, 1]);
+    const md = pairedMarkdown(rows);
+    expect(md).toContain('Δ rSum vs vse');
+    expect(md).toMatch(
+      /\| caption-level \|\s+0\.5 \| refurb \|\s+3 \|\s+0\.7 ± 2\.5 \|\s+2 \/ 1 \|\s+1\.000 \|/,
+    );
+    expect(() => pairedDifferences(cells, { kinds: [], rates: [], methods: [] }, 'vse', 'nope')).toThrow(
+      /unknown metric 'nope'/,
     );
   });
 });

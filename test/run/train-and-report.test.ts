@@ -11,10 +11,10 @@ import { readNpy } from '../../src/core/io/npy.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import type { RunReport } from '../../src/core/run/report.js';
 import { OutputGuard, resolveDataSource } from '../../src/core/run/source.js';
-import { trainAndReport } from '../../src/core/run/train-and-report.js';
+import { onlyCleanTrainingPairs, trainAndReport } from '../../src/core/run/train-and-report.js';
 import { embedDataset } from '../../src/core/trainer/embed.js';
 import { CCA } from '../../src/eval/cca.js';
-import { applyNoiseIndex } from '../../src/noise/inject.js';
+import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex } from '../../src/noise/noise-index.js';
 import {
   SMALL,
@@ -194,6 +194,56 @@ describe('trainAndReport', () => {
     expect(existsSync(join(outDir, 'posteriors.npy'))).toBe(false);
     expect(existsSync(join(outDir, 'model.json'))).toBe(false);
     expect(existsSync(join(outDir, 'mixture.png'))).toBe(false);
+  });
+
+  it('oracle: trains vse on exactly the truly clean training pairs, evaluates on the same test split', async () => {
+    const outDir = join(tmp.dir, 'oracle');
+    const { report } = await trainAndReport({
+      data,
+      noise: { rate: 0.5, kind: 'shuffle', seed: 3 },
+      method: 'oracle',
+      config: TINY,
+      outDir,
+      saveModel: false,
+    });
+    const noisy = (await readNpy(join(outDir, 'noisy.npy'))).data;
+    let clean = 0;
+    for (const v of noisy) clean += v === 0 ? 1 : 0;
+    expect(clean).toBeGreaterThan(0);
+    expect(clean).toBeLessThan(noisy.length);
+    expect(report.method).toBe('oracle');
+    expect(report.training.trainPairs).toBe(clean);
+    expect(report.split).toBeUndefined();
+    expect(report.lossSplit).toBeDefined(); // the oracle's own loss, scored on every (noisy) training pair
+    expect(readJson<{ method: string }>(join(outDir, 'config.json')).method).toBe('vse');
+    const vse = await trainAndReport({
+      data,
+      noise: { rate: 0.5, kind: 'shuffle', seed: 3 },
+      method: 'vse',
+      config: TINY,
+      outDir: join(tmp.dir, 'oracle-vse'),
+      saveModel: false,
+    });
+    expect(report.test.images).toBe(vse.report.test.images);
+    expect(vse.report.training.trainPairs).toBe(noisy.length);
+  });
+
+  it('onlyCleanTrainingPairs keeps the clean training pairs and every other split as it was', () => {
+    const noisy = injectNoise(data, { rate: 0.5, kind: 'shuffle', seed: 5 });
+    const truth = noisy.dataset.train.noise!.noisy;
+    const narrowed = onlyCleanTrainingPairs(noisy.dataset, truth);
+    const before = noisy.dataset.splitIndices('train').pairs;
+    const after = narrowed.splitIndices('train').pairs;
+    expect(Array.from(after)).toEqual(Array.from(before).filter((_, k) => truth[k] === 0));
+    // every kept pair is paired with its own image again, by the noise module's record of the truth
+    const info = noisy.dataset.noise!;
+    for (const j of after) expect(noisy.dataset.captionToImage[j]).toBe(info.cleanCaptionToImage[j]);
+    for (const name of ['val', 'test']) {
+      expect(Array.from(narrowed.splitIndices(name).pairs)).toEqual(
+        Array.from(noisy.dataset.splitIndices(name).pairs),
+      );
+    }
+    expect(() => onlyCleanTrainingPairs(noisy.dataset, truth.subarray(1))).toThrow(/truth flags/);
   });
 
   it('loads a manifest, and rejects a bad trainer config naming the field', async () => {

@@ -5,6 +5,8 @@
  *
  * - `rsum-vs-noise`: test rSum (mean over seeds, bars = ± sd) against the noise rate, one line per
  *   method, one panel per protocol.
+ * - `results.md` also compares each method with `vse` seed by seed ({@link pairedDifferences}) when the
+ *   grid has `vse` and a noisy rate.
  * - `training-curves`: per epoch, validation rSum and split AUC (mean over seeds), one line per method,
  *   one panel per (protocol, noise rate) and metric.
  *
@@ -17,7 +19,16 @@
 import { writeFileAtomic } from '../io/atomic.js';
 import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import type { GridCell, GridRun } from './grid.js';
-import { aggregateGrid, type GridRow, gridCsv, gridMarkdown, meanSd, protocolOf } from './table.js';
+import {
+  aggregateGrid,
+  type GridRow,
+  gridCsv,
+  gridMarkdown,
+  meanSd,
+  pairedDifferences,
+  pairedMarkdown,
+  protocolOf,
+} from './table.js';
 
 /**
  * The cells of `grid` that finished (a results file may hold cells of other grids too).
@@ -180,7 +191,18 @@ export async function writeGridOutputs(
   const title = `# Synthetic noise: ${grid.results.dataset}\n\nTest retrieval (recalls in %, rSum) and split AUC, mean ± sd over seeds (${grid.seeds.join(', ')}). Protocols: caption-level = shuffled captions (NCR), image-level = shuffled images (DECL/RCL); rate-0 rows are the same noise-free runs under both.${grid.pending.length ? ` **Partial: ${grid.pending.length} cells not run yet.**` : ''}\n\n`;
   const markdown = `${dir}/results.md`;
   const csv = `${dir}/results.csv`;
-  await writeFileAtomic(markdown, `${title}${gridMarkdown(rows)}`);
+  const pairedText = grid.methods.includes('vse')
+    ? (['rsum', 'class_map'] as const)
+        .map((metric) => {
+          const paired = pairedDifferences(cells, grid, 'vse', metric);
+          const label = metric === 'rsum' ? 'test rSum' : 'test class mAP (mean of both directions)';
+          return paired.length
+            ? `\n\n## Paired against \`vse\`: ${label}\n\nEach method minus \`vse\` on the same seed (same noise draw, same initialisation seed), mean ± sd over the seeds both finished; "ahead / behind" counts seeds; the sign test is two-sided and exact.\n\n${pairedMarkdown(paired, 'vse')}`
+            : '';
+        })
+        .join('')
+    : '';
+  await writeFileAtomic(markdown, `${title}${gridMarkdown(rows)}${pairedText}`);
   await writeFileAtomic(csv, gridCsv(rows));
   const figures: string[] = [];
   if ((options.plots ?? true) && rows.length > 0) {

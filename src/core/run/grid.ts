@@ -34,7 +34,7 @@ import { getLogger } from '../logger.js';
 import { setProgressScope } from '../progress.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
-import { RUN_METHODS, type RunMethod, type RunReport } from './report.js';
+import { RUN_METHODS, type RunMethod, type RunReport, trainerMethodOf } from './report.js';
 import {
   backendChoiceSchema,
   type DataSource,
@@ -311,7 +311,7 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
     } else {
       const config = deepMerge(
         deepMerge(deepMerge(recommended, opts.config), opts.methodConfig[method] ?? {}),
-        { method },
+        { method: trainerMethodOf(method) },
       );
       const resolved = resolveTrainerConfig({ ...config, seed: 0 }, `trainer config (${method})`);
       recipes.set(method, { config, resolved });
@@ -330,6 +330,8 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
     for (const rate of opts.rates) {
       for (const seed of opts.seeds) {
         for (const method of opts.methods) {
+          // without noise the oracle is vse: no cell of its own
+          if (rate === 0 && method === 'oracle') continue;
           const k = rate === 0 ? null : kind;
           const key = cellKey(k, rate, method, seed);
           if (seen.has(key)) continue;

@@ -42,10 +42,29 @@ import { expectedCalibrationError } from '../../eval/uncertainty.js';
 import type { NoiseSummary } from '../../noise/inject.js';
 import type { DatasetSummary } from '../dataset/pair-dataset.js';
 
-/** Every method a run can use: the trainer's three and the CCA baseline. */
-export const RUN_METHODS = ['refurb', 'ncr-like', 'vse', 'cca'] as const;
+/**
+ * Every method a run can use: the trainer's three, the CCA baseline, and `oracle`: the `vse` recipe
+ * trained only on the training pairs that are truly clean (it needs injected noise to know them; without
+ * noise it is `vse`). The oracle is a reference, not a method: it is what a perfect clean/noisy split
+ * that drops the noisy pairs would reach, so `refurb` − `vse` can be read against `oracle` − `vse`.
+ */
+export const RUN_METHODS = ['refurb', 'ncr-like', 'vse', 'cca', 'oracle'] as const;
 /** A run method. */
 export type RunMethod = (typeof RUN_METHODS)[number];
+
+/**
+ * The trainer method behind a run method (`oracle` trains with `vse`'s recipe), or undefined for `cca`.
+ *
+ * @example
+ * ```ts
+ * trainerMethodOf('oracle');   // 'vse'
+ * trainerMethodOf('cca');      // undefined
+ * ```
+ */
+export function trainerMethodOf(method: RunMethod): 'refurb' | 'ncr-like' | 'vse' | undefined {
+  if (method === 'cca') return undefined;
+  return method === 'oracle' ? 'vse' : method;
+}
 
 /** R@1/5/10 (percent), median and mean rank of one direction. */
 export interface RecallSummary {

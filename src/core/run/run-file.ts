@@ -36,7 +36,7 @@ import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
-import { RUN_METHODS, type RunMethod } from './report.js';
+import { RUN_METHODS, type RunMethod, trainerMethodOf } from './report.js';
 import { runNoiseSchema, type TrainAndReportOptions } from './train-and-report.js';
 
 /** The run-level keys of a run file (everything else is trainer config). */
@@ -88,6 +88,13 @@ export function methodTrainerConfig(
   return deepMerge(deepMerge(shared, method === 'cca' ? {} : own), extra);
 }
 
+/** A config's `method` as the trainer sees it (`oracle` trains as `vse`; `cca` is checked as `refurb`'s keys). */
+function asTrainerMethod(cfg: Record<string, unknown>): Record<string, unknown> {
+  const m = cfg.method;
+  if (typeof m !== 'string' || !(RUN_METHODS as readonly string[]).includes(m)) return cfg;
+  return { ...cfg, method: trainerMethodOf(m as RunMethod) ?? 'refurb' };
+}
+
 /**
  * Validate a run file's content (see the module documentation).
  *
@@ -115,7 +122,7 @@ export function parseRunFile(value: unknown, source: string, baseDir = '.'): Run
   const run = parseOrThrow(runFileSchema, runPart, source);
   // the trainer keys, validated by the trainer's own schema (a `cca` method is checked as refurb's keys)
   const asTrainer = (cfg: Record<string, unknown>, where: string) =>
-    resolveTrainerConfig(cfg.method === 'cca' ? { ...cfg, method: 'refurb' } : cfg, where);
+    resolveTrainerConfig(asTrainerMethod(cfg), where);
   asTrainer(trainer, source);
   for (const [m, own] of Object.entries(run.methods ?? {})) {
     if (m !== 'cca') asTrainer(deepMerge(trainer, { ...own, method: m }), `${source} (methods.${m})`);
@@ -196,7 +203,7 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
   const overrides: Record<string, unknown> = { method, seed };
   if (flags.epochs !== undefined) overrides.epochs = flags.epochs;
   const config = methodTrainerConfig(file, method, overrides);
-  if (method !== 'cca') resolveTrainerConfig(config, source);
+  if (method !== 'cca') resolveTrainerConfig(asTrainerMethod(config), source);
 
   let noise: TrainAndReportOptions['noise'];
   const fileNoise = file?.run.noise;

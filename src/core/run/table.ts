@@ -155,6 +155,13 @@ export const GRID_METRICS: readonly GridMetric[] = [
   { key: 't2i_r10', label: 't2i R@10', digits: 1, get: (c) => c.test.t2i.r10 },
   { key: 'rsum', label: 'rSum', digits: 1, get: (c) => c.test.rsum },
   { key: 'split_auc', label: 'split AUC', digits: 3, get: (c) => c.split?.auc },
+  {
+    key: 'class_map',
+    label: 'class mAP',
+    digits: 3,
+    // mean of the two directions' mAP@all (labelled data only)
+    get: (c) => (c.test.classMAP ? (c.test.classMAP.i2t + c.test.classMAP.t2i) / 2 : undefined),
+  },
 ];
 
 /** One row of the grid tables: a (protocol, rate, method) over its seeds. */
@@ -257,4 +264,149 @@ export function gridCsv(rows: readonly GridRow[]): string {
     ...GRID_METRICS.flatMap((m) => [r.values[m.key]!.mean, r.values[m.key]!.sd]),
   ]);
   return formatCsv([header, ...body]);
+}
+
+/** One row of {@link pairedDifferences}: a method against the baseline, seed by seed. */
+export interface PairedRow {
+  protocol: string;
+  kind: string;
+  rate: number;
+  method: string;
+  /** The metric compared (a {@link GRID_METRICS} key). */
+  metric: string;
+  /** Seeds both the method and the baseline finished. */
+  n: number;
+  /** Mean and sample sd of (method − baseline) over those seeds. */
+  mean: number;
+  sd: number;
+  /** Seeds where the method is ahead / behind (ties count in neither). */
+  wins: number;
+  losses: number;
+  /** Two-sided exact sign test of wins against losses (ties dropped); 1 without untied seeds. */
+  signTestP: number;
+}
+
+/**
+ * Two-sided exact sign test: the probability, with fair coin flips, of a split of `wins + losses`
+ * at least as uneven as the one seen.
+ *
+ * @example
+ * ```ts
+ * signTestP(10, 0);   // 2 / 1024 ≈ 0.00195
+ * signTestP(5, 5);    // 1
+ * ```
+ */
+export function signTestP(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const k = Math.min(wins, losses);
+  // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space so large n cannot overflow
+  let logC = 0; // log C(n, 0)
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log((n - i + 1) / i);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/**
+ * Each method against a baseline, seed by seed: in a grid the same seed gives every method the same
+ * noise draw and the same initialisation seed, so the per-seed difference removes the variance they
+ * share and is the fair way to say "A beats B". Rows for every noisy (kind, rate) where the baseline
+ * has cells, one per other method with at least one shared seed.
+ *
+ * @param baseline the method compared against (default `vse`)
+ * @param metric a {@link GRID_METRICS} key (default `rsum`)
+ *
+ * @example
+ * ```ts
+ * const rows = pairedDifferences(gridCells(grid), grid);
+ * rows.find((r) => r.method === 'refurb');   // { mean: 14.0, wins: 10, losses: 0, signTestP: 0.002, … }
+ * ```
+ */
+export function pairedDifferences(
+  cells: readonly GridCell[],
+  grid: { kinds: readonly string[]; rates: readonly number[]; methods: readonly string[] },
+  baseline = 'vse',
+  metric = 'rsum',
+): PairedRow[] {
+  const m = GRID_METRICS.find((g) => g.key === metric);
+  if (!m)
+    throw new RangeError(
+      `pairedDifferences: unknown metric '${metric}' (use ${GRID_METRICS.map((g) => g.key).join(', ')})`,
+    );
+  const rows: PairedRow[] = [];
+  for (const kind of grid.kinds) {
+    for (const rate of grid.rates) {
+      if (rate === 0) continue;
+      const at = (method: string) =>
+        new Map(
+          cells
+            .filter((c) => c.method === method && c.rate === rate && c.kind === kind)
+            .map((c) => [c.seed, m.get(c)] as const),
+        );
+      const base = at(baseline);
+      if (base.size === 0) continue;
+      for (const method of grid.methods) {
+        if (method === baseline) continue;
+        const diffs: number[] = [];
+        for (const [seed, v] of at(method)) {
+          const b = base.get(seed);
+          if (typeof v === 'number' && typeof b === 'number' && Number.isFinite(v) && Number.isFinite(b)) {
+            diffs.push(v - b);
+          }
+        }
+        if (diffs.length === 0) continue;
+        const s = meanSd(diffs);
+        const wins = diffs.filter((d) => d > 0).length;
+        const losses = diffs.filter((d) => d < 0).length;
+        rows.push({
+          protocol: protocolOf(kind),
+          kind,
+          rate,
+          method,
+          metric,
+          n: s.n,
+          mean: s.mean,
+          sd: s.sd,
+          wins,
+          losses,
+          signTestP: signTestP(wins, losses),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * {@link pairedDifferences} as a Markdown table.
+ *
+ * @example
+ * ```ts
+ * console.log(pairedMarkdown(pairedDifferences(gridCells(grid), grid), 'vse'));
+ * ```
+ */
+export function pairedMarkdown(rows: readonly PairedRow[], baseline = 'vse'): string {
+  const metric = GRID_METRICS.find((m) => m.key === (rows[0]?.metric ?? 'rsum'));
+  const header = [
+    'protocol',
+    'noise',
+    'method',
+    'seeds',
+    `Δ ${metric?.label ?? rows[0]?.metric} vs ${baseline}`,
+    'ahead / behind',
+    'sign test p',
+  ];
+  const body = rows.map((r) => [
+    r.protocol,
+    String(r.rate),
+    r.method,
+    String(r.n),
+    formatMeanSd(r, metric?.digits ?? 1),
+    `${r.wins} / ${r.losses}`,
+    r.signTestP < 0.001 ? '< 0.001' : r.signTestP.toFixed(3),
+  ]);
+  return markdownTable(header, body, ['l', 'r', 'l', 'r', 'r', 'r', 'r']);
 }

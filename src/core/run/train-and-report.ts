@@ -42,7 +42,7 @@ import { injectNoise, type NoiseResult } from '../../noise/inject.js';
 import { saveNoiseIndex } from '../../noise/noise-index.js';
 import { VERSION } from '../../version.js';
 import { type BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
-import type { PairDataset } from '../dataset/pair-dataset.js';
+import type { PairDataset, SplitSpec } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -64,6 +64,7 @@ import {
   recallSummary,
   splitSection,
   type TestSection,
+  trainerMethodOf,
   type UncertaintySection,
 } from './report.js';
 import {
@@ -100,7 +101,10 @@ export const trainAndReportOptionsSchema = z
     /** A bundled dataset name, a manifest path, a clip-retrieval folder, or a loaded dataset. */
     data: dataInputSchema,
     noise: runNoiseSchema.optional(),
-    /** `refurb`, `ncr-like`, `vse` (the trainer) or `cca`; overrides `config.method`. */
+    /**
+     * `refurb`, `ncr-like`, `vse` (the trainer), `cca`, or `oracle` (`vse` on the truly clean training
+     * pairs only: a reference that needs `noise`); overrides `config.method`.
+     */
     method: z.enum(RUN_METHODS).optional(),
     /** The trainer config (validated by the trainer's schema; `method` picks its preset). */
     config: z.record(z.string(), z.unknown()).default({}),
@@ -167,6 +171,31 @@ export function runMethodAndSeed(options: {
   }
   const seed = options.seed ?? (typeof cs === 'number' ? cs : 0);
   return { method, seed };
+}
+
+/**
+ * The same dataset with its `train` split narrowed to the pairs the truth mask calls clean (the
+ * `oracle` reference); the other splits are kept.
+ *
+ * @param truth 1 per pair of `data.train` that is noisy (`data.train.noise.noisy`)
+ *
+ * @example
+ * ```ts
+ * const noisy = injectNoise(data, { rate: 0.5, seed: 1 }).dataset;
+ * onlyCleanTrainingPairs(noisy, noisy.train.noise!.noisy).train.numPairs;   // about half of noisy.train.numPairs
+ * ```
+ */
+export function onlyCleanTrainingPairs(data: PairDataset, truth: Uint8Array): PairDataset {
+  const trainPairs = data.splitIndices('train').pairs;
+  if (truth.length !== trainPairs.length) {
+    throw new RangeError(
+      `onlyCleanTrainingPairs: ${truth.length} truth flags for ${trainPairs.length} training pairs`,
+    );
+  }
+  const splits: Record<string, SplitSpec> = {};
+  for (const name of data.splitNames) splits[name] = { pairs: data.splitIndices(name).pairs };
+  splits.train = { pairs: trainPairs.filter((_, k) => truth[k] === 0) };
+  return data.withSplits(splits);
 }
 
 /**
@@ -299,7 +328,11 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     method === 'cca'
       ? undefined
       : resolveTrainerConfig(
-          deepMerge(await recommendedTrainerConfig(source), { ...opts.config, method, seed }),
+          deepMerge(await recommendedTrainerConfig(source), {
+            ...opts.config,
+            method: trainerMethodOf(method),
+            seed,
+          }),
           'trainer config',
         );
   const out = new OutputGuard(opts.outDir, source);
@@ -325,6 +358,11 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   const validation = data.hasSplit('val') ? data.val : undefined;
   const test = data.test;
   const truth = train.noise?.noisy;
+  if (method === 'oracle' && !truth) {
+    log().warn('method oracle without injected noise: every training pair counts as clean (this is vse)');
+  }
+  // The oracle trains on the truly clean training pairs only; it is evaluated like every other run.
+  const fitData = method === 'oracle' && truth ? onlyCleanTrainingPairs(data, truth) : data;
   const loadSeconds = seconds(started);
   log().info(
     {
@@ -389,7 +427,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       );
     } else {
       trainer = new Trainer(config!, { callbacks: opts.callbacks });
-      fit = await trainer.fit(data, {
+      fit = await trainer.fit(fitData, {
         ...(validation ? { validation } : {}),
         ...(opts.checkpoint || opts.resume
           ? { checkpointDir: out.path('checkpoints'), resume: opts.resume }
@@ -484,7 +522,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     training: {
       epochs: history.length,
       bestEpoch,
-      trainPairs: train.numPairs,
+      trainPairs: fitData.train.numPairs,
       validationPairs: validation?.numPairs ?? 0,
     },
     timing: {
