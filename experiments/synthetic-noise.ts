@@ -17,7 +17,7 @@
  * @example
  * ```bash
  * npm run exp:synthetic-noise -- --data wikipedia-xmodal --rates 0,0.5 --kinds shuffle --seeds 0 --epochs 10
- * npm run exp:synthetic-noise -- --data cub-googlenet-doc2vec --config experiments/configs/recipe.json
+ * npm run exp:synthetic-noise -- --data cub-googlenet-doc2vec --rates 0.5 --methods vse --config experiments/configs/plain-vse.json
  * ```
  */
 import { readFile } from 'node:fs/promises';
