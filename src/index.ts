@@ -310,10 +310,12 @@ export {
   runFileSchema,
   trainOptionsFromFlags,
 } from './core/run/run-file.js';
-export type { DataSource } from './core/run/source.js';
+export type { DataInput, DataSource } from './core/run/source.js';
 export {
   DEFAULT_SPLIT,
+  dataInputSource,
   isInside,
+  loadDataInput,
   loadDataSource,
   OutputGuard,
   recommendedTrainerConfig,

@@ -51,11 +51,10 @@ import {
   backendChoiceSchema,
   type DataSource,
   dataInputSchema,
-  inMemorySource,
-  loadDataSource,
+  dataInputSource,
+  loadDataInput,
   OutputGuard,
   recommendedTrainerConfig,
-  resolveDataSource,
 } from './source.js';
 import {
   callbacksSchema,
@@ -257,7 +256,7 @@ export async function auditPairs(
       [{ path: 'method', message: 'use refurb or ncr-like' }],
     );
   }
-  const source = typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const source = dataInputSource(opts.data);
   const config = resolveTrainerConfig(
     deepMerge(await recommendedTrainerConfig(source), { ...opts.config, method, seed }),
     'trainer config',
@@ -272,7 +271,7 @@ export async function auditPairs(
   // the cleaned copy's folder too, before any training
   if (opts.filteredCopy && source.kind === 'clip-retrieval') out.path('cleaned');
   const backend = await ensureBackend(opts.backend);
-  const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
+  const loaded = await loadDataInput(opts.data, source);
   // every pair is audited: the splits of a manifest (if any) are ignored
   const data = loaded.splitNames.length ? loaded.withSplits({}) : loaded;
   log().info({ source: source.spec, pairs: data.numPairs, method, seed, backend }, 'audit start');

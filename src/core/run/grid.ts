@@ -37,13 +37,11 @@ import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, type RunReport, trainerMethodOf } from './report.js';
 import {
   backendChoiceSchema,
-  type DataSource,
   dataInputSchema,
-  inMemorySource,
-  loadDataSource,
+  dataInputSource,
+  loadDataInput,
   OutputGuard,
   recommendedTrainerConfig,
-  resolveDataSource,
   withEvaluationSplits,
 } from './source.js';
 import { toJSON, trainAndReport } from './train-and-report.js';
@@ -291,8 +289,7 @@ function cellFromReport(
  */
 export async function runGrid(options: GridOptions): Promise<GridRun> {
   const opts = parseOrThrow(gridOptionsSchema, options, 'grid options');
-  const source: DataSource =
-    typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const source = dataInputSource(opts.data);
   const out = new OutputGuard(opts.outDir, source);
   const resultsPath = out.path('results.json');
 
@@ -318,7 +315,7 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
     }
   }
 
-  const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
+  const loaded = await loadDataInput(opts.data, source);
   const data = withEvaluationSplits(loaded, opts.evalSplit);
   const dataset = typeof opts.data === 'string' ? source.spec : data.name;
   const results = await readGridResults(resultsPath, dataset);

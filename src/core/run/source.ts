@@ -201,11 +201,36 @@ export async function recommendedTrainerConfig(source: DataSource): Promise<Reco
  */
 export async function loadDataSource(spec: string): Promise<{ dataset: PairDataset; source: DataSource }> {
   const source = resolveDataSource(spec);
-  const dataset =
-    source.kind === 'clip-retrieval'
-      ? await loadClipRetrievalFolder(source.path!)
-      : await loadPairs(source.path!);
-  return { dataset, source };
+  return { dataset: await loadResolvedSource(source), source };
+}
+
+function loadResolvedSource(source: DataSource): Promise<PairDataset> {
+  return source.kind === 'clip-retrieval' ? loadClipRetrievalFolder(source.path!) : loadPairs(source.path!);
+}
+
+/** A run's `data` option: a data source string or a loaded dataset. */
+export type DataInput = z.output<typeof dataInputSchema>;
+
+/**
+ * The source descriptor of a run's `data` option: resolved from a string (nothing is read yet), or
+ * the descriptor of an in-memory dataset. Resolve first, so a bad source fails before any work.
+ *
+ * @example
+ * ```ts
+ * const source = dataInputSource('wikipedia-xmodal');   // kind 'bundled'
+ * const data = await loadDataInput('wikipedia-xmodal', source);
+ * ```
+ */
+export function dataInputSource(data: DataInput): DataSource {
+  return typeof data === 'string' ? resolveDataSource(data) : inMemorySource(data);
+}
+
+/**
+ * Load a run's `data` option from the source {@link dataInputSource} resolved for it (without
+ * resolving it again); a loaded dataset is returned as it is.
+ */
+export async function loadDataInput(data: DataInput, source: DataSource): Promise<PairDataset> {
+  return typeof data === 'string' ? loadResolvedSource(source) : data;
 }
 
 /**

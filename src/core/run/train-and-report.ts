@@ -69,13 +69,11 @@ import {
 } from './report.js';
 import {
   backendChoiceSchema,
-  type DataSource,
   dataInputSchema,
-  inMemorySource,
-  loadDataSource,
+  dataInputSource,
+  loadDataInput,
   OutputGuard,
   recommendedTrainerConfig,
-  resolveDataSource,
   withEvaluationSplits,
 } from './source.js';
 
@@ -322,8 +320,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   const started = performance.now();
   const { method, seed } = runMethodAndSeed(opts);
   // Inputs and outputs first: refuse a bad config or output folder before any work.
-  const source: DataSource =
-    typeof opts.data === 'string' ? resolveDataSource(opts.data) : inMemorySource(opts.data);
+  const source = dataInputSource(opts.data);
   const config =
     method === 'cca'
       ? undefined
@@ -338,7 +335,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   const out = new OutputGuard(opts.outDir, source);
   const backend = await ensureBackend(opts.backend);
 
-  const loaded = typeof opts.data === 'string' ? (await loadDataSource(opts.data)).dataset : opts.data;
+  const loaded = await loadDataInput(opts.data, source);
   let data = withEvaluationSplits(loaded, opts.split);
   let noise: NoiseResult | undefined;
   if (opts.noise) {
