@@ -117,6 +117,8 @@ export {
 } from './eval/retrieval.js';
 export type { RetrievalScorer } from './eval/scorer.js';
 export { dotProductScorer, matrixScorer } from './eval/scorer.js';
+export type { SharedSpaceDetection, SharedSpaceOptions } from './eval/shared-space.js';
+export { detectSharedSpace, inputCosines, sharedSpaceOptionsSchema } from './eval/shared-space.js';
 export type {
   Calibration,
   CalibrationBin,

@@ -7,6 +7,8 @@
  * | `wikipedia-xmodal` | 2866 | 128-d SIFT BoVW | 10-d LDA | official test (693); val = seeded stratified 10% of the official train (217); train 1956 |
  * | `cub-googlenet-doc2vec` | 600 | 1024-d GoogLeNet | 300-d doc2vec | seeded stratified per class: 42 train / 6 val / 12 test |
  * | `myntra-fashionclip-99` | 99 | 512-d FashionCLIP | 512-d FashionCLIP | seeded: 69 train / 10 val / 20 test |
+ * | `myntra-fashionclip-1000` | 1000 | 512-d Marqo-FashionCLIP | 512-d Marqo-FashionCLIP (shared space) | seeded: 700 train / 100 val / 200 test |
+ * | `flickr8k-clip-100x5` | 100 images × 5 captions | 512-d CLIP ViT-B/32 | 512-d CLIP ViT-B/32 (shared space) | seeded by image: 70 / 10 / 20 images |
  *
  * @example
  * ```ts
@@ -25,6 +27,8 @@ export const BUNDLED_DATASETS = [
   'wikipedia-xmodal',
   'cub-googlenet-doc2vec',
   'myntra-fashionclip-99',
+  'myntra-fashionclip-1000',
+  'flickr8k-clip-100x5',
 ] as const;
 /** A bundled dataset name. */
 export type BundledDatasetName = (typeof BUNDLED_DATASETS)[number];

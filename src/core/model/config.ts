@@ -40,6 +40,11 @@ export type Activation = z.output<typeof activationSchema>;
  *   and multiplies by a per-dimension scale. Shift and scale are non-trainable weights saved with the
  *   model (initially 0 and 1); {@link CrossModalModel.fitInputStatistics} sets them to the training
  *   features' mean and 1/std.
+ * - `residual` makes the encoder a **residual adapter** for inputs that already live in the shared
+ *   space (CLIP-embedded pairs): the output mean is normalise(u + g(u)) with u = x/‖x‖ and g the MLP,
+ *   whose output layer starts at zero, so the untrained model *is* the zero-shot model (the inputs'
+ *   own cosine). It needs `embedDim` = `inputDim` and 2-D inputs; the input transform is not applied
+ *   (`inputPower` 1 and `standardize` off are required) and `skip` is ignored.
  */
 export const encoderOptionsSchema = z
   .object({
@@ -54,6 +59,7 @@ export const encoderOptionsSchema = z
     attentionHidden: z.number().int().positive().default(128),
     inputPower: z.number().positive().default(1),
     standardize: z.boolean().default(false),
+    residual: z.boolean().default(false),
   })
   .strict();
 /** Encoder options as written by a user (defaults not yet applied). */

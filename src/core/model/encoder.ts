@@ -84,7 +84,11 @@ export class Encoder {
       activation: o.activation,
       skip: o.skip,
     };
-    this.meanHead = new Mlp(store, `${name}/mean`, { ...common, depth: o.depth });
+    this.meanHead = new Mlp(store, `${name}/mean`, {
+      ...common,
+      depth: o.depth,
+      ...(o.residual ? { skip: false, zeroOutput: true } : {}),
+    });
     if (uncertainty) {
       this.uncertaintyHead = new Mlp(store, `${name}/uncertainty`, {
         ...common,
@@ -111,7 +115,17 @@ export class Encoder {
         `${this.name} encoder: expected input [B, ${inputDim}] or [B, R, ${inputDim}], got [${x.shape.join(', ')}]`,
       );
     }
+    if (this.options.residual && x.rank !== 2) {
+      throw new Error(`${this.name} encoder: a residual adapter takes [B, ${inputDim}] inputs`);
+    }
     return tf.tidy(() => {
+      if (this.options.residual) {
+        // normalise(u + g(u)), u = x/‖x‖: g starts at zero, so the untrained encoder is x/‖x‖.
+        const u = l2Normalize(x as tf.Tensor2D);
+        const mean = l2Normalize(tf.add(u, this.meanHead.apply(u, opts)) as tf.Tensor2D);
+        if (!this.uncertaintyHead) return { mean };
+        return { mean, logSigma2: this.uncertaintyHead.apply(u, opts) as tf.Tensor2D };
+      }
       const input = this.transformInput(x);
       const pooled =
         input.rank === 3 ? this.pool.apply(input as tf.Tensor3D, opts.mask) : (input as tf.Tensor2D);

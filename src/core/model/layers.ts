@@ -60,7 +60,8 @@ export class Dense {
   readonly bias: tf.Variable;
 
   /**
-   * @param init `he` (for layers followed by relu/gelu) or `glorot`
+   * @param init `he` (for layers followed by relu/gelu), `glorot`, or `zeros` (the output layer of a
+   *   residual branch that must start as the identity)
    * @param biasInit the initial value of every bias entry
    */
   constructor(
@@ -68,10 +69,15 @@ export class Dense {
     name: string,
     readonly inputDim: number,
     readonly outputDim: number,
-    init: 'he' | 'glorot' = 'glorot',
+    init: 'he' | 'glorot' | 'zeros' = 'glorot',
     biasInit = 0,
   ) {
-    const draw = init === 'he' ? heUniform : glorotUniform;
+    const draw =
+      init === 'zeros'
+        ? () => constantValues(inputDim * outputDim, 0)
+        : init === 'he'
+          ? heUniform
+          : glorotUniform;
     this.kernel = store.add(`${name}/kernel`, [inputDim, outputDim], (rng) => draw(rng, inputDim, outputDim));
     this.bias = store.add(`${name}/bias`, [outputDim], () => constantValues(outputDim, biasInit));
   }
@@ -117,12 +123,15 @@ export interface MlpOptions {
   skip: boolean;
   /** Initial bias of the output layer (default 0). */
   outputBias?: number;
+  /** Start the output layer at zero (kernel and bias), so the MLP outputs 0 before training. */
+  zeroOutput?: boolean;
 }
 
 /**
  * An MLP: `depth − 1` hidden blocks (linear → [layer norm] → activation → dropout), then a linear
  * output layer, plus an optional linear skip from the input. Hidden layers use He-uniform kernels for
- * relu/gelu and Glorot-uniform for tanh; output and skip layers use Glorot-uniform; biases start at 0.
+ * relu/gelu and Glorot-uniform for tanh; output and skip layers use Glorot-uniform (the output layer
+ * zeros with `zeroOutput`); biases start at 0.
  */
 export class Mlp {
   private readonly hidden: { dense: Dense; norm: LayerNorm | undefined }[] = [];
@@ -148,7 +157,14 @@ export class Mlp {
       this.hidden.push({ dense, norm });
       width = hidden;
     }
-    this.out = new Dense(store, `${name}/out`, width, outputDim, 'glorot', options.outputBias ?? 0);
+    this.out = new Dense(
+      store,
+      `${name}/out`,
+      width,
+      outputDim,
+      options.zeroOutput ? 'zeros' : 'glorot',
+      options.outputBias ?? 0,
+    );
     this.skip =
       options.skip && depth >= 2 ? new Dense(store, `${name}/skip`, inputDim, outputDim) : undefined;
   }

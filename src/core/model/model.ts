@@ -31,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../../version.js';
-import { DataError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { Rng } from '../random.js';
 import { type HeadType, type ModelConfig, type ModelConfigInput, modelConfigSchema } from './config.js';
 import {
@@ -72,6 +72,26 @@ export function inverseSoftplus(y: number): number {
 
 function resolveConfig(input: unknown, source: string): ModelConfig {
   const config = parseOrThrow(modelConfigSchema, input, source);
+  const issues: { path: string; message: string }[] = [];
+  for (const side of ['image', 'text'] as const) {
+    const e = config[side];
+    if (!e.residual) continue;
+    if (e.inputDim !== config.embedDim) {
+      issues.push({
+        path: `${side}.residual`,
+        message: `a residual adapter needs embedDim (${config.embedDim}) = ${side}.inputDim (${e.inputDim})`,
+      });
+    }
+    if (e.inputPower !== 1 || e.standardize) {
+      issues.push({
+        path: `${side}.residual`,
+        message: 'a residual adapter takes the inputs as they are: set inputPower 1 and standardize false',
+      });
+    }
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(`${source}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
   if (config.uncertainty.logSigma2Init === null) {
     config.uncertainty.logSigma2Init = Math.log(0.05 / config.embedDim);
   }
