@@ -118,7 +118,12 @@ export {
 export type { RetrievalScorer } from './eval/scorer.js';
 export { dotProductScorer, matrixScorer } from './eval/scorer.js';
 export type { SharedSpaceDetection, SharedSpaceOptions } from './eval/shared-space.js';
-export { detectSharedSpace, inputCosines, sharedSpaceOptionsSchema } from './eval/shared-space.js';
+export {
+  detectSharedSpace,
+  inputCosines,
+  sharedSpaceOptionsSchema,
+  unpairedCosines,
+} from './eval/shared-space.js';
 export type {
   Calibration,
   CalibrationBin,
@@ -159,6 +164,13 @@ export {
   sampleGamma,
   twoMeansThreshold,
 } from './mixture/index.js';
+export type { LocalFdrOptions, LocalFdrParams } from './mixture/local-fdr.js';
+export {
+  estimatedSplitAuc,
+  LocalFdrSplit,
+  localFdrOptionsSchema,
+  storeyNoiseRate,
+} from './mixture/local-fdr.js';
 export { VERSION } from './version.js';
 
 // --- data: datasets, readers/writers, synthetic noise ---
@@ -231,7 +243,7 @@ export { embedDataset, meanVariance } from './core/trainer/embed.js';
 export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './core/trainer/evaluate.js';
 export { evaluateClassMAP, evaluateRetrieval } from './core/trainer/evaluate.js';
 export type { PairScoreOptions } from './core/trainer/scoring.js';
-export { matchEvidence, pairScores } from './core/trainer/scoring.js';
+export { matchEvidence, nullPairScores, pairScores } from './core/trainer/scoring.js';
 export type {
   EpochRecord,
   FitOptions,

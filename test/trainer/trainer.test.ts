@@ -186,6 +186,7 @@ class RelabelProbe extends Trainer {
     const split = {
       net: 0,
       scores: new Float64Array(posterior.length),
+      values: new Float64Array(posterior.length),
       posterior: Float64Array.from(posterior),
       mixture: new BetaMixture(),
     };

@@ -33,9 +33,13 @@
  * ```
  */
 import { z } from 'zod';
+import { l2NormalizeRows } from '../../eval/arrays.js';
+import { splitQuality } from '../../eval/detection.js';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
+import { inputCosines } from '../../eval/shared-space.js';
 import { uncertaintyQuality } from '../../eval/uncertainty.js';
+import { LocalFdrSplit } from '../../mixture/local-fdr.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { injectNoise, type NoiseResult } from '../../noise/inject.js';
@@ -206,6 +210,7 @@ export function onlyCleanTrainingPairs(data: PairDataset, truth: Uint8Array): Pa
  * ```
  */
 export function splitFigureValues(split: SplitResult, config: TrainerConfig): Float64Array {
+  if (split.mixture instanceof LocalFdrSplit) return split.values;
   const { values } = normaliseLosses(split.scores, { method: config.split.normalise });
   const again = config.split.monotone
     ? split.mixture.monotonePosterior(values)
@@ -303,6 +308,30 @@ export function toJSON(value: unknown): string {
 }
 
 /**
+ * The zero-shot baseline of a shared-space run: test retrieval by the inputs' own cosine and, with
+ * a truth mask, the ROC-AUC of the CLIP-score filter on the training pairs.
+ */
+async function zeroShotSection(
+  test: PairDataset,
+  train: PairDataset,
+  truth: Uint8Array | undefined,
+): Promise<NonNullable<RunReport['zeroShot']>> {
+  const d = test.imageDim;
+  const m = await retrievalMetrics(
+    l2NormalizeRows(test.imageMatrix(), d),
+    l2NormalizeRows(test.captionMatrix(), d),
+    { dim: d, captionToImage: test.captionToImage },
+  );
+  const section: NonNullable<RunReport['zeroShot']> = { test: recallSummary(m) };
+  if (truth)
+    section.splitAuc = splitQuality(
+      inputCosines(train).map((c) => (c + 1) / 2),
+      truth,
+    ).auc;
+  return section;
+}
+
+/**
  * Load → noise → train → evaluate → write (see the module documentation).
  *
  * @returns the report (also written to `<outDir>/report.json`)
@@ -389,6 +418,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   let model: CrossModalModel | undefined;
   let fit: FitResult | undefined;
   let trainer: Trainer | undefined;
+  let sharedSpace: RunReport['sharedSpace'];
+  let zeroShot: RunReport['zeroShot'];
 
   try {
     if (method === 'cca') {
@@ -439,6 +470,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       lastSplit = fit.split;
       const testEmb = embedDataset(model, test);
       const r = await evaluateRetrieval(model, test, { embeddings: testEmb });
+      const found = trainer.sharedSpace;
+      if (found) {
+        sharedSpace = {
+          shared: found.shared,
+          used: found.used,
+          alignedShare: Number.isFinite(found.alignedShare) ? found.alignedShare : null,
+          reason: found.reason,
+        };
+        if (found.used) zeroShot = await zeroShotSection(test, train, truth);
+      }
       test_ = { ...recallSummary(r), scoring: r.scoring, images: test.numImages, captions: test.numCaptions };
       if (r.byMean) test_.byMean = recallSummary(r.byMean);
       if (test.labels) test_.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
@@ -516,6 +557,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     ...(posterior && truth ? { split: splitSection(posterior, truth) } : {}),
     ...(lossSplit ? { lossSplit } : {}),
     ...(uncertainty ? { uncertainty } : {}),
+    ...(sharedSpace ? { sharedSpace } : {}),
+    ...(zeroShot ? { zeroShot } : {}),
     training: {
       epochs: history.length,
       bestEpoch,
