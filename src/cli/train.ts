@@ -18,7 +18,7 @@ import { RUN_METHODS } from '../core/run/report.js';
 import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../core/run/run-file.js';
 import { reportsTable } from '../core/run/table.js';
 import { trainAndReport } from '../core/run/train-and-report.js';
-import { integerArg, positiveIntegerArg, unitArg } from './args.js';
+import { integerArg, nonNegativeIntegerArg, positiveIntegerArg, sharedSpaceArg, unitArg } from './args.js';
 import type { CliCommand } from './context.js';
 
 interface TrainCliOptions extends TrainFlags {
@@ -37,6 +37,17 @@ export const trainCommand: CliCommand = {
       .addOption(new Option('--method <name>', 'method (default: refurb)').choices([...RUN_METHODS]))
       .addOption(new Option('--seed <n>', 'random seed (default: 0)').argParser(integerArg))
       .addOption(new Option('--epochs <n>', 'total epochs, warm-up included').argParser(positiveIntegerArg))
+      .addOption(
+        new Option('--warmup-epochs <n>', 'warm-up epochs (default: min(10, epochs / 4))').argParser(
+          nonNegativeIntegerArg,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--shared-space <mode>',
+          'image and caption vectors in one space: auto (detect), yes or no (default: auto)',
+        ).argParser(sharedSpaceArg),
+      )
       .addOption(
         new Option(
           '--noise-rate <r>',

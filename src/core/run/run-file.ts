@@ -165,6 +165,9 @@ export interface TrainFlags {
   method?: RunMethod;
   seed?: number;
   epochs?: number;
+  warmupEpochs?: number;
+  /** `auto`, or force the shared-space treatment on (`true`) or off (`false`). */
+  sharedSpace?: 'auto' | boolean;
   noiseRate?: number;
   noiseKind?: 'shuffle' | 'shuffle-images' | 'hard';
   noiseSeed?: number;
@@ -202,6 +205,8 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
   const seed = flags.seed ?? (typeof fileSeed === 'number' ? fileSeed : 0);
   const overrides: Record<string, unknown> = { method, seed };
   if (flags.epochs !== undefined) overrides.epochs = flags.epochs;
+  if (flags.warmupEpochs !== undefined) overrides.warmupEpochs = flags.warmupEpochs;
+  if (flags.sharedSpace !== undefined) overrides.sharedSpace = flags.sharedSpace;
   const config = methodTrainerConfig(file, method, overrides);
   if (method !== 'cca') resolveTrainerConfig(asTrainerMethod(config), source);
 
