@@ -41,7 +41,16 @@ export async function readExactly(
  * @throws DataError (naming the file) when the file ends early
  */
 export async function readRange(path: string, offset: number, length: number): Promise<ArrayBuffer> {
-  const buffer = new ArrayBuffer(length);
+  let buffer: ArrayBuffer;
+  try {
+    buffer = new ArrayBuffer(length);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new DataError(
+      `needs ${(length / 2 ** 30).toFixed(1)} GiB in one buffer, more than this process can allocate: split the array into smaller shards (e.g. clip-retrieval img_emb_<n>.npy), or run on a machine with more memory`,
+      { file: basename(path) },
+    );
+  }
   const handle = await open(path, 'r');
   try {
     await readExactly(handle, new Uint8Array(buffer), offset, basename(path));
