@@ -36,6 +36,7 @@ import { BetaMixture } from '../../mixture/beta.js';
 import { GaussianMixture } from '../../mixture/gaussian.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
+import { DataError, TrainingError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { infoNCELoss } from '../losses/infonce.js';
 import { matchLoss, vibLoss } from '../losses/match.js';
@@ -148,6 +149,29 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Continue from the last checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
+  /**
+   * Stop with a {@link TrainingError} when the model has collapsed for this many validations in a row:
+   * validation rSum at or below chance level *and* the validation images or captions all embedded at
+   * one point (so a model that is merely weak on a tiny validation split is not stopped); default 3,
+   * 0 turns the guard off.
+   */
+  collapsePatience?: number;
+}
+
+/**
+ * The rSum a model that ranks at random gets on average on `numImages` images with one caption each
+ * (R@K = K / n both ways, capped at 100 %).
+ *
+ * @example
+ * ```ts
+ * chanceRsum(10);   // 320
+ * chanceRsum(693);  // ≈ 4.6
+ * ```
+ */
+export function chanceRsum(numImages: number): number {
+  let sum = 0;
+  for (const k of [1, 5, 10]) sum += 2 * 100 * Math.min(1, k / Math.max(1, numImages));
+  return sum;
 }
 
 /** What {@link Trainer.fit} returns. */
@@ -212,8 +236,12 @@ export class Trainer {
     const c = this.config;
     this.train = !data.splitName && data.hasSplit('train') ? data.train : data;
     this.validation = options.validation ?? (!data.splitName && data.hasSplit('val') ? data.val : undefined);
-    if (this.train.numPairs < 2)
-      throw new Error(`Trainer.fit: '${data.name}' has fewer than 2 training pairs`);
+    if (this.train.numPairs < 2) {
+      throw new DataError(
+        `has ${this.train.numPairs} training pair${this.train.numPairs === 1 ? '' : 's'}; training needs at least 2: give more pairs, or a larger train split`,
+        { file: data.name },
+      );
+    }
     const netCount = c.coTraining ? 2 : 1;
     this.nets = Array.from({ length: netCount }, (_, k) => this.buildNet(`net${k}`, k));
     this.state = {
@@ -243,12 +271,24 @@ export class Trainer {
       'fit start',
     );
     await this.emit('onFitStart');
+    const patience = options.collapsePatience ?? 3;
+    let atChance = 0;
     for (let epoch = this.state.startEpoch; epoch < c.epochs; epoch++) {
       const started = performance.now();
       await this.emit('onEpochStart', epoch);
       const record = await this.runEpoch(epoch);
       record.validation = await this.validate(epoch);
       record.seconds = (performance.now() - started) / 1000;
+      if (record.validation && patience > 0 && this.validation) {
+        const chance = chanceRsum(this.validation.numImages);
+        atChance = record.validation.rsum <= chance + 1e-6 && this.collapsed() ? atChance + 1 : 0;
+        if (atChance >= patience) {
+          throw new TrainingError(
+            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower optimizer.learningRate (now ${c.optimizer.learningRate})`,
+            epoch,
+          );
+        }
+      }
       this.history.push(record);
       this.trackBest(record);
       if (options.checkpointDir) await this.checkpoint(options.checkpointDir, epoch);
@@ -459,8 +499,9 @@ export class Trainer {
       const value = cost.dataSync()[0]!;
       cost.dispose();
       if (!Number.isFinite(value)) {
-        throw new Error(
-          `Trainer: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate`,
+        throw new TrainingError(
+          `training diverged: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate (now ${this.config.optimizer.learningRate}) or optimizer.retrainLearningRate`,
+          epoch,
         );
       }
       total += value;
@@ -797,6 +838,32 @@ export class Trainer {
     }
   }
 
+  /**
+   * Whether network 0 maps every validation image, or every validation caption, to (nearly) the same
+   * point: the spread across items is below 1e-6 of their mean squared norm (all zeros included).
+   */
+  private collapsed(): boolean {
+    const emb = embedDataset(this.nets[0]!.model, this.validation!);
+    const degenerate = (x: Float32Array): boolean => {
+      const d = emb.dim;
+      const n = x.length / d;
+      let spread = 0;
+      let norm = 0;
+      for (let k = 0; k < d; k++) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += x[i * d + k]!;
+        mean /= n;
+        for (let i = 0; i < n; i++) {
+          const v = x[i * d + k]!;
+          spread += (v - mean) ** 2;
+          norm += v * v;
+        }
+      }
+      return !(spread > 1e-6 * norm) || !Number.isFinite(norm);
+    };
+    return degenerate(emb.images) || degenerate(emb.captions);
+  }
+
   // -------------------------------------------------------------------------------- checkpoints
 
   private async checkpoint(dir: string, epoch: number): Promise<void> {
@@ -817,6 +884,11 @@ export class Trainer {
       for (const [name, values] of Object.entries(named)) if (values) state.arrays[name] = values;
     }
     if (this.state.heldout) state.arrays.heldout = this.state.heldout;
+    state.splits = this.state.lastSplit.map((split) => {
+      state.arrays[`split-scores-${split.net}`] = split.scores;
+      state.arrays[`split-posterior-${split.net}`] = split.posterior;
+      return { net: split.net, mixture: split.mixture.toJSON() };
+    });
     await saveCheckpoint(dir, this.config, this.nets, state);
     if (this.state.best.epoch === epoch && this.state.best.weights) {
       await saveBestModel(dir, this.nets[0]!.model);
@@ -839,6 +911,17 @@ export class Trainer {
       s.targets[k] = a[`targets-${k}`] as Float32Array | undefined;
     });
     s.heldout = a.heldout as Float64Array | undefined;
+    // the last split, so that a run resumed after its final epoch still has it (the mixture figure)
+    s.lastSplit = (loaded.splits ?? []).flatMap(({ net, mixture }) => {
+      const scores = a[`split-scores-${net}`];
+      const posterior = a[`split-posterior-${net}`];
+      if (!(scores instanceof Float64Array) || !(posterior instanceof Float64Array)) return [];
+      const m =
+        this.config.split.mixture === 'gaussian'
+          ? GaussianMixture.fromJSON(mixture)
+          : BetaMixture.fromJSON(mixture);
+      return [{ net, scores, posterior, mixture: m }];
+    });
     const lr = this.config.optimizer.retrainLearningRate;
     if (lr !== undefined && s.startEpoch > this.config.warmupEpochs) {
       for (const net of this.nets) net.optimizer.setLearningRate(lr);
