@@ -1,7 +1,8 @@
 /**
  * The `cleave` command-line program (commander): global options, the subcommands from
  * `src/cli/commands.ts`, and one error policy — a cleave error prints `cleave: <message>` and exits 1
- * (2 for bad options), anything else also prints its stack.
+ * (2 for bad options or config, 3 when training diverged or collapsed), anything else also prints its
+ * stack.
  *
  * @example
  * ```ts
@@ -10,7 +11,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES } from '../core/backend/index.js';
-import { CleaveError, ConfigError } from '../core/errors.js';
+import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
 import { type LogLevel, setLogLevel } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { commands } from './commands.js';
@@ -61,6 +62,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CleaveError) {
       process.stderr.write(`cleave: ${e.message}\n`);
+      if (e instanceof TrainingError) return TrainingError.exitCode;
       return e instanceof ConfigError ? 2 : 1;
     }
     process.stderr.write(

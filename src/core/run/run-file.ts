@@ -171,6 +171,7 @@ export interface TrainFlags {
   checkpoint?: boolean;
   resume?: boolean;
   saveModel?: boolean;
+  allowSplitOverlap?: boolean;
 }
 
 /**
@@ -234,5 +235,6 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
     ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
     ...(flags.saveModel !== undefined ? { saveModel: flags.saveModel } : {}),
+    ...(flags.allowSplitOverlap ? { allowSplitOverlap: true } : {}),
   };
 }
