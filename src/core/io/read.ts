@@ -9,9 +9,25 @@
  * const rows = new Float32Array(buffer);
  * ```
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError, inputFileError } from '../errors.js';
+
+/**
+ * A whole text file (UTF-8); a missing file, a folder or an unreadable file is a DataError naming it.
+ *
+ * @example
+ * ```ts
+ * const text = await readText('captions.txt');
+ * ```
+ */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw inputFileError(error, path);
+  }
+}
 
 const CHUNK = 1 << 29; // 512 MiB per read call
 
