@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/faults/**/*.test.ts'],
+    // *.faults.ts: long-form-only tests (the grid kill test), outside npm test's include pattern
+    include: ['test/faults/**/*.test.ts', 'test/faults/**/*.faults.ts'],
     environment: 'node',
     testTimeout: 600_000,
     hookTimeout: 300_000,
