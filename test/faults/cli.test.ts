@@ -302,6 +302,17 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
         says: [/--formats/, /'xml': use csv, parquet, jsonl/],
       },
       {
+        args: ['train', ...myntra, '--noise-kind', 'hard', '--out', out],
+        code: 2,
+        says: [/--noise-kind .* need a noise rate/],
+      },
+      {
+        args: ['audit', scraped, '--threshold', '2', '--out', out],
+        code: 1,
+        says: [/--threshold/, /from 0 to 1/],
+      },
+      { args: ['--backend', 'webgpu', 'info'], code: 1, says: [/webgpu/] },
+      {
         args: trainArgs(join(base, 'full')),
         code: 1,
         says: [/cannot write \S+: the disk is full/],

@@ -19,6 +19,8 @@
  * await writeFileAtomic(out.path('report.json'), '{}', { protect: out.protect });
  * ```
  */
+
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -432,7 +434,8 @@ export class OutputGuard {
 
   private saveManifest(): void {
     const manifest = join(this.dir, OUTPUT_MANIFEST);
-    const tmp = `${manifest}.${process.pid}.tmp`;
+    // named like the atomic writer's temporary files, so a kill here leaves nothing clearPrevious misses
+    const tmp = join(this.dir, `.${OUTPUT_MANIFEST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const text = `${JSON.stringify({ format: 'cleave-outputs', version: 1, files: [...this.written].sort() }, null, 1)}\n`;
     try {
       writeFileSync(tmp, text);
