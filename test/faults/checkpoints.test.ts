@@ -3,7 +3,7 @@
  * garbage or (weights) given a NaN. A `--resume` from it must fail with a `CleaveError` that names the
  * damaged file — never another error, never a silent restart — and must leave the checkpoint as it was.
  */
-import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleaveError } from '../../src/core/errors.js';
@@ -92,4 +92,19 @@ describe('fault suite: corrupted checkpoints', () => {
       expect(snapshot(join(outDir, 'checkpoints'))).toEqual(before);
     },
   );
+
+  it('a failure while saving the best model leaves latest.json on an epoch whose best model is saved', async () => {
+    // epoch 0 is the first best: its best/ save fails, so no checkpoint may name epoch 0 yet (else a
+    // resume would continue from epoch 0 with the previous best's weights, or none)
+    const outDir = join(tmp.dir, 'best-fails');
+    process.env.CLEAVE_FAULT_INJECT = 'ENOSPC:best/weights.bin';
+    try {
+      await expect(
+        trainAndReport({ data: DATA, outDir, config: RUN, checkpoint: true, plots: false }),
+      ).rejects.toThrow(/best\/weights\.bin: the disk is full/);
+    } finally {
+      delete process.env.CLEAVE_FAULT_INJECT;
+    }
+    expect(existsSync(join(outDir, 'checkpoints', 'latest.json'))).toBe(false);
+  });
 });

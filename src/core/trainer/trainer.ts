@@ -889,10 +889,12 @@ export class Trainer {
       state.arrays[`split-posterior-${split.net}`] = split.posterior;
       return { net: split.net, mixture: split.mixture.toJSON() };
     });
-    await saveCheckpoint(dir, this.config, this.nets, state);
+    // the best model first: once latest.json names this epoch, best/ must already hold its weights
+    // (a kill between the two would otherwise resume with the previous best's weights)
     if (this.state.best.epoch === epoch && this.state.best.weights) {
       await saveBestModel(dir, this.nets[0]!.model);
     }
+    await saveCheckpoint(dir, this.config, this.nets, state);
   }
 
   private async restore(dir: string): Promise<void> {
