@@ -27,7 +27,15 @@ export {
   probeBackends,
 } from './core/backend/index.js';
 export type { DataErrorLocation } from './core/errors.js';
-export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from './core/errors.js';
+export {
+  BackendError,
+  CleaveError,
+  ConfigError,
+  DataError,
+  OutputError,
+  parseOrThrow,
+  TrainingError,
+} from './core/errors.js';
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
 export type { LogLevel } from './core/logger.js';
 export { getLogger, setLogger, setLogLevel } from './core/logger.js';
@@ -256,7 +264,7 @@ export type {
   TrainerNet,
   ValidationRecord,
 } from './core/trainer/trainer.js';
-export { Trainer } from './core/trainer/trainer.js';
+export { chanceRsum, Trainer } from './core/trainer/trainer.js';
 export type { ApplyNoiseOptions, InjectNoiseOptions, NoiseResult, NoiseSummary } from './noise/inject.js';
 export {
   ApplyNoiseOptionsSchema,
@@ -324,6 +332,8 @@ export {
   runFileSchema,
   trainOptionsFromFlags,
 } from './core/run/run-file.js';
+export type { SplitOverlap } from './core/run/sanity.js';
+export { checkSplitOverlap, dataWarnings, duplicatePairs, MIN_TEST_PAIRS } from './core/run/sanity.js';
 export type { DataInput, DataSource } from './core/run/source.js';
 export {
   DEFAULT_SPLIT,
@@ -331,6 +341,7 @@ export {
   isInside,
   loadDataInput,
   loadDataSource,
+  OUTPUT_MANIFEST,
   OutputGuard,
   recommendedTrainerConfig,
   resolveDataSource,

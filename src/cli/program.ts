@@ -1,16 +1,17 @@
 /**
  * The `cleave` command-line program (commander): global options, the subcommands from
  * `src/cli/commands.ts`, and one error policy — a cleave error prints `cleave: <message>` and exits 1
- * (2 for bad options), anything else also prints its stack.
+ * (2 for bad options or config, 3 when training diverged or collapsed), anything else also prints its
+ * stack.
  *
  * @example
  * ```ts
  * const code = await runCli(['node', 'cleave', 'info', '--json']);
  * ```
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES } from '../core/backend/index.js';
-import { CleaveError, ConfigError } from '../core/errors.js';
+import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
 import { type LogLevel, setLogLevel } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { commands } from './commands.js';
@@ -41,6 +42,9 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
       }),
     )
     .showHelpAfterError()
+    // usage errors, --help and --version throw (and runCli returns their exit code) instead of ending
+    // the process, so runCli can run in-process
+    .exitOverride()
     .hook('preAction', (self) => {
       const level = self.opts<{ logLevel?: LogLevel }>().logLevel;
       if (level) setLogLevel(level);
@@ -59,8 +63,11 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
+    // commander has printed its message (a usage error, --help, --version)
+    if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof CleaveError) {
       process.stderr.write(`cleave: ${e.message}\n`);
+      if (e instanceof TrainingError) return TrainingError.exitCode;
       return e instanceof ConfigError ? 2 : 1;
     }
     process.stderr.write(

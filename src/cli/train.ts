@@ -66,6 +66,7 @@ export const trainCommand: CliCommand = {
       .option('--checkpoint', 'checkpoint every epoch into <out>/checkpoints')
       .option('--resume', 'continue from the last checkpoint in <out>/checkpoints')
       .option('--no-model', 'do not write the model files')
+      .option('--allow-split-overlap', 'accept train/val/test splits that share images (a report warning)')
       .option('--json', 'print the report as JSON')
       .action(async (opts: TrainCliOptions) => {
         const file = opts.config ? await readRunFile(opts.config) : undefined;
@@ -78,7 +79,10 @@ export const trainCommand: CliCommand = {
           ctx.print(report);
           return;
         }
-        ctx.print(`${reportsTable([{ label: report.method, report }])}\nwritten to ${outDir}`);
+        const warnings = (report.warnings ?? []).map((w) => `warning: ${w}`);
+        ctx.print(
+          [reportsTable([{ label: report.method, report }]), ...warnings, `written to ${outDir}`].join('\n'),
+        );
       });
   },
 };

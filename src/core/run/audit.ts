@@ -29,13 +29,13 @@
  * console.log(summary.estimatedNoiseRate, summary.kept, summary.removed);
  * ```
  */
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
 import { plotMixture } from '../../mixture/plot.js';
 import { VERSION } from '../../version.js';
-import { ConfigError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, OutputError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { formatCsv } from '../io/csv.js';
 import { readNpyHeader, writeNpy } from '../io/npy.js';
@@ -231,6 +231,32 @@ async function clipDtype(folder: string): Promise<'float16' | 'float32'> {
 }
 
 /**
+ * Refuse a `cleaned/` folder that holds shard files cleave did not write (after clearing its own): the
+ * cleaned copy is one shard, and a foreign `img_emb_7.npy` beside it would make the folder load wrong.
+ */
+async function refuseForeignShards(out: OutputGuard, withMetadata: boolean): Promise<void> {
+  const ours = new Set(['img_emb/img_emb_0.npy', 'text_emb/text_emb_0.npy']);
+  if (withMetadata) ours.add('metadata/metadata_0.parquet');
+  for (const [sub, pattern] of [
+    ['img_emb', /^img_emb_\d+\.npy$/],
+    ['text_emb', /^text_emb_\d+\.npy$/],
+    ['metadata', /^metadata_\d+\.\w+$/],
+  ] as const) {
+    const dir = join(out.dir, 'cleaned', sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!pattern.test(name) || ours.has(`${sub}/${name}`)) continue;
+      const st = await lstat(join(dir, name)).catch(() => undefined);
+      if (!st) continue;
+      throw new OutputError(
+        `${join(dir, name)} was not written by this cleave run and would become a shard of the cleaned copy (the folder would no longer load as these pairs): move it away, or choose another --out`,
+        join(dir, name),
+      );
+    }
+  }
+}
+
+/**
  * Train on every pair of `data`, rank the pairs by suspicion, write the ranking, the cleaned subset
  * and the figures (see the module documentation).
  *
@@ -268,12 +294,25 @@ export async function auditPairs(
     );
   }
   const out = new OutputGuard(opts.outDir, source);
+  const cleanedCopy = opts.filteredCopy && source.kind === 'clip-retrieval';
   // the cleaned copy's folder too, before any training
-  if (opts.filteredCopy && source.kind === 'clip-retrieval') out.path('cleaned');
+  if (cleanedCopy) out.path('cleaned');
+  await out.prepare();
   const backend = await ensureBackend(opts.backend);
   const loaded = await loadDataInput(opts.data, source);
   // every pair is audited: the splits of a manifest (if any) are ignored
   const data = loaded.splitNames.length ? loaded.withSplits({}) : loaded;
+  // every input the outputs need is read before training, so a bad column fails now, not after it
+  const metadata = cleanedCopy ? await readClipMetadata(source.path!) : undefined;
+  const dtype = cleanedCopy ? await clipDtype(source.path!) : 'float32';
+  if (metadata && metadata.rows.length !== data.numPairs) {
+    throw new DataError(
+      `${metadata.rows.length} metadata rows for ${data.numPairs} pairs: the metadata shards do not match the embedding shards; repair them, or pass --no-copy`,
+      { file: join(source.path!, 'metadata') },
+    );
+  }
+  await out.clearPrevious();
+  if (cleanedCopy) await refuseForeignShards(out, metadata !== undefined);
   log().info({ source: source.spec, pairs: data.numPairs, method, seed, backend }, 'audit start');
 
   const trainer = new Trainer(config, { callbacks: opts.callbacks });
@@ -316,18 +355,18 @@ export async function auditPairs(
     const table = rows.map((r) => rowValues(r, columns));
     if (opts.formats.includes('csv')) {
       const csv = formatCsv([columns, ...table]);
-      await writeFileAtomic(out.path('pairs.csv'), csv, protect);
+      await writeFileAtomic(out.file('pairs.csv'), csv, protect);
       files.csv = 'pairs.csv';
     }
     if (opts.formats.includes('jsonl')) {
       const lines = table.map((row) =>
         JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
       );
-      await writeFileAtomic(out.path('pairs.jsonl'), `${lines.join('\n')}\n`, protect);
+      await writeFileAtomic(out.file('pairs.jsonl'), `${lines.join('\n')}\n`, protect);
       files.jsonl = 'pairs.jsonl';
     }
     if (opts.formats.includes('parquet')) {
-      await writeFileAtomic(out.path('pairs.parquet'), parquetRanking(table, columns), protect);
+      await writeFileAtomic(out.file('pairs.parquet'), parquetRanking(table, columns), protect);
       files.parquet = 'pairs.parquet';
     }
 
@@ -335,20 +374,19 @@ export async function auditPairs(
     const removedIdx: number[] = [];
     for (let j = 0; j < data.numPairs; j++) (post[j]! > opts.threshold ? keptIdx : removedIdx).push(j);
     const idOf = (j: number) => data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j);
-    await writeFileAtomic(out.path('kept-ids.txt'), keptIdx.map((j) => `${idOf(j)}\n`).join(''), protect);
+    await writeFileAtomic(out.file('kept-ids.txt'), keptIdx.map((j) => `${idOf(j)}\n`).join(''), protect);
     await writeFileAtomic(
-      out.path('removed-ids.txt'),
+      out.file('removed-ids.txt'),
       removedIdx.map((j) => `${idOf(j)}\n`).join(''),
       protect,
     );
     const kept = Int32Array.from(keptIdx);
-    await writeNpy(out.path('kept.npy'), kept, [kept.length], protect);
+    await writeNpy(out.file('kept.npy'), kept, [kept.length], protect);
     Object.assign(files, { keptIds: 'kept-ids.txt', removedIds: 'removed-ids.txt', kept: 'kept.npy' });
-    if (opts.filteredCopy && source.kind === 'clip-retrieval') {
-      const metadata = await readClipMetadata(source.path!);
+    if (cleanedCopy) {
       const written = await writeClipRetrievalFolder(out.path('cleaned'), data, {
         pairs: kept,
-        dtype: await clipDtype(source.path!),
+        dtype,
         metadata: metadata ?? 'none',
         guard: out,
       });
@@ -357,6 +395,7 @@ export async function auditPairs(
     }
 
     if (opts.plots) {
+      for (const f of ['mixture.svg', 'mixture.png', 'posterior.svg', 'posterior.png']) out.file(f);
       await plotMixture(out.path('mixture'), splitFigureValues(split, config), split.mixture, {
         title: `${method}: per-pair loss split (${data.numPairs} pairs)`,
         protect: out.protect,
@@ -370,13 +409,13 @@ export async function auditPairs(
       });
     }
     if (opts.saveModel) {
-      out.path('model.json');
-      out.path('weights.bin');
+      out.file('model.json');
+      out.file('weights.bin');
       await fit.model.save(out.dir, protect);
       Object.assign(files, { model: 'model.json', weights: 'weights.bin' });
     }
-    await writeFileAtomic(out.path('history.json'), toJSON(fit.history), protect);
-    await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+    await writeFileAtomic(out.file('history.json'), toJSON(fit.history), protect);
+    await writeFileAtomic(out.file('config.json'), toJSON(config), protect);
     Object.assign(files, { history: 'history.json', config: 'config.json' });
 
     let impliedNoise = 0;
@@ -403,7 +442,7 @@ export async function auditPairs(
       createdAt: new Date().toISOString(),
       files: { ...files, summary: 'audit.json' },
     };
-    await writeFileAtomic(out.path('audit.json'), toJSON(summary), protect);
+    await writeFileAtomic(out.file('audit.json'), toJSON(summary), protect);
   } finally {
     for (const m of new Set([fit.model, ...fit.models])) m.dispose();
     trainer.dispose();

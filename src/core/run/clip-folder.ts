@@ -16,6 +16,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type Sch
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { VERSION } from '../../version.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
+import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
@@ -46,8 +47,12 @@ export interface WriteClipFolderOptions {
 }
 
 /**
- * Every metadata shard of a clip-retrieval folder, concatenated (undefined without `metadata/`).
+ * The metadata shards of a clip-retrieval folder that belong to its embedding shards (`metadata_<n>`
+ * for each `img_emb_<n>`, in the loader's numeric order), concatenated; undefined without
+ * `metadata/`. A stray `metadata_<n>.parquet` with no `img_emb_<n>.npy` is skipped, as the loader
+ * skips it, so row k is pair k.
  *
+ * @throws DataError naming the shard when a shard (or any of its columns) cannot be read
  * @example
  * ```ts
  * const meta = await readClipMetadata('scraped/');
@@ -62,18 +67,36 @@ export async function readClipMetadata(folder: string): Promise<ClipMetadata | u
   } catch {
     return undefined;
   }
+  let imageShards: Set<number>;
+  try {
+    imageShards = new Set(
+      (await readdir(join(folder, 'img_emb')))
+        .map((n) => /^img_emb_(\d+)\.npy$/.exec(n))
+        .filter((m) => m)
+        .map((m) => Number(m![1])),
+    );
+  } catch {
+    imageShards = new Set();
+  }
   const shards = names
     .map((n) => ({ n, m: /^metadata_(\d+)\.parquet$/.exec(n) }))
-    .filter((x) => x.m)
+    .filter((x) => x.m && imageShards.has(Number(x.m[1])))
     .sort((a, b) => Number(a.m![1]) - Number(b.m![1]));
   if (shards.length === 0) return undefined;
   const rows: Record<string, unknown>[] = [];
   let schema: SchemaElement[] | undefined;
   for (const { n } of shards) {
-    const file = await asyncBufferFromFile(join(dir, n));
-    const metadata = await parquetMetadataAsync(file);
-    schema ??= metadata.schema;
-    rows.push(...(await parquetReadObjects({ file, metadata })));
+    try {
+      const file = await asyncBufferFromFile(join(dir, n));
+      const metadata = await parquetMetadataAsync(file);
+      schema ??= metadata.schema;
+      rows.push(...(await parquetReadObjects({ file, metadata })));
+    } catch (error) {
+      throw new DataError(
+        `cannot read every metadata column for the cleaned copy (${(error as Error).message}): repair the shard, or pass --no-copy (filteredCopy: false) to skip the cleaned copy`,
+        { file: join(dir, n) },
+      );
+    }
   }
   return schema ? { rows, schema } : { rows };
 }
@@ -114,7 +137,7 @@ export async function writeClipRetrievalFolder(
     : Int32Array.from({ length: data.numPairs }, (_, j) => j);
   const at = (...parts: string[]) => {
     const p = join(folder, ...parts);
-    return options.guard ? options.guard.path(relative(options.guard.dir, p)) : p;
+    return options.guard ? options.guard.file(relative(options.guard.dir, p)) : p;
   };
   const protect = [...(options.protect ?? []), ...(options.guard?.protect ?? [])];
   const dtype = options.dtype ?? 'float32';

@@ -178,6 +178,11 @@ export interface RunReport {
   backend: string;
   cleaveVersion: string;
   createdAt: string;
+  /**
+   * Data sanity warnings (too few test pairs, allowed split overlaps, duplicate pairs, a `--resume`
+   * without a checkpoint); also logged and printed by the CLI.
+   */
+  warnings?: string[];
   /** Output files, relative to the run folder. */
   files: Record<string, string>;
 }

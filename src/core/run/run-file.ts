@@ -33,7 +33,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BUNDLED_DATASETS } from '../dataset/bundled.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
-import { ConfigError, DataError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, trainerMethodOf } from './report.js';
@@ -147,6 +147,8 @@ export async function readRunFile(path: string): Promise<RunFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
+    const known = inputFileError(error, path);
+    if (known instanceof DataError) throw known;
     throw new DataError(`cannot read the run file (${(error as Error).message})`, { file: path });
   }
   let value: unknown;
@@ -174,6 +176,7 @@ export interface TrainFlags {
   checkpoint?: boolean;
   resume?: boolean;
   saveModel?: boolean;
+  allowSplitOverlap?: boolean;
 }
 
 /**
@@ -239,5 +242,6 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
     ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
     ...(flags.saveModel !== undefined ? { saveModel: flags.saveModel } : {}),
+    ...(flags.allowSplitOverlap ? { allowSplitOverlap: true } : {}),
   };
 }

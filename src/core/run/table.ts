@@ -42,6 +42,12 @@ export function markdownTable(
   rows: readonly (readonly string[])[],
   align?: readonly Align[],
 ): string {
+  // one line per row: line breaks and other control characters in a cell (a scraped caption) become
+  // spaces, and a '|' is escaped, so a cell never breaks the table
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\|/g, '\\|');
+  header = header.map(clean);
+  rows = rows.map((r) => r.map(clean));
   const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const al = header.map((_, c) => align?.[c] ?? (c === 0 ? 'l' : 'r'));
   const cell = (s: string, c: number) => (al[c] === 'l' ? s.padEnd(widths[c]!) : s.padStart(widths[c]!));

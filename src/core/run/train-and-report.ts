@@ -32,6 +32,8 @@
  * console.log(report.test.rsum, report.split?.auc);
  * ```
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { l2NormalizeRows } from '../../eval/arrays.js';
 import { splitQuality } from '../../eval/detection.js';
@@ -71,6 +73,7 @@ import {
   trainerMethodOf,
   type UncertaintySection,
 } from './report.js';
+import { checkSplitOverlap, dataWarnings } from './sanity.js';
 import {
   backendChoiceSchema,
   dataInputSchema,
@@ -126,6 +129,8 @@ export const trainAndReportOptionsSchema = z
     checkpoint: z.boolean().default(false),
     /** Continue from the last checkpoint in `<outDir>/checkpoints` (implies `checkpoint`). */
     resume: z.boolean().default(false),
+    /** Accept train/val/test splits that share images or pairs (with a report warning); refused by default. */
+    allowSplitOverlap: z.boolean().default(false),
     /** Compute backend; default: the one already started, else `auto`. */
     backend: backendChoiceSchema.optional(),
     /** Observers of the trainer. */
@@ -362,10 +367,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
           'trainer config',
         );
   const out = new OutputGuard(opts.outDir, source);
+  // the output folder is created and probed before anything is loaded or trained
+  await out.prepare({ checkpoints: opts.checkpoint || opts.resume });
   const backend = await ensureBackend(opts.backend);
 
   const loaded = await loadDataInput(opts.data, source);
   let data = withEvaluationSplits(loaded, opts.split);
+  const overlaps = checkSplitOverlap(data, { allow: opts.allowSplitOverlap });
+  const warnings = dataWarnings(data, overlaps);
   let noise: NoiseResult | undefined;
   if (opts.noise) {
     if (data.train.noise) {
@@ -389,6 +398,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   }
   // The oracle trains on the truly clean training pairs only; it is evaluated like every other run.
   const fitData = method === 'oracle' && truth ? onlyCleanTrainingPairs(data, truth) : data;
+  if (opts.resume && !existsSync(join(out.dir, 'checkpoints', 'latest.json'))) {
+    warnings.push(
+      `--resume: no checkpoint in ${join(out.dir, 'checkpoints')} (no latest.json), so the run started from epoch 0`,
+    );
+  }
+  for (const w of warnings) log().warn(w);
+  // stale outputs of an earlier run into this folder go now, before training
+  await out.clearPrevious();
   const loadSeconds = seconds(started);
   log().info(
     {
@@ -446,10 +463,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         });
       }
       if (truth) lossSplit = lossSplitSection(baseline.pairLosses(train), truth, '1 - cosine');
-      await writeFileAtomic(out.path('cca.json'), toJSON(baseline.cca.toJSON()), protect);
+      await writeFileAtomic(out.file('cca.json'), toJSON(baseline.cca.toJSON()), protect);
       files.model = 'cca.json';
       await writeFileAtomic(
-        out.path('config.json'),
+        out.file('config.json'),
         toJSON({ method: 'cca', seed, cca: { ...opts.cca, components: baseline.cca.options.components } }),
         protect,
       );
@@ -497,10 +514,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         const u = pairUncertainty(trainEmb, train);
         if (u) uncertainty = uncertaintySection(u, truth);
       }
-      await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+      await writeFileAtomic(out.file('config.json'), toJSON(config), protect);
       if (opts.saveModel) {
-        out.path('model.json');
-        out.path('weights.bin');
+        out.file('model.json');
+        out.file('weights.bin');
         await model.save(out.dir, protect);
         files.model = 'model.json';
         files.weights = 'weights.bin';
@@ -512,15 +529,15 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   }
   files.config = 'config.json';
 
-  await writeFileAtomic(out.path('history.json'), toJSON(history), protect);
+  await writeFileAtomic(out.file('history.json'), toJSON(history), protect);
   files.history = 'history.json';
   if (posterior) {
-    await writeNpy(out.path('posteriors.npy'), posterior, [posterior.length], protect);
+    await writeNpy(out.file('posteriors.npy'), posterior, [posterior.length], protect);
     files.posteriors = 'posteriors.npy';
   }
   if (truth && noise) {
-    await writeNpy(out.path('noisy.npy'), truth, [truth.length], protect);
-    await saveNoiseIndex(out.path('noise-index.json'), noise.index, protect);
+    await writeNpy(out.file('noisy.npy'), truth, [truth.length], protect);
+    await saveNoiseIndex(out.file('noise-index.json'), noise.index, protect);
     files.noisy = 'noisy.npy';
     files.noiseIndex = 'noise-index.json';
   }
@@ -528,6 +545,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     const values = splitFigureValues(lastSplit, config);
     const epoch = history.at(-1)?.epoch ?? 0;
     const noiseLabel = opts.noise ? `, ${opts.noise.rate * 100}% ${train.noise?.protocol ?? ''} noise` : '';
+    out.file('mixture.svg');
+    out.file('mixture.png');
     await plotMixture(out.path('mixture'), values, lastSplit.mixture, {
       title: `${method}: per-pair loss split, epoch ${epoch + 1}${noiseLabel}`,
       protect: out.protect,
@@ -574,9 +593,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     backend,
     cleaveVersion: VERSION,
     createdAt: new Date().toISOString(),
+    warnings,
     files: { ...files, report: 'report.json' },
   };
-  await writeFileAtomic(out.path('report.json'), toJSON(report), protect);
+  await writeFileAtomic(out.file('report.json'), toJSON(report), protect);
   log().info(
     { method, rsum: report.test.rsum, splitAuc: report.split?.auc, seconds: report.timing.totalSeconds },
     'run done',

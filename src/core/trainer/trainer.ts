@@ -44,7 +44,7 @@ import { GaussianMixture } from '../../mixture/gaussian.js';
 import { estimatedSplitAuc, LocalFdrSplit } from '../../mixture/local-fdr.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError, TrainingError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { infoNCELoss } from '../losses/infonce.js';
 import { matchLoss, vibLoss } from '../losses/match.js';
@@ -165,6 +165,29 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Continue from the last checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
+  /**
+   * Stop with a {@link TrainingError} when the model has collapsed for this many validations in a row:
+   * validation rSum at or below chance level *and* the validation images or captions all embedded at
+   * one point (so a model that is merely weak on a tiny validation split is not stopped); default 3,
+   * 0 turns the guard off.
+   */
+  collapsePatience?: number;
+}
+
+/**
+ * The rSum a model that ranks at random gets on average on `numImages` images with one caption each
+ * (R@K = K / n both ways, capped at 100 %).
+ *
+ * @example
+ * ```ts
+ * chanceRsum(10);   // 320
+ * chanceRsum(693);  // ≈ 4.6
+ * ```
+ */
+export function chanceRsum(numImages: number): number {
+  let sum = 0;
+  for (const k of [1, 5, 10]) sum += 2 * 100 * Math.min(1, k / Math.max(1, numImages));
+  return sum;
 }
 
 /** What {@link Trainer.fit} returns. */
@@ -245,10 +268,12 @@ export class Trainer {
     const c = this.config;
     this.train = !data.splitName && data.hasSplit('train') ? data.train : data;
     this.validation = options.validation ?? (!data.splitName && data.hasSplit('val') ? data.val : undefined);
-    if (this.train.numPairs < 2)
+    if (this.train.numPairs < 2) {
       throw new DataError(
-        `'${data.name}' has ${this.train.numPairs} training pair(s); training needs at least 2`,
+        `has ${this.train.numPairs} training pair${this.train.numPairs === 1 ? '' : 's'}; training needs at least 2: give more pairs, or a larger train split`,
+        { file: data.name },
       );
+    }
     this.sharedSpace = this.resolveSharedSpace();
     this.inputScoreCache = undefined;
     const netCount = c.coTraining ? 2 : 1;
@@ -287,6 +312,8 @@ export class Trainer {
       'fit start',
     );
     await this.emit('onFitStart');
+    const patience = options.collapsePatience ?? 3;
+    let atChance = 0;
     for (let epoch = this.state.startEpoch; epoch < c.epochs; epoch++) {
       if (this.patienceExhausted()) {
         log().info({ epoch, bestEpoch: this.state.best.epoch, patience: c.patience }, 'early stop');
@@ -297,6 +324,16 @@ export class Trainer {
       const record = await this.runEpoch(epoch);
       record.validation = await this.validate(epoch);
       record.seconds = (performance.now() - started) / 1000;
+      if (record.validation && patience > 0 && this.validation) {
+        const chance = chanceRsum(this.validation.numImages);
+        atChance = record.validation.rsum <= chance + 1e-6 && this.collapsed() ? atChance + 1 : 0;
+        if (atChance >= patience) {
+          throw new TrainingError(
+            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower optimizer.learningRate (now ${c.optimizer.learningRate})`,
+            epoch,
+          );
+        }
+      }
       this.history.push(record);
       this.trackBest(record);
       if (options.checkpointDir) await this.checkpoint(options.checkpointDir, epoch);
@@ -533,8 +570,9 @@ export class Trainer {
       const value = cost.dataSync()[0]!;
       cost.dispose();
       if (!Number.isFinite(value)) {
-        throw new Error(
-          `Trainer: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate`,
+        throw new TrainingError(
+          `training diverged: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate (now ${this.config.optimizer.learningRate}) or optimizer.retrainLearningRate`,
+          epoch,
         );
       }
       total += value;
@@ -1076,6 +1114,32 @@ export class Trainer {
     }
   }
 
+  /**
+   * Whether network 0 maps every validation image, or every validation caption, to (nearly) the same
+   * point: the spread across items is below 1e-6 of their mean squared norm (all zeros included).
+   */
+  private collapsed(): boolean {
+    const emb = embedDataset(this.nets[0]!.model, this.validation!);
+    const degenerate = (x: Float32Array): boolean => {
+      const d = emb.dim;
+      const n = x.length / d;
+      let spread = 0;
+      let norm = 0;
+      for (let k = 0; k < d; k++) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += x[i * d + k]!;
+        mean /= n;
+        for (let i = 0; i < n; i++) {
+          const v = x[i * d + k]!;
+          spread += (v - mean) ** 2;
+          norm += v * v;
+        }
+      }
+      return !(spread > 1e-6 * norm) || !Number.isFinite(norm);
+    };
+    return degenerate(emb.images) || degenerate(emb.captions);
+  }
+
   // -------------------------------------------------------------------------------- checkpoints
 
   private async checkpoint(dir: string, epoch: number): Promise<void> {
@@ -1097,10 +1161,18 @@ export class Trainer {
       for (const [name, values] of Object.entries(named)) if (values) state.arrays[name] = values;
     }
     if (this.state.heldout) state.arrays.heldout = this.state.heldout;
-    await saveCheckpoint(dir, this.config, this.nets, state);
+    state.splits = this.state.lastSplit.map((split) => {
+      state.arrays[`split-scores-${split.net}`] = split.scores;
+      state.arrays[`split-posterior-${split.net}`] = split.posterior;
+      if (split.nullScores) state.arrays[`split-null-${split.net}`] = split.nullScores;
+      return { net: split.net, mixture: split.mixture.toJSON() };
+    });
+    // the best model first: once latest.json names this epoch, best/ must already hold its weights
+    // (a kill between the two would otherwise resume with the previous best's weights)
     if (this.state.best.epoch === epoch && this.state.best.weights) {
       await saveBestModel(dir, this.nets[0]!.model);
     }
+    await saveCheckpoint(dir, this.config, this.nets, state);
   }
 
   private async restore(dir: string): Promise<void> {
@@ -1120,6 +1192,22 @@ export class Trainer {
       s.targets[k] = a[`targets-${k}`] as Float32Array | undefined;
     });
     s.heldout = a.heldout as Float64Array | undefined;
+    // the last split, so that a run resumed after its final epoch still has it (the mixture figure)
+    s.lastSplit = (loaded.splits ?? []).flatMap(({ net, mixture }) => {
+      const scores = a[`split-scores-${net}`];
+      const posterior = a[`split-posterior-${net}`];
+      const nulls = a[`split-null-${net}`];
+      if (!(scores instanceof Float64Array) || !(posterior instanceof Float64Array)) return [];
+      const owner = this.nets[net];
+      if (nulls instanceof Float64Array && owner) {
+        // local-fdr: refitting on the same losses and null sample is deterministic
+        return [{ ...this.splitPairs(owner, scores, nulls), posterior }];
+      }
+      const kind = this.mixtureKind();
+      const m = kind === 'gaussian' ? GaussianMixture.fromJSON(mixture) : BetaMixture.fromJSON(mixture);
+      const values = normaliseLosses(scores, { method: this.config.split.normalise }).values;
+      return [{ net, scores, values, posterior, mixture: m }];
+    });
     const lr = this.retrainLearningRate();
     if (lr !== undefined && s.startEpoch > this.warmupLength) {
       for (const net of this.nets) net.optimizer.setLearningRate(lr);
