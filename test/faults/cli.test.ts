@@ -180,7 +180,7 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
     expect(debris(snapshot(mid))).toEqual([]);
     expect((await inProcess(trainArgs(mid, '--resume'))).code).toBe(0);
     expectSameOutputs(mid, reference.dir, { figures: false });
-  });
+  }, 240_000); // several CLI runs that train: minutes on a loaded 2-core machine
 
   it('every CLI error path names the file, field or flag and what to do — never a stack trace', async () => {
     const base = freshDir(tmp.dir, 'errors');
@@ -190,8 +190,14 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
     writeFileSync(badJson, '{ "epochs": ');
     const badField = join(base, 'field.json');
     writeFileSync(badField, JSON.stringify({ epochs: -1 }));
+    const longWarmup = join(base, 'long-warmup.json');
+    writeFileSync(longWarmup, JSON.stringify({ warmupEpochs: 5 }));
     const collapse = join(base, 'collapse.json');
-    writeFileSync(collapse, JSON.stringify({ warmupEpochs: 1, optimizer: { learningRate: 1e9 } }));
+    // from-scratch encoders (CLIP inputs would otherwise get residual adapters and their own step size)
+    writeFileSync(
+      collapse,
+      JSON.stringify({ warmupEpochs: 1, sharedSpace: false, optimizer: { learningRate: 1e9 } }),
+    );
     const manifest = await writeSyntheticManifest(join(base, 'synthetic'), { images: 120 });
     const raw = JSON.parse(readFileSync(manifest, 'utf8'));
     const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
@@ -291,7 +297,8 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
         says: [/refusing to write into/, /outside the input/],
       },
       {
-        args: ['audit', scraped, '--epochs', '1', '--out', out],
+        // (a default warm-up scales with --epochs; an explicit one longer than the run is an error)
+        args: ['audit', scraped, '--config', longWarmup, '--epochs', '1', '--out', out],
         code: 2,
         says: [/warmupEpochs: must not exceed epochs \(1\)/],
       },
@@ -334,5 +341,5 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
     expect(snapshot(join(base, 'synthetic'))).toEqual(inputs);
     expect(readFileSync(file, 'utf8')).toBe('x');
     expect(existsSync(join(scraped, 'audit'))).toBe(false);
-  });
+  }, 240_000); // several CLI runs that train: minutes on a loaded 2-core machine
 });

@@ -172,7 +172,8 @@ describe('issue 15 defects', () => {
       trainAndReport({
         data: MYNTRA,
         outDir: fresh('collapse'),
-        config: { ...RUN, optimizer: { learningRate: 1e9 } },
+        // the from-scratch encoders (CLIP inputs would get residual adapters with their own step size)
+        config: { ...RUN, sharedSpace: false, optimizer: { learningRate: 1e9 } },
       }),
     );
     expect(collapsed).toBeInstanceOf(TrainingError);

@@ -313,7 +313,8 @@ export async function loadCheckpoint(
     arrays[name] = data as Float32Array | Float64Array;
   }
   let bestWeights: tf.NamedTensorMap | undefined;
-  if (file.bestEpoch >= 0 && (await exists(join(dir, 'best', 'model.json')))) {
+  // best epoch −1 is the untrained (zero-shot) model of a shared space, saved like any other best
+  if (file.bestEpoch >= -1 && (await exists(join(dir, 'best', 'model.json')))) {
     let best: CrossModalModel;
     try {
       best = await CrossModalModel.load(join(dir, 'best'));

@@ -217,6 +217,8 @@ interface RunState {
   nullEma: (Float64Array | undefined)[];
   heldout: Float64Array | undefined;
   best: { epoch: number; rsum: number; weights: tf.NamedTensorMap | undefined };
+  /** The best epoch whose model `<checkpointDir>/best` holds (undefined: none yet). */
+  bestSaved?: number;
   lastSplit: SplitResult[];
   targets: (Float32Array | undefined)[];
 }
@@ -329,7 +331,7 @@ export class Trainer {
         atChance = record.validation.rsum <= chance + 1e-6 && this.collapsed() ? atChance + 1 : 0;
         if (atChance >= patience) {
           throw new TrainingError(
-            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower optimizer.learningRate (now ${c.optimizer.learningRate})`,
+            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower ${this.learningRateKey()}`,
             epoch,
           );
         }
@@ -571,7 +573,7 @@ export class Trainer {
       cost.dispose();
       if (!Number.isFinite(value)) {
         throw new TrainingError(
-          `training diverged: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate (now ${this.config.optimizer.learningRate}) or optimizer.retrainLearningRate`,
+          `training diverged: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower ${this.learningRateKey()}${this.sharedSpace?.used ? '' : ' or optimizer.retrainLearningRate'}`,
           epoch,
         );
       }
@@ -1019,6 +1021,13 @@ export class Trainer {
     if (lr !== undefined) for (const net of this.nets) net.optimizer.setLearningRate(lr);
   }
 
+  /** The config key of the step size this run trains with, and its value, for error messages. */
+  private learningRateKey(): string {
+    return this.sharedSpace?.used
+      ? `adapter.learningRate (now ${this.config.adapter.learningRate})`
+      : `optimizer.learningRate (now ${this.config.optimizer.learningRate})`;
+  }
+
   /** The step size after the warm-up, when it differs from the warm-up's (adapters keep theirs). */
   private retrainLearningRate(): number | undefined {
     return this.sharedSpace?.used ? undefined : this.config.optimizer.retrainLearningRate;
@@ -1169,8 +1178,21 @@ export class Trainer {
     });
     // the best model first: once latest.json names this epoch, best/ must already hold its weights
     // (a kill between the two would otherwise resume with the previous best's weights)
-    if (this.state.best.epoch === epoch && this.state.best.weights) {
-      await saveBestModel(dir, this.nets[0]!.model);
+    const best = this.state.best;
+    if (best.weights && best.epoch !== this.state.bestSaved) {
+      if (best.epoch === epoch) {
+        await saveBestModel(dir, this.nets[0]!.model);
+      } else {
+        // an earlier best not saved yet: the untrained (zero-shot) candidate of a shared space
+        const copy = this.nets[0]!.model.clone();
+        try {
+          copy.setWeights(best.weights);
+          await saveBestModel(dir, copy);
+        } finally {
+          copy.dispose();
+        }
+      }
+      this.state.bestSaved = best.epoch;
     }
     await saveCheckpoint(dir, this.config, this.nets, state);
   }
@@ -1184,6 +1206,7 @@ export class Trainer {
     s.best.epoch = loaded.bestEpoch;
     s.best.rsum = loaded.bestRsum;
     s.best.weights = loaded.bestWeights;
+    s.bestSaved = loaded.bestEpoch;
     const a = loaded.arrays;
     this.nets.forEach((_, k) => {
       s.posterior[k] = a[`posterior-${k}`] as Float64Array | undefined;
