@@ -12,15 +12,22 @@
  * | `audit.json` | estimated noise rate, threshold, kept/removed counts, the mixture, timing |
  * | `kept-ids.txt`, `removed-ids.txt` | the pair ids (metadata key, else the pair index), one per line, input order |
  * | `kept.npy` | int32 indices of the kept pairs (input order) |
- * | `cleaned/` | clip-retrieval input only: the kept pairs in the same layout (`img_emb/`, `text_emb/`, `metadata/`, one shard) |
+ * | `cleaned/` | clip-retrieval input only: the kept pairs in the input's layout — one output shard per input shard, same names (`img_emb_<k>.npy`, `text_emb_<k>.npy`, `metadata_<k>.parquet`) and dtypes; a shard with no kept pair is written empty (0 rows) |
  * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
+ * | `report.html` | one self-contained page to browse it all (figures, score histograms, a sortable, filterable table with thumbnails, a threshold slider); see `writeHtmlReport` |
  * | `model.json`, `weights.bin`, `history.json`, `config.json` | the model that scored them, its history and config |
  *
  * Columns of the ranking: `rank` (1 = most suspicious), `pair` (index in the input, 0-based), `id`,
- * `p_clean` (P(clean) from the last split), `uncertainty` (mean σ² of the pair's image and caption, for a
- * probabilistic head; empty otherwise), `loss` (the per-pair score the mixture was fitted to, higher =
- * worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has them. Order:
- * P(clean) ascending, then loss descending, then pair index.
+ * `p_clean` (P(clean) from the last split), `input_cosine` (cos of the given image and caption
+ * embeddings — the CLIP-score filter — present when `detectSharedSpace` finds the two sides share one
+ * space), `uncertainty` (for a probabilistic head, empty otherwise: the mean σ² of the pair's image and
+ * caption **relative to the dataset's median**, so 1 is a typical pair and 2 twice as uncertain; the
+ * median itself is `uncertaintyMedian` in `audit.json`), `loss` (the per-pair score the mixture was
+ * fitted to, higher = worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has
+ * them. Order: P(clean) ascending, then loss descending, then pair index.
+ *
+ * `kept-ids.txt` is a join key for img2dataset/clip-retrieval shards: one `key` (the metadata's id column)
+ * per line, input order, so `key IN kept-ids.txt` filters the original `.parquet`/`.tar` shards.
  *
  * @example
  * ```ts
@@ -29,23 +36,24 @@
  * console.log(summary.estimatedNoiseRate, summary.kept, summary.removed);
  * ```
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
+import { rocAuc } from '../../eval/detection.js';
+import { detectSharedSpace, inputCosines } from '../../eval/shared-space.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { VERSION } from '../../version.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { formatCsv } from '../io/csv.js';
-import { readNpyHeader, writeNpy } from '../io/npy.js';
+import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import { createProgress } from '../progress.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
-import { readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
+import { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
+import { writeHtmlReport } from './html-report.js';
 import { type SplitSection, splitSection } from './report.js';
 import {
   backendChoiceSchema,
@@ -87,6 +95,8 @@ export const auditOptionsSchema = z
     filteredCopy: z.boolean().default(true),
     plots: z.boolean().default(true),
     saveModel: z.boolean().default(true),
+    /** Write `report.html`. Default true. */
+    html: z.boolean().default(true),
     backend: backendChoiceSchema.optional(),
     callbacks: callbacksSchema,
   })
@@ -100,6 +110,9 @@ export interface AuditRow {
   pair: number;
   id: string;
   pClean: number;
+  /** cos(image, caption) of the input embeddings; null when the sides do not share a space. */
+  inputCosine: number | null;
+  /** Mean σ² relative to the dataset's median (probabilistic head), else null. */
   uncertainty: number | null;
   loss: number;
   kept: boolean;
@@ -125,6 +138,12 @@ export interface AuditSummary {
   removed: number;
   /** The fitted mixture of the last split. */
   mixture: unknown;
+  /** Whether the input sides share one space (then `pairs.*` has `input_cosine`), and why. */
+  sharedSpace: { shared: boolean; reason: string };
+  /** Median mean-σ² of the pairs (the `uncertainty` column's unit); null without a probabilistic head. */
+  uncertaintyMedian: number | null;
+  /** With a known truth mask and a shared space: ROC-AUC of −input_cosine at finding the noisy pairs. */
+  inputCosineAuc?: number;
   /** With a known truth mask (data carrying injected noise): split quality. */
   truth?: SplitSection;
   epochs: number;
@@ -136,6 +155,12 @@ export interface AuditSummary {
 }
 
 const log = () => getLogger('audit');
+
+function median(v: Float64Array): number {
+  const s = Float64Array.from(v).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
+}
 
 /**
  * Ranking order: P(clean) ascending, loss descending, pair index ascending.
@@ -150,7 +175,18 @@ export function suspicionOrder(pClean: ArrayLike<number>, loss: ArrayLike<number
   return order.sort((a, b) => pClean[a]! - pClean[b]! || loss[b]! - loss[a]! || a - b);
 }
 
-const COLUMNS = ['rank', 'pair', 'id', 'p_clean', 'uncertainty', 'loss', 'kept', 'caption', 'url'] as const;
+const COLUMNS = [
+  'rank',
+  'pair',
+  'id',
+  'p_clean',
+  'input_cosine',
+  'uncertainty',
+  'loss',
+  'kept',
+  'caption',
+  'url',
+] as const;
 
 function rowValues(r: AuditRow, columns: readonly string[]): (string | number | boolean | null)[] {
   const all: Record<string, string | number | boolean | null> = {
@@ -158,6 +194,7 @@ function rowValues(r: AuditRow, columns: readonly string[]): (string | number | 
     pair: r.pair,
     id: r.id,
     p_clean: r.pClean,
+    input_cosine: r.inputCosine,
     uncertainty: r.uncertainty,
     loss: r.loss,
     kept: r.kept,
@@ -173,6 +210,7 @@ function parquetRanking(table: ReturnType<typeof rowValues>[], columns: readonly
     pair: 'INT32',
     id: 'STRING',
     p_clean: 'DOUBLE',
+    input_cosine: 'DOUBLE',
     uncertainty: 'DOUBLE',
     loss: 'DOUBLE',
     kept: 'BOOLEAN',
@@ -221,13 +259,6 @@ function posteriorSpec(p: Float64Array, threshold: number, method: string): Vega
       },
     ],
   };
-}
-
-/** The dtype of a clip-retrieval folder's first image shard (float16 kept, anything else float32). */
-async function clipDtype(folder: string): Promise<'float16' | 'float32'> {
-  const names = (await readdir(join(folder, 'img_emb'))).filter((n) => /^img_emb_\d+\.npy$/.test(n)).sort();
-  if (!names[0]) return 'float32';
-  return (await readNpyHeader(join(folder, 'img_emb', names[0]))).dtype === 'float16' ? 'float16' : 'float32';
 }
 
 /**
@@ -287,7 +318,13 @@ export async function auditPairs(
     const post = fit.posterior!;
     const loss = split.scores;
     const emb = embedDataset(fit.model, data);
-    const uncertainty = pairUncertainty(emb, data);
+    const rawUncertainty = pairUncertainty(emb, data);
+    const uncertaintyMedian = rawUncertainty ? median(rawUncertainty) : null;
+    const uncertainty =
+      rawUncertainty && uncertaintyMedian ? rawUncertainty.map((u) => u / uncertaintyMedian) : rawUncertainty;
+    const shared = detectSharedSpace(data, { seed });
+    const cosines = shared.shared ? inputCosines(data) : undefined;
+    log().info({ reason: shared.reason }, 'input space');
     const order = suspicionOrder(post, loss);
     const progress = createProgress(order.length, 'ranking');
     rows = Array.from(order, (j, k) => {
@@ -296,6 +333,7 @@ export async function auditPairs(
         pair: j,
         id: data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j),
         pClean: post[j]!,
+        inputCosine: cosines ? cosines[j]! : null,
         uncertainty: uncertainty ? uncertainty[j]! : null,
         loss: loss[j]!,
         kept: post[j]! > opts.threshold,
@@ -310,7 +348,9 @@ export async function auditPairs(
     progress.stop();
     const columns = COLUMNS.filter(
       (c) =>
-        (c !== 'caption' || data.hasCaptionTexts) && (c !== 'url' || rows.some((r) => r.url !== undefined)),
+        (c !== 'caption' || data.hasCaptionTexts) &&
+        (c !== 'url' || rows.some((r) => r.url !== undefined)) &&
+        (c !== 'input_cosine' || cosines !== undefined),
     );
 
     const table = rows.map((r) => rowValues(r, columns));
@@ -348,7 +388,7 @@ export async function auditPairs(
       const metadata = await readClipMetadata(source.path!);
       const written = await writeClipRetrievalFolder(out.path('cleaned'), data, {
         pairs: kept,
-        dtype: await clipDtype(source.path!),
+        shards: await clipShardLayout(source.path!),
         metadata: metadata ?? 'none',
         guard: out,
       });
@@ -395,15 +435,29 @@ export async function auditPairs(
       kept: keptIdx.length,
       removed: removedIdx.length,
       mixture: split.mixture.toJSON(),
+      sharedSpace: { shared: shared.shared, reason: shared.reason },
+      uncertaintyMedian,
+      ...(data.noise && cosines
+        ? {
+            inputCosineAuc: rocAuc(
+              cosines.map((c) => -c),
+              data.noise.noisy,
+            ),
+          }
+        : {}),
       ...(data.noise ? { truth: splitSection(post, data.noise.noisy) } : {}),
       epochs: fit.history.length,
       seconds: (performance.now() - started) / 1000,
       backend,
       cleaveVersion: VERSION,
       createdAt: new Date().toISOString(),
-      files: { ...files, summary: 'audit.json' },
+      files: { ...files, summary: 'audit.json', ...(opts.html ? { report: 'report.html' } : {}) },
     };
     await writeFileAtomic(out.path('audit.json'), toJSON(summary), protect);
+    if (opts.html) {
+      out.path('report.html');
+      await writeHtmlReport(out.dir, protect);
+    }
   } finally {
     for (const m of new Set([fit.model, ...fit.models])) m.dispose();
     trainer.dispose();

@@ -1,0 +1,118 @@
+/**
+ * `report.html` in a real browser (headless Debian chromium): the page's script runs to the end with no
+ * console message at all, the table holds the expected rows, hostile captions stay text, broken image
+ * links leave the caption; and `writeHtmlReport` reads a train run folder, and refuses other folders.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CleaveError } from '../../src/core/errors.js';
+import { writeNpy } from '../../src/core/io/npy.js';
+import { type HtmlCell, renderHtmlReport, writeHtmlReport } from '../../src/core/run/html-report.js';
+import { openInChromium } from './browser.js';
+import { tempDir } from './helpers.js';
+
+const tmp = tempDir('cleave-html-');
+afterAll(tmp.cleanup);
+
+const rowCount = (dom: string) => (dom.match(/<tr class="(kept|removed)"/g) ?? []).length;
+
+describe('renderHtmlReport in headless chromium', () => {
+  it('renders every row, runs without console messages, keeps hostile text inert', () => {
+    const n = 37;
+    const pClean = Array.from({ length: n }, (_, j) => ((j * 7919) % 101) / 100);
+    const order = Array.from(pClean.keys()).sort((a, b) => pClean[a]! - pClean[b]! || a - b);
+    const rows: HtmlCell[][] = order.map((j, k) => [
+      k + 1,
+      j,
+      `key${j}`,
+      pClean[j]!,
+      1 - pClean[j]!,
+      pClean[j]! > 0.5,
+      j === order[0] ? '</script><script>console.log("pwned")</script> & <b>bold</b>' : `caption ${j}`,
+      // no network at test time: every link is broken and must fall back to the caption alone
+      j % 2 ? `https://invalid.example/img/${j}.jpg` : 'javascript:console.log("pwned")',
+    ]);
+    const html = renderHtmlReport({
+      title: 'test <report>',
+      facts: [['pairs', String(n)]],
+      figures: [
+        {
+          title: 'a figure',
+          svg: '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+        },
+      ],
+      columns: ['rank', 'pair', 'id', 'p_clean', 'loss', 'kept', 'caption', 'url'],
+      rows,
+      pClean,
+      threshold: 0.5,
+    });
+    expect(html).not.toContain('<?xml');
+    expect(html).toContain('<title>test &lt;report&gt;</title>');
+    const path = join(tmp.dir, 'unit.html');
+    writeFileSync(path, html);
+    const seen = openInChromium(path);
+    expect(seen.console).toEqual([]);
+    expect(seen.dom).toContain('data-ready="1"');
+    expect(rowCount(seen.dom)).toBe(n);
+    const kept = pClean.filter((p) => p > 0.5).length;
+    expect(seen.dom).toContain(`kept ${kept}, removed ${n - kept} of ${n} pairs`);
+    // the hostile caption is text in a cell, not markup
+    expect(seen.dom).toContain(
+      '&lt;/script&gt;&lt;script&gt;console.log("pwned")&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;',
+    );
+    expect(seen.dom).not.toContain('src="javascript:');
+    // four score histograms: p_clean and loss
+    expect((seen.dom.match(/aria-label="histogram of /g) ?? []).length).toBe(2);
+    expect(seen.screenshot.subarray(0, 4).toString('latin1')).toBe('\x89PNG');
+    expect(seen.screenshot.length).toBeGreaterThan(10_000);
+  });
+
+  it('rejects rows that do not match the columns, and a table without p_clean', () => {
+    const base = { title: 't', facts: [], figures: [], pClean: [0.5], threshold: 0.5 };
+    expect(() => renderHtmlReport({ ...base, columns: ['rank', 'p_clean'], rows: [[1]] })).toThrow(
+      /row 0 has 1 cells/,
+    );
+    expect(() => renderHtmlReport({ ...base, columns: ['rank'], rows: [[1]] })).toThrow(/p_clean/);
+  });
+});
+
+describe('writeHtmlReport', () => {
+  it('reads a train run folder (report.json, posteriors.npy, noisy.npy) and writes report.html', async () => {
+    const dir = join(tmp.dir, 'train-run');
+    mkdirSync(dir, { recursive: true });
+    const post = Float64Array.from({ length: 50 }, (_, j) => (j % 10) / 10 + 0.05);
+    await writeNpy(join(dir, 'posteriors.npy'), post, [50]);
+    await writeNpy(
+      join(dir, 'noisy.npy'),
+      Uint8Array.from(post, (p) => (p < 0.3 ? 1 : 0)),
+      [50],
+    );
+    writeFileSync(
+      join(dir, 'report.json'),
+      JSON.stringify({
+        method: 'refurb',
+        seed: 1,
+        noise: { rate: 0.3, kind: 'shuffle' },
+        dataset: { source: 'synthetic' },
+        test: { rsum: 123.4 },
+        split: { auc: 0.9, ap: 0.8, estimatedNoiseRate: 0.31, trueNoiseRate: 0.3, precision: 1, recall: 1 },
+      }),
+    );
+    const path = await writeHtmlReport(dir, { maxRows: 20 });
+    expect(path).toBe(join(dir, 'report.html'));
+    const html = readFileSync(path, 'utf8');
+    expect(html).toContain('estimated / true noise rate');
+    const seen = openInChromium(path);
+    expect(seen.console).toEqual([]);
+    expect(rowCount(seen.dom)).toBe(20);
+    expect(seen.dom).toContain('kept 25, removed 25 of 50 pairs');
+  });
+
+  it('refuses a folder without per-pair results, naming it', async () => {
+    const dir = join(tmp.dir, 'empty');
+    mkdirSync(dir, { recursive: true });
+    await expect(writeHtmlReport(dir)).rejects.toThrow(CleaveError);
+    await expect(writeHtmlReport(dir)).rejects.toThrow(/not a run folder.*audit\.json/);
+  });
+});
