@@ -14,6 +14,7 @@ import { readCsv } from '../../src/core/io/csv.js';
 import { readNpy } from '../../src/core/io/npy.js';
 import { type AuditRow, type AuditSummary, auditPairs, suspicionOrder } from '../../src/core/run/audit.js';
 import { readClipMetadata } from '../../src/core/run/clip-folder.js';
+import { scoreWithSavedModel } from '../../src/core/run/reuse.js';
 import { openInChromium } from './browser.js';
 import { SMALL, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
 
@@ -193,6 +194,14 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     expect(seen.dom).toContain(`kept ${summary.kept}, removed ${summary.removed} of 160 pairs`);
     expect(seen.dom).toContain('<th data-col="input_cosine"');
     expect(seen.screenshot.length).toBeGreaterThan(10_000);
+
+    // the audit folder is a model for `cleave score`: its own pairs give back their P(clean) exactly
+    const again = await scoreWithSavedModel({ model: outDir, data: input });
+    expect(again.scoredBy).toBe('training-pairs');
+    const byPair = new Float64Array(160);
+    for (const r of rows) byPair[r.pair] = r.pClean;
+    expect(Array.from(again.pClean)).toEqual(Array.from(byPair));
+    expect(again.ids).toEqual(ids);
   });
 
   it('refuses an output folder inside the input before training', async () => {

@@ -16,6 +16,7 @@
  * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
  * | `report.html` | one self-contained page to browse it all (figures, score histograms, a sortable, filterable table with thumbnails, a threshold slider); see `writeHtmlReport` |
  * | `model.json`, `weights.bin`, `history.json`, `config.json` | the model that scored them, its history and config |
+ * | `split.json`, `split-scores.npy` | the score scaling, the mixture and the pairs' scores: `cleave score` with this folder as the model (see `split-state`) |
  *
  * Columns of the ranking: `rank` (1 = most suspicious), `pair` (index in the input, 0-based), `id`,
  * `p_clean` (P(clean) from the last split), `input_cosine` (cos of the given image and caption
@@ -64,6 +65,7 @@ import {
   OutputGuard,
   recommendedTrainerConfig,
 } from './source.js';
+import { saveSplitState } from './split-state.js';
 import {
   callbacksSchema,
   ensureBackend,
@@ -413,7 +415,15 @@ export async function auditPairs(
       out.path('model.json');
       out.path('weights.bin');
       await fit.model.save(out.dir, protect);
-      Object.assign(files, { model: 'model.json', weights: 'weights.bin' });
+      out.path('split.json');
+      out.path('split-scores.npy');
+      await saveSplitState(out.dir, split, config, data, protect);
+      Object.assign(files, {
+        model: 'model.json',
+        weights: 'weights.bin',
+        split: 'split.json',
+        splitScores: 'split-scores.npy',
+      });
     }
     await writeFileAtomic(out.path('history.json'), toJSON(fit.history), protect);
     await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
