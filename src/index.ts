@@ -29,8 +29,16 @@ export {
 export type { DataErrorLocation } from './core/errors.js';
 export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from './core/errors.js';
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
-export type { LogLevel } from './core/logger.js';
-export { getLogger, setLogger, setLogLevel } from './core/logger.js';
+export type { LogFormat, LogLevel } from './core/logger.js';
+export {
+  defaultLogFormat,
+  getLogger,
+  LOG_FORMATS,
+  prettyLogLine,
+  setLogFormat,
+  setLogger,
+  setLogLevel,
+} from './core/logger.js';
 export { checkBatch, diagonal, offDiagonal } from './core/losses/batch.js';
 export { infoNCELoss, infoNCELossPerPair } from './core/losses/infonce.js';
 export type { MatchLossOptions, MatchPerPairOptions } from './core/losses/match.js';
