@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
 import { readCsv } from '../../src/core/io/csv.js';
 import { readNpy } from '../../src/core/io/npy.js';
-import { type AuditRow, type AuditSummary, auditPairs, suspicionOrder } from '../../src/core/run/audit.js';
+import {
+  type AuditRow,
+  type AuditSummary,
+  auditPairs,
+  noiseRateInterval,
+  suspicionOrder,
+} from '../../src/core/run/audit.js';
 import { readClipMetadata } from '../../src/core/run/clip-folder.js';
 import { scoreWithSavedModel } from '../../src/core/run/reuse.js';
 import { openInChromium } from './browser.js';
@@ -72,6 +78,9 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     expect(new Set(rows.map((r) => r.pair)).size).toBe(160);
     const mean = rows.reduce((a, r) => a + (1 - r.pClean), 0) / rows.length;
     expect(summary.estimatedNoiseRate).toBeCloseTo(mean, 12);
+    const [lo, hi] = summary.estimatedNoiseRateInterval;
+    expect(lo).toBeLessThan(summary.estimatedNoiseRate);
+    expect(hi).toBeGreaterThan(summary.estimatedNoiseRate);
     expect(summary.kept + summary.removed).toBe(160);
     expect(summary.kept).toBe(rows.filter((r) => r.pClean > 0.5).length);
     expect(rows.every((r) => r.uncertainty !== null && r.uncertainty > 0)).toBe(true);
@@ -218,6 +227,23 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
       auditPairs({ data: input, outDir: join(tmp.dir, 'x'), config: { epochs: 4, warmupEpochs: 4 } }),
     ).rejects.toThrow(/epochs \(4\) must exceed warmupEpochs/);
     expect(snapshot(input)).toEqual(before);
+  });
+});
+
+describe('noiseRateInterval', () => {
+  it('is a point for constant P(clean), and matches the normal interval of a mean for many pairs', () => {
+    expect(noiseRateInterval(new Float64Array(50).fill(0.8), 1)).toEqual([
+      expect.closeTo(0.2, 12),
+      expect.closeTo(0.2, 12),
+    ]);
+    const n = 4000;
+    const p = Float64Array.from({ length: n }, (_, j) => (j % 4 === 0 ? 0 : 1)); // noise 0.25, sd 0.433
+    const [lo, hi] = noiseRateInterval(p, 3);
+    const half = (1.96 * Math.sqrt(0.25 * 0.75)) / Math.sqrt(n);
+    expect(lo).toBeCloseTo(0.25 - half, 2);
+    expect(hi).toBeCloseTo(0.25 + half, 2);
+    expect(hi - lo).toBeGreaterThan(1.6 * half);
+    expect(hi - lo).toBeLessThan(2.4 * half);
   });
 });
 

@@ -107,6 +107,58 @@ describe('writeHtmlReport', () => {
     expect(seen.console).toEqual([]);
     expect(rowCount(seen.dom)).toBe(20);
     expect(seen.dom).toContain('kept 25, removed 25 of 50 pairs');
+    // the truth is known: the reliability diagram of P(clean) and its ECE. Ten equal bins with mean
+    // P(clean) 0.05, 0.15, …, 0.95; the first three bins are all noisy, the rest all clean, so the gaps are
+    // 0.05, 0.15, 0.25, 0.65, 0.55, …, 0.05 with equal weights
+    expect(seen.dom).toContain('id="reliability"');
+    const ece = /ECE ([\d.]+)/.exec(seen.dom);
+    expect(Number(ece![1])).toBeCloseTo(
+      (0.05 + 0.15 + 0.25 + 0.65 + 0.55 + 0.45 + 0.35 + 0.25 + 0.15 + 0.05) / 10,
+      3,
+    );
+  });
+
+  it('reads an audit folder with a known truth: a noisy column and the reliability diagram', async () => {
+    const dir = join(tmp.dir, 'audit-run');
+    mkdirSync(dir, { recursive: true });
+    const n = 30;
+    const p = Array.from({ length: n }, (_, j) => (j < 10 ? 0.1 : 0.9));
+    const noisy = Uint8Array.from(p, (v, j) => (v < 0.5 || j === 29 ? 1 : 0)); // one clean-looking noisy pair
+    const lines = Array.from({ length: n }, (_, k) => {
+      const j = (k * 7) % n; // ranking order differs from pair order
+      return JSON.stringify({
+        rank: k + 1,
+        pair: j,
+        id: `k${j}`,
+        p_clean: p[j],
+        loss: 1 - p[j]!,
+        kept: p[j]! > 0.5,
+      });
+    });
+    writeFileSync(join(dir, 'pairs.jsonl'), `${lines.join('\n')}\n`);
+    await writeNpy(join(dir, 'noisy.npy'), noisy, [n]);
+    writeFileSync(
+      join(dir, 'audit.json'),
+      JSON.stringify({
+        source: 's/',
+        method: 'refurb',
+        seed: 0,
+        epochs: 3,
+        pairs: n,
+        threshold: 0.5,
+        estimatedNoiseRate: 0.367,
+        estimatedNoiseRateInterval: [0.3, 0.43],
+        kept: 20,
+        removed: 10,
+      }),
+    );
+    const seen = openInChromium(await writeHtmlReport(dir));
+    expect(seen.console).toEqual([]);
+    expect(rowCount(seen.dom)).toBe(n);
+    expect(seen.dom).toContain('<th data-col="noisy"');
+    expect(seen.dom).toContain('36.7 % (95 % interval 30.0 % – 43.0 %)');
+    // bins 0.1 (10 pairs, all noisy: gap 0.1) and 0.9 (20 pairs, 19 clean: gap 0.05) → ECE 1/30 + 1/30
+    expect(Number(/ECE ([\d.]+)/.exec(seen.dom)![1])).toBeCloseTo(2 / 30, 3);
   });
 
   it('refuses a folder without per-pair results, naming it', async () => {

@@ -12,6 +12,7 @@
  * | `audit.json` | estimated noise rate, threshold, kept/removed counts, the mixture, timing |
  * | `kept-ids.txt`, `removed-ids.txt` | the pair ids (metadata key, else the pair index), one per line, input order |
  * | `kept.npy` | int32 indices of the kept pairs (input order) |
+ * | `noisy.npy` | only for data carrying injected noise: the uint8 truth mask (input order); `report.html` then adds a truth column and the reliability diagram of P(clean) |
  * | `cleaned/` | clip-retrieval input only: the kept pairs in the input's layout — one output shard per input shard, same names (`img_emb_<k>.npy`, `text_emb_<k>.npy`, `metadata_<k>.parquet`) and dtypes; a shard with no kept pair is written empty (0 rows) |
  * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
  * | `report.html` | one self-contained page to browse it all (figures, score histograms, a sortable, filterable table with thumbnails, a threshold slider); see `writeHtmlReport` |
@@ -50,6 +51,7 @@ import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import { createProgress } from '../progress.js';
+import { Rng } from '../random.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
@@ -134,6 +136,11 @@ export interface AuditSummary {
   threshold: number;
   /** Mean of 1 − P(clean) over all pairs. */
   estimatedNoiseRate: number;
+  /**
+   * 95 % bootstrap interval of `estimatedNoiseRate` over the pairs (see {@link noiseRateInterval}): how
+   * much the estimate moves with the sample of pairs, not with the training run.
+   */
+  estimatedNoiseRateInterval: [number, number];
   /** Share of pairs with P(clean) ≤ threshold (removed). */
   flaggedRate: number;
   kept: number;
@@ -162,6 +169,33 @@ function median(v: Float64Array): number {
   const s = Float64Array.from(v).sort();
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
+}
+
+/**
+ * Percentile bootstrap interval of the mean of 1 − P(clean): resample the pairs with replacement
+ * (seeded; 1000 draws, fewer above 200 000 pairs so that at most 2·10⁸ values are drawn) and take the
+ * `(1 − level)/2` and `(1 + level)/2` quantiles of the resampled means. It measures the sampling
+ * uncertainty of the pairs given their P(clean), not the variation between training runs.
+ *
+ * @example
+ * ```ts
+ * noiseRateInterval(Float64Array.of(0.9, 0.1, 0.8, 0.95), 0);   // ≈ [0.05, 0.56]
+ * ```
+ */
+export function noiseRateInterval(pClean: ArrayLike<number>, seed: number, level = 0.95): [number, number] {
+  const n = pClean.length;
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const draws = Math.max(100, Math.min(1000, Math.floor(2e8 / n)));
+  const rng = new Rng(seed).fork('noise-rate-bootstrap');
+  const means = new Float64Array(draws);
+  for (let b = 0; b < draws; b++) {
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += 1 - pClean[rng.int(n)]!;
+    means[b] = sum / n;
+  }
+  means.sort();
+  const at = (q: number) => means[Math.min(draws - 1, Math.max(0, Math.round(q * (draws - 1))))]!;
+  return [at((1 - level) / 2), at((1 + level) / 2)];
 }
 
 /**
@@ -385,6 +419,10 @@ export async function auditPairs(
     );
     const kept = Int32Array.from(keptIdx);
     await writeNpy(out.path('kept.npy'), kept, [kept.length], protect);
+    if (data.noise) {
+      await writeNpy(out.path('noisy.npy'), data.noise.noisy, [data.noise.noisy.length], protect);
+      files.noisy = 'noisy.npy';
+    }
     Object.assign(files, { keptIds: 'kept-ids.txt', removedIds: 'removed-ids.txt', kept: 'kept.npy' });
     if (opts.filteredCopy && source.kind === 'clip-retrieval') {
       const metadata = await readClipMetadata(source.path!);
@@ -441,6 +479,7 @@ export async function auditPairs(
       pairs: data.numPairs,
       threshold: opts.threshold,
       estimatedNoiseRate: impliedNoise / post.length,
+      estimatedNoiseRateInterval: noiseRateInterval(post, seed),
       flaggedRate: removedIdx.length / post.length,
       kept: keptIdx.length,
       removed: removedIdx.length,

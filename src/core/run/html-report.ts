@@ -24,6 +24,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { type Calibration, expectedCalibrationError } from '../../eval/uncertainty.js';
 import { VERSION } from '../../version.js';
 import { CleaveError, DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -53,6 +54,11 @@ export interface HtmlReportData {
   scoreColumns?: string[];
   /** Column notes shown under the table (column → what it means). */
   notes?: Record<string, string>;
+  /**
+   * With a known truth: the reliability of P(clean) (`expectedCalibrationError` of every pair), drawn
+   * as a reliability diagram (mean P(clean) vs the share of clean pairs per bin) with its ECE.
+   */
+  calibration?: Calibration;
 }
 
 /** Options of {@link writeHtmlReport}. */
@@ -163,6 +169,29 @@ const SCRIPT = String.raw`
       hist.appendChild(svg);
     });
   }
+  // reliability diagram: per bin, mean P(clean) (x) vs share of truly clean pairs (y); diagonal = calibrated
+  function drawReliability() {
+    if (!D.calibration) return;
+    var S = 200, pad = 30;
+    var svg = svgEl('svg', { width: S + 2 * pad, height: S + 2 * pad, role: 'img', id: 'reliability' });
+    svg.setAttribute('aria-label', 'reliability diagram');
+    svg.appendChild(svgEl('rect', { x: pad, y: pad, width: S, height: S, fill: 'none', stroke: '#999' }));
+    svg.appendChild(svgEl('line', { x1: pad, y1: pad + S, x2: pad + S, y2: pad, stroke: '#999', 'stroke-dasharray': '4 3' }));
+    var total = 0;
+    D.calibration.bins.forEach(function (b) { total += b[2]; });
+    D.calibration.bins.forEach(function (b) {
+      if (!b[2]) return;
+      var w = (b[1] - b[0]) * S;
+      svg.appendChild(svgEl('rect', { x: pad + b[0] * S + 1, y: pad + S - b[4] * S, width: w - 2, height: b[4] * S, fill: '#1f77b4', opacity: 0.35 }));
+      svg.appendChild(svgEl('circle', { cx: pad + b[3] * S, cy: pad + S - b[4] * S, r: 2 + 4 * Math.sqrt(b[2] / Math.max(1, total)), fill: '#d62728' }));
+    });
+    var t = svgEl('text', { x: pad + S / 2, y: pad + S + 20, 'font-size': 12, 'text-anchor': 'middle' });
+    t.textContent = 'P(clean); share truly clean (bars, dots at mean P) - ECE ' + (D.calibration.ece === null ? 'n/a' : D.calibration.ece.toFixed(3));
+    var t2 = svgEl('text', { x: pad, y: pad - 8, 'font-size': 12 });
+    t2.textContent = 'reliability of P(clean) against the truth';
+    svg.appendChild(t); svg.appendChild(t2);
+    document.getElementById('calibration').appendChild(svg);
+  }
   function updateCounts() {
     var k = 0;
     for (var i = 0; i < P.length; i++) if (keptAt(P[i])) k++;
@@ -240,6 +269,7 @@ const SCRIPT = String.raw`
   more.addEventListener('click', function () { shown += 500; render(); });
   updateCounts();
   drawHistograms();
+  drawReliability();
   render();
   document.body.setAttribute('data-ready', '1');
 })();
@@ -280,6 +310,18 @@ export function renderHtmlReport(data: HtmlReportData): string {
     threshold: data.threshold,
     scoreColumns,
     notes: data.notes ?? {},
+    calibration: data.calibration
+      ? {
+          ece: data.calibration.ece,
+          bins: data.calibration.bins.map((b) => [
+            b.lower,
+            b.upper,
+            b.count,
+            b.meanPosterior,
+            b.cleanFraction,
+          ]),
+        }
+      : null,
   };
   const facts = data.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('');
   const figures = data.figures
@@ -304,6 +346,7 @@ export function renderHtmlReport(data: HtmlReportData): string {
 ${figures ? `<h2>Figures</h2>\n<div class="figs">${figures}</div>` : ''}
 <h2>Score distributions</h2>
 <div class="hist" id="hist"></div>
+${data.calibration ? '<h2>Calibration</h2>\n<div id="calibration"></div>' : ''}
 <h2>Pairs, most suspicious first</h2>
 <div class="controls">
 <label>threshold <input type="range" id="threshold" min="0" max="1" step="0.01"> <output id="thr-value"></output></label>
@@ -437,15 +480,33 @@ export async function htmlReportData(
   const maxRows = options.maxRows ?? 5000;
   if (await exists(join(dir, 'audit.json'))) {
     const s = await readJson(join(dir, 'audit.json'));
-    const { columns, rows } = await auditRows(dir);
+    const ranking = await auditRows(dir);
+    let { columns, rows } = ranking;
     const pCol = columns.indexOf('p_clean');
     if (pCol < 0) throw new DataError('the ranking has no p_clean column; rerun cleave audit', { file: dir });
+    // with a known truth (noisy.npy, pair order): a truth column and the reliability of P(clean)
+    let calibration: Calibration | undefined;
+    const pairCol = columns.indexOf('pair');
+    if ((await exists(join(dir, 'noisy.npy'))) && pairCol >= 0) {
+      const noisy = Array.from((await readNpy(join(dir, 'noisy.npy'))).data as ArrayLike<number>, Number);
+      if (noisy.length === rows.length) {
+        columns = [...columns, 'noisy'];
+        rows = rows.map((r) => [...r, noisy[Number(r[pairCol])]!]);
+        calibration = expectedCalibrationError(
+          rows.map((r) => Number(r[pCol])),
+          rows.map((r) => Number(r.at(-1))),
+        );
+      }
+    }
     const truth = s.truth as Record<string, unknown> | undefined;
     const facts: [string, string][] = [
       ['source', String(s.source)],
       ['method', `${s.method} (seed ${s.seed}, ${s.epochs} epochs)`],
       ['pairs', String(s.pairs)],
-      ['estimated noise rate', pct(s.estimatedNoiseRate)],
+      [
+        'estimated noise rate',
+        `${pct(s.estimatedNoiseRate)}${Array.isArray(s.estimatedNoiseRateInterval) ? ` (95 % interval ${(s.estimatedNoiseRateInterval as number[]).map((v) => pct(v)).join(' – ')})` : ''}`,
+      ],
       [`kept / removed at ${s.threshold}`, `${s.kept} / ${s.removed}`],
     ];
     if (typeof s.inputCosineAuc === 'number') facts.push(['input-cosine AUC (truth)', num(s.inputCosineAuc)]);
@@ -454,6 +515,7 @@ export async function htmlReportData(
         ['true noise rate', pct(truth.trueNoiseRate)],
         ['ROC-AUC / AP (truth)', `${num(truth.auc)} / ${num(truth.ap)}`],
         ['precision / recall of removed (truth)', `${num(truth.precision)} / ${num(truth.recall)}`],
+        ['ECE of P(clean) (truth)', num(truth.ece)],
       );
     }
     return {
@@ -468,6 +530,7 @@ export async function htmlReportData(
       pClean: rows.map((r) => Number(r[pCol])),
       threshold: typeof s.threshold === 'number' ? s.threshold : 0.5,
       notes: COLUMN_NOTES,
+      ...(calibration ? { calibration } : {}),
     };
   }
   if ((await exists(join(dir, 'report.json'))) && (await exists(join(dir, 'posteriors.npy')))) {
@@ -500,6 +563,7 @@ export async function htmlReportData(
         ['estimated / true noise rate', `${pct(split.estimatedNoiseRate)} / ${pct(split.trueNoiseRate)}`],
         ['ROC-AUC / AP (truth)', `${num(split.auc)} / ${num(split.ap)}`],
         ['precision / recall of removed', `${num(split.precision)} / ${num(split.recall)}`],
+        ['ECE of P(clean)', num(split.ece)],
       );
     }
     return {
@@ -511,6 +575,9 @@ export async function htmlReportData(
       pClean: post,
       threshold: 0.5,
       notes: COLUMN_NOTES,
+      ...(noisy && noisy.length === post.length
+        ? { calibration: expectedCalibrationError(post, noisy) }
+        : {}),
     };
   }
   throw new CleaveError(
