@@ -32,12 +32,20 @@ export interface BrowserResult {
   dom: string;
   /** Console messages (`console.*` calls and uncaught errors), one per line. */
   console: string[];
-  /** PNG bytes of the screenshot. */
+  /** PNG bytes of the screenshot (empty with `screenshot: false`). */
   screenshot: Buffer;
 }
 
-/** Load `htmlPath` headless; `budgetMs` of virtual time lets the page's scripts finish. */
-export function openInChromium(htmlPath: string, budgetMs = 3000): BrowserResult {
+/**
+ * Load `htmlPath` headless (with `hash` appended to its URL, e.g. `#threshold=0.3`); `budgetMs` of
+ * virtual time lets the page's scripts finish; `screenshot: false` skips the second (screenshot) run.
+ */
+export function openInChromium(
+  htmlPath: string,
+  options: { hash?: string; screenshot?: boolean; budgetMs?: number } = {},
+): BrowserResult {
+  const hash = options.hash ?? '';
+  const budgetMs = options.budgetMs ?? 3000;
   const bin = chromiumPath();
   const profile = mkdtempSync(join(tmpdir(), 'cleave-chromium-'));
   try {
@@ -51,7 +59,7 @@ export function openInChromium(htmlPath: string, budgetMs = 3000): BrowserResult
       `--user-data-dir=${profile}`,
       `--virtual-time-budget=${budgetMs}`,
     ];
-    const url = pathToFileURL(htmlPath).href;
+    const url = pathToFileURL(htmlPath).href + hash;
     const dump = spawnSync(bin, [...common, '--enable-logging=stderr', '--log-level=0', '--dump-dom', url], {
       encoding: 'utf8',
       timeout: 30_000,
@@ -59,6 +67,9 @@ export function openInChromium(htmlPath: string, budgetMs = 3000): BrowserResult
     });
     if (dump.status !== 0) throw new Error(`chromium --dump-dom failed (${dump.status}): ${dump.stderr}`);
     const consoleLines = dump.stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l));
+    if (options.screenshot === false) {
+      return { dom: dump.stdout, console: consoleLines, screenshot: Buffer.alloc(0) };
+    }
     const png = join(profile, 'shot.png');
     const shot = spawnSync(bin, [...common, '--window-size=1280,1600', `--screenshot=${png}`, url], {
       encoding: 'utf8',

@@ -68,6 +68,57 @@ describe('renderHtmlReport in headless chromium', () => {
     expect(seen.screenshot.length).toBeGreaterThan(10_000);
   });
 
+  it('opens the view a link asks for (threshold, filter, show, sort); a broken image leaves the caption', () => {
+    const png1x1 =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+    const n = 20;
+    const pClean = Array.from({ length: n }, (_, j) => j / n); // 0, 0.05, …, 0.95
+    const rows: HtmlCell[][] = pClean.map((p, j) => [
+      j + 1,
+      j,
+      p,
+      `caption ${j}${j % 2 ? ' shirt' : ''}`,
+      j === 18 ? png1x1 : 'data:image/png;base64,bm90IGFuIGltYWdl', // "not an image"
+    ]);
+    const html = renderHtmlReport({
+      title: 'view',
+      facts: [],
+      figures: [],
+      columns: ['rank', 'pair', 'p_clean', 'caption', 'url'],
+      rows,
+      pClean,
+      threshold: 0.5,
+      scoreColumns: [],
+    });
+    const path = join(tmp.dir, 'view.html');
+    writeFileSync(path, html);
+    const seen = openInChromium(path, {
+      hash: '#threshold=0.92&filter=shirt&show=kept&sort=-pair',
+      screenshot: false,
+    });
+    expect(seen.console).toEqual([]);
+    // P(clean) > 0.92 keeps only pair 19 (0.95): 1 kept, 19 removed
+    expect(seen.dom).toContain('kept 1, removed 19 of 20 pairs');
+    expect(seen.dom).toContain('<output id="thr-value">0.92</output>');
+    // show=kept & filter=shirt: pair 19 only
+    expect(rowCount(seen.dom)).toBe(1);
+    const all = openInChromium(path, { hash: '#threshold=0&filter=shirt&sort=-pair', screenshot: false });
+    // the odd pairs but pair 0 (P(clean) 0 is not > 0): 10 rows, sorted by pair descending
+    expect(rowCount(all.dom)).toBe(10);
+    const pairs = [
+      ...all.dom.matchAll(
+        /<tr class="(?:kept|removed)"><td class="thumb">(?:<img[^>]*>)?<\/td><td class="num">\d+<\/td><td class="num">(\d+)</g,
+      ),
+    ].map((m) => Number(m[1]));
+    expect(pairs).toEqual([19, 17, 15, 13, 11, 9, 7, 5, 3, 1]);
+    // images: the valid one stays, the broken ones are removed (their captions remain)
+    expect((all.dom.match(/<img /g) ?? []).length).toBe(0); // no odd pair has the valid image
+    const even = openInChromium(path, { hash: '#threshold=0&sort=-pair', screenshot: false });
+    expect((even.dom.match(/<img /g) ?? []).length).toBe(1);
+    expect(even.dom).toContain(png1x1);
+    expect(even.dom).toContain('caption 16');
+  });
+
   it('rejects rows that do not match the columns, and a table without p_clean', () => {
     const base = { title: 't', facts: [], figures: [], pClean: [0.5], threshold: 0.5 };
     expect(() => renderHtmlReport({ ...base, columns: ['rank', 'p_clean'], rows: [[1]] })).toThrow(
@@ -103,7 +154,7 @@ describe('writeHtmlReport', () => {
     expect(path).toBe(join(dir, 'report.html'));
     const html = readFileSync(path, 'utf8');
     expect(html).toContain('estimated / true noise rate');
-    const seen = openInChromium(path);
+    const seen = openInChromium(path, { screenshot: false });
     expect(seen.console).toEqual([]);
     expect(rowCount(seen.dom)).toBe(20);
     expect(seen.dom).toContain('kept 25, removed 25 of 50 pairs');
@@ -152,7 +203,7 @@ describe('writeHtmlReport', () => {
         removed: 10,
       }),
     );
-    const seen = openInChromium(await writeHtmlReport(dir));
+    const seen = openInChromium(await writeHtmlReport(dir), { screenshot: false });
     expect(seen.console).toEqual([]);
     expect(rowCount(seen.dom)).toBe(n);
     expect(seen.dom).toContain('<th data-col="noisy"');

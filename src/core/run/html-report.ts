@@ -10,7 +10,8 @@
  * - a **threshold slider**: kept/removed counts (over every pair) and the table's `kept` marks follow it;
  * - the most suspicious pairs (up to `maxRows`, most suspicious first) as a table sortable by any column
  *   (click a header) and filterable by text (id, caption, url) and by kept/removed, with a lazy
- *   thumbnail per row.
+ *   thumbnail per row (an image that fails to load is removed: the row keeps its caption);
+ * - a link can open a view: `report.html#threshold=0.3&filter=shirt&show=removed&sort=-loss`.
  *
  * Written by `auditPairs` and `trainAndReport` (when the noise truth is known); `cleave report <dir>`
  * (re)writes it from a run folder with {@link writeHtmlReport}.
@@ -261,6 +262,20 @@ const SCRIPT = String.raw`
     body.appendChild(frag);
     status.textContent = 'showing ' + Math.min(shown, list.length) + ' of ' + list.length + ' matching rows (' + D.rows.length + ' in this report, ' + P.length + ' pairs in all)';
     more.hidden = list.length <= shown;
+  }
+  // a link can carry the view: #threshold=0.3&filter=shirt&show=removed&sort=-loss
+  var hash = {};
+  location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+    var i = kv.indexOf('=');
+    if (i > 0) hash[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+  });
+  if (hash.threshold !== undefined && isFinite(Number(hash.threshold))) thr = Math.min(1, Math.max(0, Number(hash.threshold)));
+  if (hash.filter) filter.value = hash.filter;
+  if (hash.show === 'kept' || hash.show === 'removed') which.value = hash.show;
+  if (hash.sort) {
+    var desc = hash.sort.charAt(0) === '-', name = desc ? hash.sort.slice(1) : hash.sort;
+    sortCol = cols.indexOf(name); sortDir = desc ? -1 : 1;
+    if (sortCol >= 0) head.querySelector('[data-col="' + name + '"]').className = desc ? 'desc' : 'asc';
   }
   slider.value = String(thr);
   slider.addEventListener('input', function () { thr = Number(slider.value); updateCounts(); drawHistograms(); render(); });
