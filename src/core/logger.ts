@@ -7,7 +7,9 @@
  *
  * Two formats, same records:
  * - `pretty`: one short human line per record (`audit start  source=scraped/ pairs=1000`), warnings and
- *   errors marked; the line first clears a progress bar drawn on the same terminal line;
+ *   errors marked; the line first clears a progress bar drawn on the same terminal line. While progress
+ *   bars are shown (`progressEnabled()`), the trainer's per-epoch `epoch` records are left to the bar
+ *   (they stay in `history.json`, and in the JSON format);
  * - `json`: pino's JSON lines (one object per line, for log collectors and `jq`).
  *
  * Which one: {@link setLogFormat} (the CLI's `--log-format`), else `CLEAVE_LOG_FORMAT`, else `pretty`
@@ -22,6 +24,7 @@
  * ```
  */
 import { destination, type Level, type Logger, pino } from 'pino';
+import { progressEnabled } from './progress.js';
 
 /** The levels accepted by {@link setLogLevel}. */
 export type LogLevel = Level | 'silent';
@@ -71,6 +74,9 @@ const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'modu
 
 function prettyValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+  if (Array.isArray(v) && v.length <= 8 && v.every((x) => typeof x === 'number')) {
+    return v.length === 1 ? prettyValue(v[0]) : v.map(prettyValue).join(',');
+  }
   if (typeof v === 'string') return /[\s=]/.test(v) || v === '' ? JSON.stringify(v) : v;
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
@@ -109,6 +115,17 @@ export function prettyLogLine(json: string): string {
   return `${mark}${where}${msg}${fields ? `  ${fields}` : ''}`;
 }
 
+/** An info-level per-epoch record of the trainer, while a progress bar shows the epochs. */
+function foldedIntoBar(line: string): boolean {
+  if (!line.includes('"msg":"epoch"') || !progressEnabled()) return false;
+  try {
+    const r = JSON.parse(line) as { level?: number; module?: string; msg?: string };
+    return r.msg === 'epoch' && r.module === 'trainer' && r.level === 30;
+  } catch {
+    return false;
+  }
+}
+
 /** The root logger's sink: JSON lines to fd 2, or pretty lines (which first clear a progress bar line). */
 function sink(): { write(line: string): void } {
   let json: ReturnType<typeof destination> | undefined;
@@ -119,6 +136,7 @@ function sink(): { write(line: string): void } {
         json.write(line);
         return;
       }
+      if (foldedIntoBar(line)) return;
       const clear = process.stderr.isTTY ? '\r\x1b[K' : '';
       process.stderr.write(`${clear}${prettyLogLine(line)}\n`);
     },

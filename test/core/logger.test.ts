@@ -28,6 +28,9 @@ describe('prettyLogLine', () => {
     );
     expect(prettyLogLine(JSON.stringify({ level: 50, msg: 'boom' }))).toBe('error: boom');
     expect(prettyLogLine('not json\n')).toBe('not json');
+    expect(
+      prettyLogLine(JSON.stringify({ level: 30, msg: 'epoch', loss: [8.93741226], pair: [0.123456, 2] })),
+    ).toBe('epoch  loss=8.937 pair=0.1235,2');
   });
 });
 
