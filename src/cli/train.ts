@@ -67,7 +67,8 @@ export const trainCommand: CliCommand = {
           ctx.print(report);
           return;
         }
-        ctx.print(`${reportsTable([{ label: report.method, report }])}\nwritten to ${outDir}`);
+        const html = report.files.html ? ` (browse it: ${outDir}/report.html)` : '';
+        ctx.print(`${reportsTable([{ label: report.method, report }])}\nwritten to ${outDir}${html}`);
       });
   },
 };
