@@ -279,6 +279,7 @@ export { formatCsv } from './core/io/csv.js';
 export { setProgressScope } from './core/progress.js';
 export type { AuditOptions, AuditRow, AuditSummary } from './core/run/audit.js';
 export { auditOptionsSchema, auditPairs, suspicionOrder } from './core/run/audit.js';
+export { calibrationSpec } from './core/run/calibration-figure.js';
 export type { CCABaseline, CCABaselineOptions } from './core/run/cca-baseline.js';
 export { ccaBaselineOptionsSchema, fitCCABaseline } from './core/run/cca-baseline.js';
 export type { ClipMetadata, ClipShard, WriteClipFolderOptions } from './core/run/clip-folder.js';

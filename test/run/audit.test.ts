@@ -21,8 +21,9 @@ import {
 } from '../../src/core/run/audit.js';
 import { readClipMetadata } from '../../src/core/run/clip-folder.js';
 import { scoreWithSavedModel } from '../../src/core/run/reuse.js';
+import { injectNoise } from '../../src/noise/inject.js';
 import { openInChromium } from './browser.js';
-import { SMALL, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
+import { SMALL, syntheticPairs, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
 
 const tmp = tempDir('cleave-audit-');
 beforeAll(useCpu);
@@ -211,6 +212,32 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     for (const r of rows) byPair[r.pair] = r.pClean;
     expect(Array.from(again.pClean)).toEqual(Array.from(byPair));
     expect(again.ids).toEqual(ids);
+  });
+
+  it('with a known truth (data carrying injected noise): noisy.npy, the reliability diagram, truth in the report', async () => {
+    const noisy = injectNoise(syntheticPairs({ images: 80 }).withSplits({}), {
+      rate: 0.3,
+      kind: 'shuffle',
+      seed: 4,
+    });
+    const outDir = join(tmp.dir, 'audit-truth');
+    const { summary } = await auditPairs({
+      data: noisy.dataset,
+      outDir,
+      config: { ...SMALL, epochs: 3, warmupEpochs: 2, split: { folds: 2, foldEpochs: 2 } },
+    });
+    expect(summary.truth?.trueNoiseRate).toBeCloseTo(0.3, 2);
+    expect(Array.from((await readNpy(join(outDir, 'noisy.npy'))).data as Uint8Array)).toEqual(
+      Array.from(noisy.noisy),
+    );
+    expect(readFileSync(join(outDir, 'calibration.svg'), 'utf8')).toContain(
+      `ECE ${summary.truth!.ece.toFixed(3)}`,
+    );
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    expect(html).toContain('reliability of P(clean) against the truth');
+    expect(html).toContain('"noisy"');
+    expect(summary.sharedSpace.shared).toBe(false); // 12-d images, 10-d captions
+    expect(summary.inputCosineAuc).toBeUndefined();
   });
 
   it('refuses an output folder inside the input before training', async () => {

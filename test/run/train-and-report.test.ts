@@ -94,6 +94,8 @@ describe('trainAndReport', () => {
       'report.html',
       'split.json',
       'split-scores.npy',
+      'calibration.svg',
+      'calibration.png',
     ]) {
       expect(existsSync(join(outDir, f)), f).toBe(true);
     }
@@ -161,6 +163,13 @@ describe('trainAndReport', () => {
     });
     expect(Array.from(readFileSync(join(outDir, 'mixture.png')).subarray(0, 8))).toEqual(PNG);
     expect(readFileSync(join(outDir, 'mixture.svg'), 'utf8')).toMatch(/^<svg/);
+    // the reliability diagram's title carries the same ECE as the report
+    expect(readFileSync(join(outDir, 'calibration.svg'), 'utf8')).toContain(
+      `ECE ${written.split!.ece.toFixed(3)}`,
+    );
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain(
+      'reliability of P(clean) against the truth',
+    );
     expect(report).toEqual(written);
 
     // reuse the saved model: eval reproduces the test section exactly (also with the 1K-style folds)

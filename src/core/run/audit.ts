@@ -15,6 +15,7 @@
  * | `noisy.npy` | only for data carrying injected noise: the uint8 truth mask (input order); `report.html` then adds a truth column and the reliability diagram of P(clean) |
  * | `cleaned/` | clip-retrieval input only: the kept pairs in the input's layout — one output shard per input shard, same names (`img_emb_<k>.npy`, `text_emb_<k>.npy`, `metadata_<k>.parquet`) and dtypes; a shard with no kept pair is written empty (0 rows) |
  * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
+ * | `calibration.svg/.png` | only with a known truth (data carrying injected noise): the reliability diagram of P(clean) |
  * | `report.html` | one self-contained page to browse it all (figures, score histograms, a sortable, filterable table with thumbnails, a threshold slider); see `writeHtmlReport` |
  * | `model.json`, `weights.bin`, `history.json`, `config.json` | the model that scored them, its history and config |
  * | `split.json`, `split-scores.npy` | the score scaling, the mixture and the pairs' scores: `cleave score` with this folder as the model (see `split-state`) |
@@ -42,6 +43,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
 import { rocAuc } from '../../eval/detection.js';
 import { detectSharedSpace, inputCosines } from '../../eval/shared-space.js';
+import { expectedCalibrationError } from '../../eval/uncertainty.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { VERSION } from '../../version.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
@@ -55,6 +57,7 @@ import { Rng } from '../random.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
+import { calibrationSpec } from './calibration-figure.js';
 import { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
 import { writeHtmlReport } from './html-report.js';
 import { type SplitSection, splitSection } from './report.js';
@@ -442,6 +445,11 @@ export async function auditPairs(
         protect: out.protect,
       });
       await writeFigure(out.path('posterior'), posteriorSpec(post, opts.threshold, method), protect);
+      if (data.noise) {
+        const cal = expectedCalibrationError(post, data.noise.noisy);
+        await writeFigure(out.path('calibration'), calibrationSpec(cal, method), protect);
+        Object.assign(files, { calibrationSvg: 'calibration.svg', calibrationPng: 'calibration.png' });
+      }
       Object.assign(files, {
         mixtureSvg: 'mixture.svg',
         mixturePng: 'mixture.png',

@@ -539,6 +539,7 @@ export async function htmlReportData(
       figures: await figuresOf(dir, [
         ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
         ['posterior.svg', 'P(clean) of every pair, with the threshold'],
+        ['calibration.svg', 'reliability of P(clean) against the truth'],
       ]),
       columns,
       rows: rows.slice(0, maxRows),
@@ -584,7 +585,10 @@ export async function htmlReportData(
     return {
       title: `cleave train: ${String(r.method)}`,
       facts,
-      figures: await figuresOf(dir, [['mixture.svg', 'per-pair loss: histogram and fitted mixture']]),
+      figures: await figuresOf(dir, [
+        ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
+        ['calibration.svg', 'reliability of P(clean) against the truth'],
+      ]),
       columns,
       rows: rows.slice(0, maxRows),
       pClean: post,

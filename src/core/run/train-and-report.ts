@@ -15,6 +15,7 @@
  * | `noisy.npy` | uint8 truth mask of the training pairs (with injected noise) |
  * | `noise-index.json` | the noise index that reproduces the noisy pairing (`applyNoiseIndex`) |
  * | `mixture.svg`, `mixture.png` | the last epoch's loss split: histogram, fitted components, P(clean) |
+ * | `calibration.svg`, `calibration.png` | with injected noise and a method that splits: the reliability diagram of P(clean) |
  * | `report.html` | with injected noise and a method that splits: the page to browse the split (`writeHtmlReport`) |
  *
  * Data without a `test` split gets a seeded random one ({@link DEFAULT_SPLIT}: 20 % test, 10 %
@@ -36,7 +37,7 @@
 import { z } from 'zod';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
-import { uncertaintyQuality } from '../../eval/uncertainty.js';
+import { expectedCalibrationError, uncertaintyQuality } from '../../eval/uncertainty.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { injectNoise, type NoiseResult } from '../../noise/inject.js';
@@ -50,11 +51,13 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
+import { writeFigure } from '../plot.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
 import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { calibrationSpec } from './calibration-figure.js';
 import { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';
 import { writeHtmlReport } from './html-report.js';
 import {
@@ -533,6 +536,12 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     });
     files.mixtureSvg = 'mixture.svg';
     files.mixturePng = 'mixture.png';
+    if (truth && posterior) {
+      const cal = expectedCalibrationError(posterior, truth);
+      await writeFigure(out.path('calibration'), calibrationSpec(cal, `${method}${noiseLabel}`), protect);
+      files.calibrationSvg = 'calibration.svg';
+      files.calibrationPng = 'calibration.png';
+    }
   }
 
   const html = opts.html && posterior !== undefined && truth !== undefined;
