@@ -76,7 +76,7 @@ export function calibrationSpec(calibration: Calibration, label: string): VegaLi
         encoding: {
           x: { field: 'meanPosterior', type: 'quantitative' },
           y: { field: 'cleanFraction', type: 'quantitative' },
-          size: { field: 'count', type: 'quantitative', title: 'pairs' },
+          size: { field: 'count', type: 'quantitative', title: 'pairs', scale: { range: [30, 300] } },
         },
       },
     ],

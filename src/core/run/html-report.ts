@@ -316,7 +316,8 @@ export function renderHtmlReport(data: HtmlReportData): string {
   const scoreColumns =
     data.scoreColumns ??
     data.columns.filter(
-      (c, i) => c !== 'rank' && c !== 'pair' && data.rows.some((r) => typeof r[i] === 'number'),
+      (c, i) =>
+        !['rank', 'pair', 'noisy', 'kept'].includes(c) && data.rows.some((r) => typeof r[i] === 'number'),
     );
   const payload = {
     columns: data.columns,
@@ -533,14 +534,17 @@ export async function htmlReportData(
         ['ECE of P(clean) (truth)', num(truth.ece)],
       );
     }
+    const figures = await figuresOf(dir, [
+      ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
+      ['posterior.svg', 'P(clean) of every pair, with the threshold'],
+      ['calibration.svg', 'reliability of P(clean) against the truth'],
+    ]);
+    // the written reliability figure makes the page's own diagram redundant
+    if (figures.some((f) => f.title.startsWith('reliability'))) calibration = undefined;
     return {
       title: `cleave audit: ${String(s.source)}`,
       facts,
-      figures: await figuresOf(dir, [
-        ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
-        ['posterior.svg', 'P(clean) of every pair, with the threshold'],
-        ['calibration.svg', 'reliability of P(clean) against the truth'],
-      ]),
+      figures,
       columns,
       rows: rows.slice(0, maxRows),
       pClean: rows.map((r) => Number(r[pCol])),
@@ -582,19 +586,21 @@ export async function htmlReportData(
         ['ECE of P(clean)', num(split.ece)],
       );
     }
+    const figures = await figuresOf(dir, [
+      ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
+      ['calibration.svg', 'reliability of P(clean) against the truth'],
+    ]);
+    const drawn = figures.some((f) => f.title.startsWith('reliability'));
     return {
       title: `cleave train: ${String(r.method)}`,
       facts,
-      figures: await figuresOf(dir, [
-        ['mixture.svg', 'per-pair loss: histogram and fitted mixture'],
-        ['calibration.svg', 'reliability of P(clean) against the truth'],
-      ]),
+      figures,
       columns,
       rows: rows.slice(0, maxRows),
       pClean: post,
       threshold: 0.5,
       notes: COLUMN_NOTES,
-      ...(noisy && noisy.length === post.length
+      ...(noisy && noisy.length === post.length && !drawn
         ? { calibration: expectedCalibrationError(post, noisy) }
         : {}),
     };
