@@ -6,7 +6,7 @@
  * defaults) then ranks the pairs. Measured against the truth:
  *
  * - ROC-AUC of the audit's ranking vs of the plain input cosine (the CLIP-score filter);
- * - the estimated noise rate (mean of 1 − P(clean)) vs the true rate;
+ * - the estimated noise rate (mean of 1 − P(clean)) and its bootstrap interval vs the true rate;
  * - precision and recall of the pairs removed at P(clean) ≤ 0.5.
  *
  * Writes `results.md` and `results.json` into `--results` (default `experiments/results/curator`), and
@@ -88,6 +88,7 @@ for (const rate of rates) {
       truth,
     ),
     estimatedNoiseRate: summary.estimatedNoiseRate,
+    interval: summary.estimatedNoiseRateInterval.map((v) => v.toFixed(3)).join('–'),
     removed,
     precision: removed ? removedNoisy / removed : Number.NaN,
     recall: noisyCount ? removedNoisy / noisyCount : Number.NaN,
@@ -103,6 +104,7 @@ const table = markdownTable(
     'audit AUC',
     'input-cosine AUC',
     'est. noise',
+    '95 % interval',
     'true noise',
     'removed',
     'precision',
@@ -114,13 +116,14 @@ const table = markdownTable(
     f(r.auditAuc),
     f(r.inputCosineAuc),
     f(r.estimatedNoiseRate),
+    String(r.interval),
     f(r.trueRate),
     String(r.removed),
     f(r.precision),
     f(r.recall),
     f(r.seconds, 0),
   ]),
-  ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
 );
 await mkdir(values.results, { recursive: true });
 await writeFile(
