@@ -37,8 +37,16 @@ export {
   TrainingError,
 } from './core/errors.js';
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
-export type { LogLevel } from './core/logger.js';
-export { getLogger, setLogger, setLogLevel } from './core/logger.js';
+export type { LogFormat, LogLevel } from './core/logger.js';
+export {
+  defaultLogFormat,
+  getLogger,
+  LOG_FORMATS,
+  prettyLogLine,
+  setLogFormat,
+  setLogger,
+  setLogLevel,
+} from './core/logger.js';
 export { checkBatch, diagonal, offDiagonal } from './core/losses/batch.js';
 export { infoNCELoss, infoNCELossPerPair } from './core/losses/infonce.js';
 export type { MatchLossOptions, MatchPerPairOptions } from './core/losses/match.js';
@@ -291,10 +299,11 @@ export { formatCsv } from './core/io/csv.js';
 export { setProgressScope } from './core/progress.js';
 export type { AuditOptions, AuditRow, AuditSummary } from './core/run/audit.js';
 export { auditOptionsSchema, auditPairs, suspicionOrder } from './core/run/audit.js';
+export { calibrationSpec } from './core/run/calibration-figure.js';
 export type { CCABaseline, CCABaselineOptions } from './core/run/cca-baseline.js';
 export { ccaBaselineOptionsSchema, fitCCABaseline } from './core/run/cca-baseline.js';
-export type { ClipMetadata, WriteClipFolderOptions } from './core/run/clip-folder.js';
-export { readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
+export type { ClipMetadata, ClipShard, WriteClipFolderOptions } from './core/run/clip-folder.js';
+export { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
 export type {
   GridCell,
   GridCellEvent,
@@ -313,6 +322,13 @@ export {
 } from './core/run/grid.js';
 export type { GridOutputPaths } from './core/run/grid-outputs.js';
 export { gridCells, rsumVsNoiseSpec, trainingCurvesSpec, writeGridOutputs } from './core/run/grid-outputs.js';
+export type { HtmlCell, HtmlReportData, WriteHtmlReportOptions } from './core/run/html-report.js';
+export {
+  COLUMN_NOTES,
+  htmlReportData,
+  renderHtmlReport,
+  writeHtmlReport,
+} from './core/run/html-report.js';
 export type {
   LossSplitSection,
   NoiseSection,
@@ -324,6 +340,18 @@ export type {
   UncertaintySection,
 } from './core/run/report.js';
 export { RUN_METHODS, recallSummary, splitSection, trainerMethodOf } from './core/run/report.js';
+export type {
+  EvaluateSavedModelOptions,
+  SavedModelScores,
+  ScoreSavedModelOptions,
+} from './core/run/reuse.js';
+export {
+  evaluateSavedModel,
+  evaluateSavedModelOptionsSchema,
+  scoreSavedModelOptionsSchema,
+  scoreWithSavedModel,
+  writeSavedModelScores,
+} from './core/run/reuse.js';
 export type { RunFile, RunFileKeys, TrainFlags } from './core/run/run-file.js';
 export {
   methodTrainerConfig,
@@ -347,6 +375,14 @@ export {
   resolveDataSource,
   withEvaluationSplits,
 } from './core/run/source.js';
+export type { SplitState, SplitStateJSON } from './core/run/split-state.js';
+export {
+  loadSplitState,
+  pairDigest,
+  saveSplitState,
+  scoreWithSplit,
+  splitStateSchema,
+} from './core/run/split-state.js';
 export type { Align, GridMetric, GridRow, PairedRow } from './core/run/table.js';
 export {
   aggregateGrid,
@@ -364,6 +400,7 @@ export {
 } from './core/run/table.js';
 export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './core/run/train-and-report.js';
 export {
+  modelTestSection,
   onlyCleanTrainingPairs,
   runNoiseSchema,
   trainAndReport,

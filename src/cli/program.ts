@@ -12,7 +12,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES } from '../core/backend/index.js';
 import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
-import { type LogLevel, setLogLevel } from '../core/logger.js';
+import { LOG_FORMATS, type LogFormat, type LogLevel, setLogFormat, setLogLevel } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { commands } from './commands.js';
 import { createContext } from './context.js';
@@ -41,13 +41,20 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         return value;
       }),
     )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: pretty (default on a terminal) or json (default when stderr is not a terminal; also $CLEAVE_LOG_FORMAT)',
+      ).choices([...LOG_FORMATS]),
+    )
     .showHelpAfterError()
     // usage errors, --help and --version throw (and runCli returns their exit code) instead of ending
     // the process, so runCli can run in-process
     .exitOverride()
     .hook('preAction', (self) => {
-      const level = self.opts<{ logLevel?: LogLevel }>().logLevel;
-      if (level) setLogLevel(level);
+      const { logLevel, logFormat } = self.opts<{ logLevel?: LogLevel; logFormat?: LogFormat }>();
+      if (logLevel) setLogLevel(logLevel);
+      if (logFormat) setLogFormat(logFormat);
     });
   const context = createContext(program, write);
   for (const command of commands) command.register(program, context);

@@ -80,8 +80,11 @@ export const trainCommand: CliCommand = {
           return;
         }
         const warnings = (report.warnings ?? []).map((w) => `warning: ${w}`);
+        const html = report.files.html ? ` (browse it: ${outDir}/report.html)` : '';
         ctx.print(
-          [reportsTable([{ label: report.method, report }]), ...warnings, `written to ${outDir}`].join('\n'),
+          [reportsTable([{ label: report.method, report }]), ...warnings, `written to ${outDir}${html}`].join(
+            '\n',
+          ),
         );
       });
   },

@@ -42,6 +42,23 @@ export const localFdrOptionsSchema = z
 /** Options of {@link LocalFdrSplit}, as written. */
 export type LocalFdrOptions = z.input<typeof localFdrOptionsSchema>;
 
+const grid = z.array(z.number());
+const localFdrStateSchema = z.object({
+  type: z.literal('LocalFdrSplit'),
+  params: z.custom<LocalFdrParams>(
+    (v) => typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'local-fdr',
+    'local-fdr parameters',
+  ),
+  lo: z.number(),
+  step: z.number().positive(),
+  f: grid,
+  f0: grid,
+  clean: grid,
+  monotone: grid,
+});
+/** A fitted {@link LocalFdrSplit} as JSON (see `toState`). */
+export type LocalFdrState = z.output<typeof localFdrStateSchema>;
+
 /** Fitted parameters of a {@link LocalFdrSplit}. */
 export interface LocalFdrParams {
   kind: 'local-fdr';
@@ -286,5 +303,44 @@ export class LocalFdrSplit {
   /** The fitted parameters as plain JSON (for reports). */
   toJSON(): LocalFdrParams {
     return this.params;
+  }
+
+  /**
+   * Everything the posterior needs (parameters and the density grids), as plain JSON: what
+   * {@link LocalFdrSplit.fromState} rebuilds exactly (for a saved model's split).
+   */
+  toState(): LocalFdrState {
+    const m = this.require('toState');
+    return {
+      type: 'LocalFdrSplit',
+      params: structuredClone(m.params),
+      lo: m.lo,
+      step: m.step,
+      f: Array.from(m.f),
+      f0: Array.from(m.f0),
+      clean: Array.from(m.clean),
+      monotone: Array.from(m.monotone),
+    };
+  }
+
+  /**
+   * Rebuild a fitted split from {@link toState}'s JSON.
+   * @throws DataError when the JSON is not such a state
+   */
+  static fromState(state: unknown): LocalFdrSplit {
+    const parsed = localFdrStateSchema.safeParse(state);
+    if (!parsed.success) throw new DataError(`not a LocalFdrSplit state: ${parsed.error.issues[0]?.message}`);
+    const s = parsed.data;
+    const split = new LocalFdrSplit();
+    split.fitted = {
+      params: s.params,
+      lo: s.lo,
+      step: s.step,
+      f: Float64Array.from(s.f),
+      f0: Float64Array.from(s.f0),
+      clean: Float64Array.from(s.clean),
+      monotone: Float64Array.from(s.monotone),
+    };
+    return split;
   }
 }

@@ -15,6 +15,8 @@
  * | `noisy.npy` | uint8 truth mask of the training pairs (with injected noise) |
  * | `noise-index.json` | the noise index that reproduces the noisy pairing (`applyNoiseIndex`) |
  * | `mixture.svg`, `mixture.png` | the last epoch's loss split: histogram, fitted components, P(clean) |
+ * | `calibration.svg`, `calibration.png` | with injected noise and a method that splits: the reliability diagram of P(clean) |
+ * | `report.html` | with injected noise and a method that splits: the page to browse the split (`writeHtmlReport`) |
  *
  * Data without a `test` split gets a seeded random one ({@link DEFAULT_SPLIT}: 20 % test, 10 %
  * validation, stratified by class when labelled). Noise is injected into the training split only.
@@ -40,7 +42,7 @@ import { splitQuality } from '../../eval/detection.js';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
 import { inputCosines } from '../../eval/shared-space.js';
-import { uncertaintyQuality } from '../../eval/uncertainty.js';
+import { expectedCalibrationError, uncertaintyQuality } from '../../eval/uncertainty.js';
 import { LocalFdrSplit } from '../../mixture/local-fdr.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
@@ -55,12 +57,15 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
+import { writeFigure } from '../plot.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
 import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { calibrationSpec } from './calibration-figure.js';
 import { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';
+import { writeHtmlReport } from './html-report.js';
 import {
   lossSplitSection,
   noiseSection,
@@ -83,6 +88,7 @@ import {
   recommendedTrainerConfig,
   withEvaluationSplits,
 } from './source.js';
+import { saveSplitState } from './split-state.js';
 
 /** Synthetic noise of a run: `rate` of the training pairs re-paired by `kind`, seeded (default: the run's seed). */
 export const runNoiseSchema = z
@@ -125,6 +131,8 @@ export const trainAndReportOptionsSchema = z
     saveModel: z.boolean().default(true),
     /** Write the mixture figure. Default true. */
     plots: z.boolean().default(true),
+    /** Write `report.html` when the noise truth is known and the method splits. Default true. */
+    html: z.boolean().default(true),
     /** Checkpoint every epoch into `<outDir>/checkpoints`. */
     checkpoint: z.boolean().default(false),
     /** Continue from the last checkpoint in `<outDir>/checkpoints` (implies `checkpoint`). */
@@ -271,6 +279,38 @@ function uncertaintySection(u: Float64Array, noisy: Uint8Array): UncertaintySect
     meanClean: nc ? sc / nc : Number.NaN,
     meanNoisy: nn ? sn / nn : Number.NaN,
   };
+}
+
+/**
+ * The `test` section of a run report for a trained model on one split: recalls (by the model's own
+ * scoring, and by the means when that differs), class mAP when labelled. `cleave eval` calls the same
+ * function, so it reproduces a run's test metrics exactly.
+ *
+ * @param folds with more than 1, the "1K"-style protocol (images in that many folds, mean reported)
+ *
+ * @example
+ * ```ts
+ * const test = await modelTestSection(await CrossModalModel.load('runs/wiki'), data.test);
+ * test.rsum;
+ * ```
+ */
+export async function modelTestSection(
+  model: CrossModalModel,
+  test: PairDataset,
+  options: { folds?: number } = {},
+): Promise<TestSection> {
+  const testEmb = embedDataset(model, test);
+  const folds = options.folds && options.folds > 1 ? { folds: options.folds } : {};
+  const r = await evaluateRetrieval(model, test, { embeddings: testEmb, ...folds });
+  const out: TestSection = {
+    ...recallSummary(r),
+    scoring: r.scoring,
+    images: test.numImages,
+    captions: test.numCaptions,
+  };
+  if (r.byMean) out.byMean = recallSummary(r.byMean);
+  if (test.labels) out.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
+  return out;
 }
 
 /**
@@ -485,8 +525,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       bestEpoch = fit.bestEpoch;
       posterior = fit.posterior;
       lastSplit = fit.split;
-      const testEmb = embedDataset(model, test);
-      const r = await evaluateRetrieval(model, test, { embeddings: testEmb });
+      test_ = await modelTestSection(model, test);
       const found = trainer.sharedSpace;
       if (found) {
         sharedSpace = {
@@ -497,9 +536,6 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         };
         if (found.used) zeroShot = await zeroShotSection(test, train, truth);
       }
-      test_ = { ...recallSummary(r), scoring: r.scoring, images: test.numImages, captions: test.numCaptions };
-      if (r.byMean) test_.byMean = recallSummary(r.byMean);
-      if (test.labels) test_.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
       if (truth) {
         const trainEmb = embedDataset(model, train);
         const c = config!;
@@ -521,6 +557,13 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         await model.save(out.dir, protect);
         files.model = 'model.json';
         files.weights = 'weights.bin';
+        if (lastSplit) {
+          out.path('split.json');
+          out.path('split-scores.npy');
+          await saveSplitState(out.dir, lastSplit, config!, fitData.train, protect);
+          files.split = 'split.json';
+          files.splitScores = 'split-scores.npy';
+        }
       }
     }
   } finally {
@@ -553,8 +596,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     });
     files.mixtureSvg = 'mixture.svg';
     files.mixturePng = 'mixture.png';
+    if (truth && posterior) {
+      const cal = expectedCalibrationError(posterior, truth);
+      await writeFigure(out.path('calibration'), calibrationSpec(cal, `${method}${noiseLabel}`), protect);
+      files.calibrationSvg = 'calibration.svg';
+      files.calibrationPng = 'calibration.png';
+    }
   }
 
+  const html = opts.html && posterior !== undefined && truth !== undefined;
+  if (html) files.html = 'report.html';
   const summary = data.describe();
   const report: RunReport = {
     format: 'cleave-run-report',
@@ -597,6 +648,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     files: { ...files, report: 'report.json' },
   };
   await writeFileAtomic(out.file('report.json'), toJSON(report), protect);
+  if (html) {
+    out.file('report.html');
+    await writeHtmlReport(out.dir, protect);
+  }
   log().info(
     { method, rsum: report.test.rsum, splitAuc: report.split?.auc, seconds: report.timing.totalSeconds },
     'run done',

@@ -44,7 +44,7 @@ export interface CheckpointState {
   /** Per-pair arrays by name. */
   arrays: Record<string, Float32Array | Float64Array>;
   /** The last split's fitted mixture per network (its scores and posterior are in `arrays`). */
-  splits?: { net: number; mixture: unknown }[];
+  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
 }
 
 /** What {@link loadCheckpoint} restores besides the networks (which it loads in place). */
@@ -63,7 +63,7 @@ interface StateFile {
   bestEpoch: number;
   bestRsum: number | null;
   arrays: string[];
-  splits?: { net: number; mixture: unknown }[];
+  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
 }
 
 function epochFolder(epoch: number): string {

@@ -42,7 +42,7 @@ import {
 import { BetaMixture } from '../../mixture/beta.js';
 import { GaussianMixture } from '../../mixture/gaussian.js';
 import { estimatedSplitAuc, LocalFdrSplit } from '../../mixture/local-fdr.js';
-import { normaliseLosses } from '../../mixture/normalise.js';
+import { type LossScaling, normaliseLosses } from '../../mixture/normalise.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
 import { ConfigError, DataError, TrainingError } from '../errors.js';
 import { getLogger } from '../logger.js';
@@ -90,6 +90,13 @@ export interface SplitResult {
   mixture: BetaMixture | GaussianMixture | LocalFdrSplit;
   /** On a shared space: the weight of the input-space score in the blend (see `split.inputWeight`). */
   inputWeight?: number;
+  /** How `scores` were mapped to `values` (what a saved model needs to place new scores). */
+  scaling: LossScaling;
+  /**
+   * On a shared space with 0 < weight < 1: the standardisation of the input and learned scores that
+   * went into the blend (score = w·(input − mean)/sd + (1 − w)·(learned − mean)/sd).
+   */
+  blend?: { input: { mean: number; sd: number }; learned: { mean: number; sd: number } };
 }
 
 /** What the relabel phase hands to the retrain phase. */
@@ -226,14 +233,14 @@ interface RunState {
 const log = () => getLogger('trainer');
 
 /** v ↦ (v − mean)/sd with the mean and sd of `x` (sd 0 maps everything to 0). */
-function standardiser(x: Float64Array): (v: number) => number {
+function standardiser(x: Float64Array): { map: (v: number) => number; params: { mean: number; sd: number } } {
   let mean = 0;
   for (const v of x) mean += v;
   mean /= x.length || 1;
   let ss = 0;
   for (const v of x) ss += (v - mean) ** 2;
   const sd = Math.sqrt(ss / (x.length || 1));
-  return (v) => (sd > 0 ? (v - mean) / sd : 0);
+  return { map: (v) => (sd > 0 ? (v - mean) / sd : 0), params: { mean, sd } };
 }
 
 /** The trainer (see the module documentation). */
@@ -448,13 +455,14 @@ export class Trainer {
       const nullValues = nullScores.filter(Number.isFinite).map((v) => (v - lo) / span);
       const mixture = new LocalFdrSplit().fit(values, nullValues);
       const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
-      return { net: net.index, scores, nullScores, values, posterior, mixture };
+      const scaling: LossScaling = { method: 'minmax', low: lo, high: lo + span, clip: 0 };
+      return { net: net.index, scores, nullScores, values, scaling, posterior, mixture };
     }
-    const { values, fitValues } = normaliseLosses(scores, { method: s.normalise });
+    const { values, fitValues, scaling } = normaliseLosses(scores, { method: s.normalise });
     const mixture = s.mixture === 'gaussian' ? new GaussianMixture() : new BetaMixture();
     mixture.fit(fitValues);
     const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
-    return { net: net.index, scores, values, posterior, mixture };
+    return { net: net.index, scores, values, scaling, posterior, mixture };
   }
 
   /** `split.mixture` resolved: `auto` is `local-fdr` on a shared space (self/peer source), else `beta`. */
@@ -732,6 +740,7 @@ export class Trainer {
       const blended = this.withInputScore(scores, nulls);
       const split = this.splitPairs(net, blended.scores, blended.nullScores);
       if (this.sharedSpace?.used) split.inputWeight = blended.inputWeight;
+      if (blended.blend) split.blend = blended.blend;
       this.state.posterior[net.index] = split.posterior;
       splits.push(split);
       await this.emit('onSplit', split, epoch);
@@ -915,19 +924,28 @@ export class Trainer {
   private withInputScore(
     scores: Float64Array,
     nullScores?: Float64Array,
-  ): { scores: Float64Array; nullScores?: Float64Array; inputWeight: number } {
+  ): {
+    scores: Float64Array;
+    nullScores?: Float64Array;
+    inputWeight: number;
+    blend?: SplitResult['blend'];
+  } {
     const candidates = this.inputWeights(nullScores !== undefined);
-    const blend = (w: number): { scores: Float64Array; nullScores?: Float64Array } => {
+    const blend = (
+      w: number,
+    ): { scores: Float64Array; nullScores?: Float64Array; blend?: SplitResult['blend'] } => {
       if (w === 0) return nullScores ? { scores, nullScores } : { scores };
       const input = this.inputScores();
       if (w === 1) return input;
       const zi = standardiser(input.scores);
       const zl = standardiser(scores);
-      const blended = input.scores.map((v, j) => w * zi(v) + (1 - w) * zl(scores[j]!));
-      if (!nullScores) return { scores: blended };
+      const blended = input.scores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(scores[j]!));
+      const params = { input: zi.params, learned: zl.params };
+      if (!nullScores) return { scores: blended, blend: params };
       return {
         scores: blended,
-        nullScores: input.nullScores.map((v, j) => w * zi(v) + (1 - w) * zl(nullScores[j]!)),
+        nullScores: input.nullScores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(nullScores[j]!)),
+        blend: params,
       };
     };
     let best = { ...blend(candidates[0]!), inputWeight: candidates[0]! };
@@ -1174,7 +1192,12 @@ export class Trainer {
       state.arrays[`split-scores-${split.net}`] = split.scores;
       state.arrays[`split-posterior-${split.net}`] = split.posterior;
       if (split.nullScores) state.arrays[`split-null-${split.net}`] = split.nullScores;
-      return { net: split.net, mixture: split.mixture.toJSON() };
+      return {
+        net: split.net,
+        mixture: split.mixture.toJSON(),
+        ...(split.inputWeight !== undefined ? { inputWeight: split.inputWeight } : {}),
+        ...(split.blend ? { blend: split.blend } : {}),
+      };
     });
     // the best model first: once latest.json names this epoch, best/ must already hold its weights
     // (a kill between the two would otherwise resume with the previous best's weights)
@@ -1216,7 +1239,11 @@ export class Trainer {
     });
     s.heldout = a.heldout as Float64Array | undefined;
     // the last split, so that a run resumed after its final epoch still has it (the mixture figure)
-    s.lastSplit = (loaded.splits ?? []).flatMap(({ net, mixture }) => {
+    s.lastSplit = (loaded.splits ?? []).flatMap(({ net, mixture, inputWeight, blend }) => {
+      const extra = {
+        ...(inputWeight !== undefined ? { inputWeight } : {}),
+        ...(blend ? { blend: blend as SplitResult['blend'] } : {}),
+      };
       const scores = a[`split-scores-${net}`];
       const posterior = a[`split-posterior-${net}`];
       const nulls = a[`split-null-${net}`];
@@ -1224,12 +1251,12 @@ export class Trainer {
       const owner = this.nets[net];
       if (nulls instanceof Float64Array && owner) {
         // local-fdr: refitting on the same losses and null sample is deterministic
-        return [{ ...this.splitPairs(owner, scores, nulls), posterior }];
+        return [{ ...this.splitPairs(owner, scores, nulls), posterior, ...extra }];
       }
       const kind = this.mixtureKind();
       const m = kind === 'gaussian' ? GaussianMixture.fromJSON(mixture) : BetaMixture.fromJSON(mixture);
-      const values = normaliseLosses(scores, { method: this.config.split.normalise }).values;
-      return [{ net, scores, values, posterior, mixture: m }];
+      const { values, scaling } = normaliseLosses(scores, { method: this.config.split.normalise });
+      return [{ net, scores, values, scaling, posterior, mixture: m, ...extra }];
     });
     const lr = this.retrainLearningRate();
     if (lr !== undefined && s.startEpoch > this.warmupLength) {
