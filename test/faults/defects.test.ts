@@ -103,7 +103,10 @@ describe('issue 15 defects', () => {
       saveModel: false,
     });
     const kept = (await readNpy(join(outDir, 'kept.npy'))).data as Int32Array;
-    const rows = await parquetRows(join(outDir, 'cleaned', 'metadata', 'metadata_0.parquet'));
+    // the cleaned copy keeps the input's shards (0 and 2), none for the stray metadata_1
+    const shard = (k: number) => parquetRows(join(outDir, 'cleaned', 'metadata', `metadata_${k}.parquet`));
+    const rows = [...(await shard(0)), ...(await shard(2))];
+    expect(existsSync(join(outDir, 'cleaned', 'metadata', 'metadata_1.parquet'))).toBe(false);
     expect(rows.length).toBe(kept.length);
     rows.forEach((r, k) => {
       expect(r.key).toBe(ids[kept[k]!]);
