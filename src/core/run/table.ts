@@ -98,8 +98,8 @@ const fmt = (v: number | null | undefined, digits: number) =>
 
 /**
  * One row per run: method, noise, rSum, R@1/5/10 both ways, split AUC, estimated / true noise rate,
- * class-level mAP@all both ways (when any run has labels), seconds; under a shared-space run, a
- * `zero-shot (inputs)` row with what the inputs' own cosine gives on the same pairs.
+ * class-level mAP@all both ways (when any run has labels), seconds; under the first shared-space run,
+ * a `zero-shot (inputs)` row with what the inputs' own cosine gives on the same pairs.
  * @param runs the label of each run (e.g. the method) and its report
  *
  * @example
@@ -124,10 +124,11 @@ export function reportsTable(runs: readonly { label: string; report: RunReport }
     ...(withMAP ? ['mAP i2t', 'mAP t2i'] : []),
     'seconds',
   ];
+  // on a shared space, what doing nothing gives on the same pairs: one row, under the first run with it
+  const first = runs.find((r) => r.report.zeroShot && r.report.method !== 'zero-shot');
   const rows = runs.flatMap(({ label, report: r }) => [
     runRow(label, r, withMAP),
-    // on a shared space, what doing nothing gives on the same pairs (once per run, not for zero-shot itself)
-    ...(r.zeroShot && r.method !== 'zero-shot'
+    ...(r.zeroShot && first?.report === r
       ? [
           [
             '  zero-shot (inputs)',
