@@ -300,6 +300,48 @@ describe('reportsTable', () => {
     expect(t[2]).toEqual(['refurb', '50% caption-level', ...recalls, '0.988', '0.46 / 0.50', '12.3']);
     expect(t[3]).toEqual(['vse', 'none', ...recalls, '—', '—', '12.3']);
   });
+
+  it('shows the zero-shot baseline of shared-space runs once, under the first such run', () => {
+    const zs = {
+      test: { i2t: { r1: 70, r5: 90, r10: 95 }, t2i: { r1: 60, r5: 85, r10: 92.04 }, rsum: 492.04 },
+      splitAuc: 0.99512,
+    };
+    const run = (method: string) =>
+      ({
+        method,
+        test: { i2t: { r1: 71, r5: 91, r10: 96 }, t2i: { r1: 61, r5: 86, r10: 93 }, rsum: 498 },
+        timing: { totalSeconds: 3 },
+        noise: null,
+        protocol: 'none',
+        zeroShot: zs,
+      }) as unknown as RunReport;
+    const t = cells(
+      reportsTable([
+        { label: 'refurb', report: run('refurb') },
+        { label: 'vse', report: run('vse') },
+      ]),
+    );
+    expect([t[0]![0], ...t.slice(2).map((r) => r[0])]).toEqual([
+      'method',
+      'refurb',
+      'zero-shot (inputs)',
+      'vse',
+    ]);
+    expect(t[3]).toEqual([
+      'zero-shot (inputs)',
+      '',
+      '492.0',
+      '70.0',
+      '90.0',
+      '95.0',
+      '60.0',
+      '85.0',
+      '92.0',
+      '0.995',
+      '—',
+      '',
+    ]);
+  });
 });
 
 describe('formatCsv', () => {
