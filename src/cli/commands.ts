@@ -4,8 +4,9 @@
  */
 
 import { auditCommand } from './audit.js';
+import { benchDataCommand } from './bench-data.js';
 import type { CliCommand } from './context.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 
-export const commands: CliCommand[] = [infoCommand, trainCommand, auditCommand];
+export const commands: CliCommand[] = [infoCommand, trainCommand, auditCommand, benchDataCommand];

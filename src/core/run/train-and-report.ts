@@ -32,20 +32,23 @@
  * console.log(report.test.rsum, report.split?.auc);
  * ```
  */
+
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
 import { uncertaintyQuality } from '../../eval/uncertainty.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
-import { injectNoise, type NoiseResult } from '../../noise/inject.js';
-import { saveNoiseIndex } from '../../noise/noise-index.js';
+import { applyNoiseIndex, injectNoise, type NoiseResult } from '../../noise/inject.js';
+import { loadNoiseIndex, saveNoiseIndex } from '../../noise/noise-index.js';
 import { VERSION } from '../../version.js';
 import { type BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
 import type { PairDataset, SplitSpec } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertNotProtected, writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
@@ -71,11 +74,22 @@ import {
   backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
+  isInside,
   loadDataInput,
   OutputGuard,
   recommendedTrainerConfig,
   withEvaluationSplits,
 } from './source.js';
+
+/** How a `*_precomp` source is read (see `loadPrecomp`); the pooled-feature cache defaults to `<out>/../.cleave-cache`. */
+export const runPrecompSchema = z
+  .object({
+    test: z.string().min(1).optional(),
+    pooling: z.enum(['mean', 'none']).optional(),
+    cacheDir: z.string().min(1).optional(),
+    vocab: z.string().min(1).optional(),
+  })
+  .strict();
 
 /** Synthetic noise of a run: `rate` of the training pairs re-paired by `kind`, seeded (default: the run's seed). */
 export const runNoiseSchema = z
@@ -108,6 +122,17 @@ export const trainAndReportOptionsSchema = z
     config: z.record(z.string(), z.unknown()).default({}),
     /** Options of the `cca` method. */
     cca: ccaBaselineOptionsSchema.prefault({}),
+    /**
+     * A noise index file, as NCR's `--noise_file`: replayed when it exists (a published `.npy`, or a
+     * cleave `.json`), else written there (`.npy` in NCR's format, or `.json`) from the `noise` drawn.
+     */
+    noiseFile: z.string().min(1).optional(),
+    /** The protocol of a replayed `.npy` noise file (default `caption-level`, NCR's `t2i_index`). */
+    noiseProtocol: z.enum(['caption-level', 'image-level']).default('caption-level'),
+    /** Also report the fold protocol on the test split (`test.folds`; 5 = NCR's `fold5`). */
+    folds: z.number().int().min(1).optional(),
+    /** How a `*_precomp` folder is read. */
+    precomp: runPrecompSchema.optional(),
     /** Overrides `config.seed`; also the default noise seed. */
     seed: z.number().int().optional(),
     /** The output folder (created). */
@@ -335,10 +360,42 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   const out = new OutputGuard(opts.outDir, source);
   const backend = await ensureBackend(opts.backend);
 
-  const loaded = await loadDataInput(opts.data, source);
+  const noiseFile = opts.noiseFile ? resolve(opts.noiseFile) : undefined;
+  const replay = noiseFile !== undefined && existsSync(noiseFile);
+  if (noiseFile && !replay) {
+    if (!opts.noise) {
+      throw new ConfigError(
+        `noiseFile: ${opts.noiseFile} does not exist; give a noise rate to draw the noise and write it there, or the path of an existing index`,
+        [{ path: 'noiseFile', message: 'not found and no noise rate given' }],
+      );
+    }
+    assertNotProtected(noiseFile, out.protect);
+    for (const folder of source.folders) {
+      if (isInside(noiseFile, folder)) {
+        throw new ConfigError(`noiseFile: refusing to write ${noiseFile} inside the input folder ${folder}`, [
+          { path: 'noiseFile', message: 'inside an input folder' },
+        ]);
+      }
+    }
+  }
+  const precompOptions =
+    source.kind === 'precomp'
+      ? { cacheDir: join(dirname(out.dir), '.cleave-cache'), ...(opts.precomp ?? {}) }
+      : undefined;
+  const loaded = await loadDataInput(opts.data, source, precompOptions ? { precomp: precompOptions } : {});
   let data = withEvaluationSplits(loaded, opts.split);
   let noise: NoiseResult | undefined;
-  if (opts.noise) {
+  if (replay) {
+    if (data.train.noise) {
+      throw new ConfigError('noiseFile: the data already carries injected noise; do not inject it twice', [
+        { path: 'noiseFile', message: 'the data is already noisy' },
+      ]);
+    }
+    const index = await loadNoiseIndex(noiseFile!, { protocol: opts.noiseProtocol, split: 'train' });
+    noise = applyNoiseIndex(data, index, { split: 'train' });
+    data = noise.dataset;
+    log().info({ noiseFile, realisedRate: noise.summary.realisedRate }, 'noise index replayed');
+  } else if (opts.noise) {
     if (data.train.noise) {
       throw new ConfigError('noise: the data already carries injected noise; do not inject it twice', [
         { path: 'noise', message: 'the data is already noisy' },
@@ -350,6 +407,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       seed: opts.noise.seed ?? seed,
     });
     data = noise.dataset;
+    if (noiseFile) {
+      await saveNoiseIndex(noiseFile, noise.index, { protect: out.protect });
+      log().info({ noiseFile }, 'noise index written');
+    }
   }
   const train = data.train;
   const validation = data.hasSplit('val') ? data.val : undefined;
@@ -441,6 +502,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       const r = await evaluateRetrieval(model, test, { embeddings: testEmb });
       test_ = { ...recallSummary(r), scoring: r.scoring, images: test.numImages, captions: test.numCaptions };
       if (r.byMean) test_.byMean = recallSummary(r.byMean);
+      if (opts.folds && opts.folds > 1) {
+        const f = await evaluateRetrieval(model, test, { embeddings: testEmb, folds: opts.folds });
+        test_.folds = {
+          count: opts.folds,
+          perFold: (f.folds ?? []).map((m) => ({ ...recallSummary(m), images: m.i2t.queries })),
+          mean: recallSummary(f),
+        };
+      }
       if (test.labels) test_.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
       if (truth) {
         const trainEmb = embedDataset(model, train);
@@ -477,6 +546,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     await writeNpy(out.path('posteriors.npy'), posterior, [posterior.length], protect);
     files.posteriors = 'posteriors.npy';
   }
+  if (noiseFile) files.noiseFile = noiseFile;
   if (truth && noise) {
     await writeNpy(out.path('noisy.npy'), truth, [truth.length], protect);
     await saveNoiseIndex(out.path('noise-index.json'), noise.index, protect);

@@ -1,0 +1,201 @@
+/**
+ * A `*_precomp` folder end to end from the command line: `--data <dir>_precomp`, `--noise-file`
+ * (written on the first run, replayed on the second, NCR's `.npy` format), `--folds 5` in
+ * report.json; and the fold numbers against a numpy reference of NCR's `fold5` rule
+ * (test/reference/precomp_folds.py → fixtures/precomp/folds.json).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
+import { writeSyntheticPrecomp } from '../../src/core/dataset/synthetic-precomp.js';
+import { readNpy } from '../../src/core/io/npy.js';
+import { loadPrecomp } from '../../src/core/io/precomp.js';
+import { CrossModalModel } from '../../src/core/model/model.js';
+import { embedDataset } from '../../src/core/trainer/embed.js';
+import { evaluateRetrieval } from '../../src/core/trainer/evaluate.js';
+import { tempDir, useCpu } from './helpers.js';
+
+const tmp = tempDir('cleave-precomp-run-');
+beforeAll(useCpu);
+afterAll(tmp.cleanup);
+afterEach(() => vi.restoreAllMocks());
+
+interface Side {
+  r1: number;
+  r5: number;
+  r10: number;
+  medianRank: number;
+  meanRank: number;
+}
+interface FoldRef {
+  images: number;
+  captionsPerImage: number;
+  dim: number;
+  folds: number;
+  imageEmbeddings: number[];
+  captionEmbeddings: number[];
+  perFold: { i2t: Side; t2i: Side; rsum: number }[];
+  mean: { i2t: Side; t2i: Side; rsum: number };
+}
+
+const ref = JSON.parse(
+  readFileSync(new URL('../reference/fixtures/precomp/folds.json', import.meta.url), 'utf8'),
+) as FoldRef;
+
+function compareSide(got: Side, want: Side, what: string) {
+  for (const k of ['r1', 'r5', 'r10', 'medianRank', 'meanRank'] as const) {
+    expect(got[k], `${what} ${k}`).toBeCloseTo(want[k], 6);
+  }
+}
+
+describe("the fold protocol against NCR's fold5 rule (numpy)", () => {
+  it('per fold and mean, as the report computes them', async () => {
+    const n = ref.images;
+    const k = ref.captionsPerImage;
+    const data = PairDataset.fromArrays({
+      images: { data: new Float32Array(n), dim: 1 },
+      captions: { data: new Float32Array(n * k), dim: 1 },
+      captionToImage: Int32Array.from({ length: n * k }, (_, j) => Math.floor(j / k)),
+    });
+    const embeddings = {
+      images: Float32Array.from(ref.imageEmbeddings),
+      captions: Float32Array.from(ref.captionEmbeddings),
+      dim: ref.dim,
+    };
+    const got = await evaluateRetrieval(undefined as unknown as CrossModalModel, data, {
+      embeddings,
+      folds: ref.folds,
+    });
+    expect(got.folds).toHaveLength(ref.folds);
+    got.folds!.forEach((f, i) => {
+      compareSide(f.i2t, ref.perFold[i]!.i2t, `fold ${i} i2t`);
+      compareSide(f.t2i, ref.perFold[i]!.t2i, `fold ${i} t2i`);
+      expect(f.rsum).toBeCloseTo(ref.perFold[i]!.rsum, 6);
+    });
+    compareSide(got.i2t, ref.mean.i2t, 'mean i2t');
+    compareSide(got.t2i, ref.mean.t2i, 'mean t2i');
+    expect(got.rsum).toBeCloseTo(ref.mean.rsum, 6);
+  });
+});
+
+describe('cleave train --data <dir>_precomp', () => {
+  function capture() {
+    const err: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    return err;
+  }
+
+  it('writes a noise file, replays it, and reports 5 folds that match the saved model', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'data'), {
+      shape: 'f30k',
+      scale: 0.002,
+      regions: 3,
+      imageDim: 24,
+      captionDim: 16,
+    });
+    const run = join(tmp.dir, 'run.json');
+    const config = {
+      data: dir,
+      warmupEpochs: 1,
+      epochs: 2,
+      batchSize: 32,
+      split: { freezeAfter: 1 },
+      model: { embedDim: 8, image: { hidden: 16 }, text: { hidden: 16 } },
+    };
+    (await import('node:fs')).writeFileSync(run, JSON.stringify(config));
+    const noiseFile = join(tmp.dir, 'noise', 'f30k_precomp_0.2.npy');
+    const train = (out: string, extra: string[]) =>
+      runCli([
+        'node',
+        'cleave',
+        '--backend',
+        'cpu',
+        '--log-level',
+        'silent',
+        'train',
+        '--config',
+        run,
+        '--noise-file',
+        noiseFile,
+        '--folds',
+        '5',
+        '--out',
+        join(tmp.dir, out),
+        ...extra,
+      ]);
+    let err = capture();
+    expect(await train('first', ['--noise-rate', '0.2', '--seed', '3'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(err.join('')).toBe('');
+    const written = await readNpy(noiseFile);
+    expect([written.dtype, written.shape]).toEqual(['int64', [290]]); // NCR's t2i_index: one image per caption
+    const first = JSON.parse(readFileSync(join(tmp.dir, 'first', 'report.json'), 'utf8'));
+    expect(first.noise).toMatchObject({ kind: 'shuffle', rate: 0.2, realisedRate: 0.2 });
+    expect(first.dataset).toMatchObject({ sourceKind: 'precomp', imageDim: 24, captionDim: 16 });
+    expect(first.files.noiseFile).toBe(noiseFile);
+
+    err = capture();
+    expect(await train('second', ['--seed', '4'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(err.join('')).toBe('');
+    const second = JSON.parse(readFileSync(join(tmp.dir, 'second', 'report.json'), 'utf8'));
+    expect(second.noise).toMatchObject({ kind: 'published', realisedRate: 0.2 });
+    const noisy1 = await readNpy(join(tmp.dir, 'first', 'noisy.npy'), { as: 'int32' });
+    const noisy2 = await readNpy(join(tmp.dir, 'second', 'noisy.npy'), { as: 'int32' });
+    expect(Array.from(noisy2.data)).toEqual(Array.from(noisy1.data));
+
+    // the report's folds: 5 consecutive parts of the 10 test images, and what the saved model gives
+    const folds = second.test.folds;
+    expect(folds.count).toBe(5);
+    expect(folds.perFold.map((f: { images: number }) => f.images)).toEqual([2, 2, 2, 2, 2]);
+    const meanRsum = folds.perFold.reduce((s: number, f: { rsum: number }) => s + f.rsum, 0) / 5;
+    expect(folds.mean.rsum).toBeCloseTo(meanRsum, 9);
+    const model = await CrossModalModel.load(join(tmp.dir, 'second'));
+    const test = (await loadPrecomp(dir, { tokens: false })).test;
+    const again = await evaluateRetrieval(model, test, { embeddings: embedDataset(model, test), folds: 5 });
+    model.dispose();
+    expect(again.rsum).toBeCloseTo(folds.mean.rsum, 6);
+    expect(again.folds!.map((f) => f.rsum)).toEqual(folds.perFold.map((f: { rsum: number }) => f.rsum));
+  }, 60_000);
+
+  it('refuses a missing noise file without a rate, and a noise file inside the input folder', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'data2'), {
+      shape: 'f30k',
+      scale: 0.001,
+      regions: 2,
+      imageDim: 4,
+      captionDim: 4,
+    });
+    const base = ['node', 'cleave', '--backend', 'cpu', 'train', '--data', dir, '--method', 'vse'];
+    let err = capture();
+    let code = await runCli([
+      ...base,
+      '--noise-file',
+      join(tmp.dir, 'none.npy'),
+      '--out',
+      join(tmp.dir, 'x'),
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(2);
+    expect(err.join('')).toMatch(/noiseFile: .*none\.npy does not exist; give a noise rate/);
+    err = capture();
+    code = await runCli([
+      ...base,
+      '--noise-rate',
+      '0.2',
+      '--noise-file',
+      join(dir, 'noise.npy'),
+      '--out',
+      join(tmp.dir, 'y'),
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(2);
+    expect(err.join('')).toMatch(/refusing to write .*noise\.npy inside the input folder/);
+  });
+});
