@@ -239,9 +239,17 @@ export {
   precompName,
   precompSplitName,
 } from './core/io/precomp.js';
+export type { TokenEncoderOptions, TokenEncoderOptionsInput } from './core/model/text-encoder.js';
+export {
+  paddedTokens,
+  TokenEncoder,
+  tokenEncoderOptionsSchema,
+  tokenEncoderOutputDim,
+} from './core/model/text-encoder.js';
 export type { BuildVocabularyOptions } from './core/text/tokenizer.js';
 export { SPECIAL_TOKENS, Vocabulary, wordTokenize } from './core/text/tokenizer.js';
 export { AuxiliaryHeads, gradientReversal } from './core/trainer/auxiliary.js';
+export { captionTokenTensor, textEncoderOptions } from './core/trainer/caption-input.js';
 export type { CheckpointState, LoadedCheckpoint } from './core/trainer/checkpoint.js';
 export { loadCheckpoint, saveCheckpoint } from './core/trainer/checkpoint.js';
 export type { LossKind, TrainerConfig, TrainerConfigInput, TrainerMethod } from './core/trainer/config.js';

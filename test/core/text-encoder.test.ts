@@ -83,7 +83,7 @@ for (const kind of ['bow', 'gru'] as const) {
 }
 
 describe('TokenEncoder gru', () => {
-  it("is PyTorch's GRU cell, both directions averaged", () => {
+  it("is PyTorch's GRU cell (weight_ih [3H, W], weight_hh [3H, H], gates r | z | n), directions averaged", () => {
     const { store, enc } = build('gru');
     const w = (n: string) => store.get(`text/tokens/${n}`).arraySync() as number[][];
     const v = (n: string) => store.get(`text/tokens/${n}`).arraySync() as unknown as number[];
@@ -97,8 +97,8 @@ describe('TokenEncoder gru', () => {
       let h = [0, 0, 0, 0];
       for (const id of seq) {
         const x = emb[id]!;
-        const xp = bi.map((b, j) => b + x.reduce((s, xv, i) => s + xv * wi[i]![j]!, 0));
-        const hp = bh.map((b, j) => b + h.reduce((s, hv, i) => s + hv * wh[i]![j]!, 0));
+        const xp = bi.map((b, j) => b + x.reduce((s, xv, i) => s + xv * wi[j]![i]!, 0));
+        const hp = bh.map((b, j) => b + h.reduce((s, hv, i) => s + hv * wh[j]![i]!, 0));
         const r = h.map((_, j) => sig(xp[j]! + hp[j]!));
         const z = h.map((_, j) => sig(xp[4 + j]! + hp[4 + j]!));
         const n = h.map((_, j) => Math.tanh(xp[8 + j]! + r[j]! * hp[8 + j]!));

@@ -199,3 +199,123 @@ describe('cleave train --data <dir>_precomp', () => {
     expect(err.join('')).toMatch(/refusing to write .*noise\.npy inside the input folder/);
   });
 });
+
+describe('raw captions, a text encoder trained from scratch, a published noise file', () => {
+  it('trains the GRU text encoder on a *_precomp folder without caption vectors', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'raw'), {
+      shape: 'f30k',
+      scale: 0.002,
+      regions: 2,
+      imageDim: 8,
+      captionDim: 0,
+      noise: 0.5,
+    });
+    const run = join(tmp.dir, 'gru.json');
+    (await import('node:fs')).writeFileSync(
+      run,
+      JSON.stringify({
+        method: 'vse',
+        epochs: 4,
+        batchSize: 32,
+        optimizer: { learningRate: 3e-3 },
+        model: {
+          embedDim: 16,
+          image: { hidden: 32 },
+          text: { kind: 'gru', wordDim: 16, tokenHidden: 16, hidden: 32 },
+        },
+      }),
+    );
+    const out = join(tmp.dir, 'gru');
+    const err: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    const code = await runCli([
+      'node',
+      'cleave',
+      '--backend',
+      'cpu',
+      '--log-level',
+      'silent',
+      'train',
+      '--config',
+      run,
+      '--data',
+      dir,
+      '--noise-rate',
+      '0.2',
+      '--noise-file',
+      join(tmp.dir, 'gru-noise.npy'),
+      '--out',
+      out,
+    ]);
+    vi.restoreAllMocks();
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.dataset.captionDim).toBe(0); // token ids only
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { loss: number[] }[];
+    expect(history.at(-1)!.loss[0]).toBeLessThan(history[0]!.loss[0]!); // it learns
+    // the saved model reads token ids: its weights include the word table and both GRU directions
+    const model = await CrossModalModel.load(out);
+    expect(model.readsTokens).toBe(true);
+    expect(model.weightNames).toEqual(
+      expect.arrayContaining(['text/tokens/embedding', 'text/tokens/fwd/hidden', 'text/tokens/bwd/input']),
+    );
+    const test = (await loadPrecomp(dir)).test;
+    const again = await evaluateRetrieval(model, test);
+    model.dispose();
+    expect(again.rsum).toBeCloseTo(report.test.rsum, 6);
+    expect(report.test.rsum).toBeGreaterThan(100); // chance is about 60 for 10 images
+  }, 60_000);
+
+  it('replays the published Flickr30K caption-level index on an F30K-shaped folder', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'full'), {
+      shape: 'f30k',
+      scale: 1,
+      regions: 1,
+      imageDim: 2,
+      captionDim: 2,
+      topics: 2,
+    });
+    const published = new URL('../reference/fixtures/noise/caption-level_f30k_0.2.npy', import.meta.url)
+      .pathname;
+    const out = join(tmp.dir, 'published');
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const code = await runCli([
+      'node',
+      'cleave',
+      '--backend',
+      'cpu',
+      '--log-level',
+      'silent',
+      'train',
+      '--data',
+      dir,
+      '--method',
+      'cca',
+      '--noise-file',
+      published,
+      '--folds',
+      '5',
+      '--out',
+      out,
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.dataset.splits).toEqual({
+      train: { images: 29000, pairs: 145000 },
+      val: { images: 1000, pairs: 5000 }, // dev: 1,014 images and 5,070 captions on disk
+      test: { images: 1000, pairs: 5000 },
+    });
+    // 20 % of the 145,000 training captions re-paired, exactly as the published file says
+    expect(report.noise).toMatchObject({ kind: 'published', coveredPairs: 145000, noisyPairs: 28999 });
+    const noisy = await readNpy(join(out, 'noisy.npy'), { as: 'int32' });
+    const index = await readNpy(published, { as: 'int32' });
+    for (const j of [0, 1, 77, 144999])
+      expect(noisy.data[j]).toBe(index.data[j] === Math.floor(j / 5) ? 0 : 1);
+  }, 60_000);
+});

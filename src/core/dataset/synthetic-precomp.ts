@@ -164,7 +164,8 @@ export async function writeSyntheticPrecomp(
         const len = 6 + capRng.int(8);
         for (let w = 0; w < len; w++) {
           if (capRng.float() < 0.35) words.push(FILLER[capRng.int(FILLER.length)]!);
-          else words.push(topicWords[order[capRng.int(3)]!]![capRng.int(WORDS_PER_TOPIC)]!);
+          else
+            words.push(topicWords[order[capRng.int(Math.min(3, o.topics))]!]![capRng.int(WORDS_PER_TOPIC)]!);
         }
         texts.push(`${words.join(' ')} .`);
       }
@@ -177,7 +178,7 @@ export async function writeSyntheticPrecomp(
     } else {
       await writeFileAtomic(join(dir, `${prefix}_caps.txt`), texts.map((t) => `${t}\n`).join(''));
     }
-    if (prefix === 'train' || prefix === 'dev') allCaptions.push(...texts);
+    if (prefix === 'train' || prefix === 'dev') for (const t of texts) allCaptions.push(t);
     if (wCaption) {
       const capVecRng = rng.fork('caption-vectors');
       await streamFile(join(dir, `${prefix}_caps.npy`), async (put) => {

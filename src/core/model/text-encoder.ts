@@ -24,29 +24,20 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { PairDataset } from '../dataset/pair-dataset.js';
+import { tokenEncoderOptionsSchema } from './config.js';
 import type { ForwardOptions } from './layers.js';
 import { seededDropout } from './layers.js';
 import '../tf-gradients.js';
 import { constantValues, glorotUniform, type ParamStore } from './params.js';
 
-/** Options of a {@link TokenEncoder}. */
-export const tokenEncoderOptionsSchema = z
-  .object({
-    kind: z.enum(['bow', 'gru']),
-    /** Rows of the embedding table (the vocabulary's size). */
-    vocabSize: z.number().int().min(2),
-    /** Word vector width (NCR: 300). */
-    wordDim: z.number().int().positive().default(300),
-    /** GRU state width per direction (`gru` only; NCR: 1024). */
-    hidden: z.number().int().positive().default(512),
-    /** Dropout on the word vectors while training. */
-    dropout: z.number().min(0).lt(1).default(0),
-  })
-  .strict();
+/** Options of a {@link TokenEncoder} (the schema lives with the model config). */
+export { tokenEncoderOptionsSchema };
+
 /** Token encoder options as written. */
-export type TokenEncoderOptionsInput = z.input<typeof tokenEncoderOptionsSchema>;
+import type { TokenEncoderOptionsInput } from './config.js';
+export type { TokenEncoderOptionsInput };
 /** Token encoder options with defaults applied. */
 export type TokenEncoderOptions = z.output<typeof tokenEncoderOptionsSchema>;
 
@@ -63,10 +54,40 @@ export function tokenEncoderOutputDim(o: TokenEncoderOptions): number {
 }
 
 interface GruWeights {
-  input: tf.Variable; // [wordDim, 3H]: r | z | n
-  hidden: tf.Variable; // [H, 3H]
+  input: tf.Variable; // [3H, wordDim]: r | z | n
+  hidden: tf.Variable; // [3H, H]
   inputBias: tf.Variable; // [3H]
   hiddenBias: tf.Variable; // [3H]
+}
+
+/**
+ * Rows `ids` of `table` (`[N, W]` for N ids), with a gradient that scatter-adds the N rows of dy into a
+ * dense `[V, W]` array in one pass: tfjs's own `gather` gradient (`unsortedSegmentSum`) loops over
+ * all V segments on the CPU backends, which is O(V · N · W) — minutes per batch for a real vocabulary.
+ *
+ * @example
+ * ```ts
+ * const rows = embeddingLookup(table, tf.tensor2d([[1, 2, 0]], [1, 3], 'int32'));   // [3, W]
+ * ```
+ */
+export function embeddingLookup(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor): tf.Tensor2D {
+  const flat = tf.reshape(ids, [ids.size]) as tf.Tensor1D;
+  const rows = flat.dataSync() as Int32Array;
+  const [v, w] = table.shape as [number, number];
+  const lookup = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.gather(inputs[0] as tf.Tensor, flat),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = new Float32Array(v * w);
+      const d = dy.dataSync() as Float32Array;
+      for (let k = 0; k < rows.length; k++) {
+        const dst = rows[k]! * w;
+        const src = k * w;
+        for (let c = 0; c < w; c++) g[dst + c] = g[dst + c]! + d[src + c]!;
+      }
+      return tf.tensor2d(g, [v, w]);
+    },
+  }));
+  return lookup(table) as tf.Tensor2D;
 }
 
 /** A text encoder over token ids (see the module documentation). */
@@ -95,11 +116,12 @@ export class TokenEncoder {
     if (o.kind === 'gru') {
       const gru = (dir: string): GruWeights => {
         const h = o.hidden;
+        // PyTorch's layout (weight_ih [3H, W], weight_hh [3H, H], gates r | z | n): row slices are contiguous
         return {
-          input: store.add(`${name}/${dir}/input`, [o.wordDim, 3 * h], (rng) =>
+          input: store.add(`${name}/${dir}/input`, [3 * h, o.wordDim], (rng) =>
             glorotUniform(rng, o.wordDim, 3 * h),
           ),
-          hidden: store.add(`${name}/${dir}/hidden`, [h, 3 * h], (rng) => glorotUniform(rng, h, 3 * h)),
+          hidden: store.add(`${name}/${dir}/hidden`, [3 * h, h], (rng) => glorotUniform(rng, h, 3 * h)),
           inputBias: store.add(`${name}/${dir}/input_bias`, [3 * h], () => constantValues(3 * h, 0)),
           hiddenBias: store.add(`${name}/${dir}/hidden_bias`, [3 * h], () => constantValues(3 * h, 0)),
         };
@@ -125,48 +147,56 @@ export class TokenEncoder {
   forward(ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const [b, t] = ids.shape;
-      const mask = tf.cast(tf.notEqual(ids, 0), 'float32') as tf.Tensor2D; // [B, T]
-      let words = tf.gather(this.embedding, ids) as tf.Tensor3D; // [B, T, W]
+      const w = this.options.wordDim;
+      // time-major ([T, B]) so that every per-step slice is a contiguous block
+      const timeIds = tf.transpose(ids) as tf.Tensor2D;
+      const mask = tf.cast(tf.notEqual(timeIds, 0), 'float32') as tf.Tensor2D; // [T, B]
+      let words = embeddingLookup(this.embedding, timeIds); // [T·B, W]
       if (opts.training && this.options.dropout > 0) {
         if (!opts.rng) throw new Error('TokenEncoder.forward: training with dropout needs an rng');
-        words = seededDropout(words, this.options.dropout, opts.rng) as tf.Tensor3D;
+        words = seededDropout(words, this.options.dropout, opts.rng) as tf.Tensor2D;
       }
       if (this.options.kind === 'bow') {
-        const summed = tf.sum(tf.mul(words, tf.expandDims(mask, 2)), 1);
-        const count = tf.maximum(tf.sum(mask, 1, true), 1);
-        return tf.div(summed, count) as tf.Tensor2D;
+        const masked = tf.mul(tf.reshape(words, [t, b, w]), tf.expandDims(mask, 2));
+        const count = tf.maximum(tf.expandDims(tf.sum(mask, 0), 1), 1);
+        return tf.div(tf.sum(masked, 0), count) as tf.Tensor2D;
       }
-      const w = this.options.wordDim;
-      const flat = tf.reshape(words, [b * t, w]);
-      const steps = (g: GruWeights) =>
-        tf.unstack(
-          tf.reshape(tf.add(tf.matMul(flat, g.input), g.inputBias), [b, t, 3 * this.options.hidden]),
-          1,
-        );
-      const masks = tf.unstack(tf.expandDims(mask, 2), 1) as tf.Tensor2D[]; // T × [B, 1]
-      const forward = this.run(steps(this.fwd!), masks, this.fwd!, false);
-      const backward = this.run(steps(this.bwd!), masks, this.bwd!, true);
+      const masks = tf.unstack(tf.expandDims(mask, 2), 0) as tf.Tensor2D[]; // T × [B, 1]
+      const forward = this.run(words, t, b, masks, this.fwd!, false);
+      const backward = this.run(words, t, b, masks, this.bwd!, true);
       return tf.mul(0.5, tf.add(forward, backward)) as tf.Tensor2D;
     });
   }
 
-  /** One direction: masked GRU steps over precomputed input projections. */
-  private run(xs: tf.Tensor[], masks: tf.Tensor2D[], g: GruWeights, reverse: boolean): tf.Tensor2D {
+  /** One direction: masked GRU steps; the input projections of all steps are one product per gate. */
+  private run(
+    words: tf.Tensor2D,
+    t: number,
+    b: number,
+    masks: tf.Tensor2D[],
+    g: GruWeights,
+    reverse: boolean,
+  ): tf.Tensor2D {
     const hdim = this.options.hidden;
-    const b = xs[0]!.shape[0]!;
+    const wi = tf.split(g.input, 3, 0) as tf.Tensor2D[]; // 3 × [H, W]
+    const wh = tf.split(g.hidden, 3, 0) as tf.Tensor2D[]; // 3 × [H, H]
+    const bi = tf.split(g.inputBias, 3, 0);
+    const bh = tf.split(g.hiddenBias, 3, 0);
+    const xs = [0, 1, 2].map((k) =>
+      tf.unstack(tf.reshape(tf.add(tf.matMul(words, wi[k]!, false, true), bi[k]!), [t, b, hdim]), 0),
+    ); // gate → T × [B, H]
     let h = tf.zeros([b, hdim]) as tf.Tensor2D;
-    const order = xs.map((_, k) => (reverse ? xs.length - 1 - k : k));
-    for (const k of order) {
-      const xp = xs[k]!;
-      const hp = tf.add(tf.matMul(h, g.hidden), g.hiddenBias);
-      const [xr, xz, xn] = tf.split(xp, 3, 1);
-      const [hr, hz, hn] = tf.split(hp, 3, 1);
-      const r = tf.sigmoid(tf.add(xr!, hr!));
-      const z = tf.sigmoid(tf.add(xz!, hz!));
-      const n = tf.tanh(tf.add(xn!, tf.mul(r, hn!)));
-      const next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
+    for (let s = 0; s < t; s++) {
+      const k = reverse ? t - 1 - s : s;
+      const hr = tf.add(tf.matMul(h, wh[0]!, false, true), bh[0]!);
+      const hz = tf.add(tf.matMul(h, wh[1]!, false, true), bh[1]!);
+      const hn = tf.add(tf.matMul(h, wh[2]!, false, true), bh[2]!);
+      const r = tf.sigmoid(tf.add(xs[0]![k]!, hr));
+      const z = tf.sigmoid(tf.add(xs[1]![k]!, hz));
+      const n = tf.tanh(tf.add(xs[2]![k]!, tf.mul(r, hn)));
       const m = masks[k]!;
-      h = tf.add(tf.mul(m, next), tf.mul(tf.sub(1, m), h)) as tf.Tensor2D;
+      // h ← h + m·(1 − z)·(n − h): the GRU update where the token is real, h unchanged over padding
+      h = tf.add(h, tf.mul(tf.mul(m, tf.sub(1, z)), tf.sub(n, h))) as tf.Tensor2D;
     }
     return h;
   }

@@ -46,6 +46,7 @@ import { createOptimizer, type FusedAdam } from '../optim.js';
 import { createProgress } from '../progress.js';
 import { Rng } from '../random.js';
 import { AuxiliaryHeads } from './auxiliary.js';
+import { captionTokenTensor, textEncoderOptions } from './caption-input.js';
 import { type CheckpointState, loadCheckpoint, saveBestModel, saveCheckpoint } from './checkpoint.js';
 import {
   type LossKind,
@@ -420,7 +421,9 @@ export class Trainer {
     for (const batch of data.batches(batchOptions)) {
       if (batch.size < 2) continue;
       const images = data.gatherImages(batch.images, buffers.images);
-      const captions = data.gatherCaptions(batch.captions, buffers.captions);
+      const captions = net.model.readsTokens
+        ? buffers.captions
+        : data.gatherCaptions(batch.captions, buffers.captions);
       const y = Float32Array.from(batch.pairs, (j) => targetOf[j]!);
       const labels = data.labels ? Int32Array.from(batch.images, (i) => data.labels![i]!) : undefined;
       const siblings =
@@ -433,9 +436,13 @@ export class Trainer {
           data.imageRegions > 1
             ? tf.tensor3d(images, [batch.size, data.imageRegions, data.imageDim])
             : tf.tensor2d(images, [batch.size, data.imageDim]);
-        const xCap = tf.tensor2d(captions, [batch.size, data.captionDim]);
+        const xCap = net.model.readsTokens
+          ? captionTokenTensor(data, batch.captions)
+          : tf.tensor2d(captions, [batch.size, data.captionDim]);
         const xSib = siblings
-          ? tf.tensor2d(data.gatherCaptions(siblings.captions), [siblings.captions.length, data.captionDim])
+          ? net.model.readsTokens
+            ? captionTokenTensor(data, siblings.captions)
+            : tf.tensor2d(data.gatherCaptions(siblings.captions), [siblings.captions.length, data.captionDim])
           : undefined;
         const yT = tf.tensor1d(y);
         const labelsT = labels ? tf.tensor1d(labels, 'int32') : undefined;
@@ -669,17 +676,19 @@ export class Trainer {
   protected buildNet(tag: string, index: number): TrainerNet {
     const c = this.config;
     const data = this.train;
+    const { text, textTokens } = textEncoderOptions(c, data);
     const model = new CrossModalModel({
       embedDim: c.model.embedDim,
       head: c.model.head,
       image: { ...c.model.image, inputDim: data.imageDim },
-      text: { ...c.model.text, inputDim: data.captionDim },
+      text,
+      ...(textTokens ? { textTokens } : {}),
       uncertainty: c.model.uncertainty,
       match: c.model.match,
       temperature: c.model.temperature,
       seed: this.runSeed(`${tag}/init`),
     });
-    model.fitInputStatistics(data.imageMatrix(), data.captionMatrix());
+    model.fitInputStatistics(data.imageMatrix(), textTokens ? undefined : data.captionMatrix());
     const optimizer = createOptimizer({
       kind: 'adam',
       learningRate: c.optimizer.learningRate,
