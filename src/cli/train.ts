@@ -63,6 +63,10 @@ export const trainCommand: CliCommand = {
         ),
       )
       .option('--test-split <prefix>', 'test split of a *_precomp folder: test (default) or testall')
+      .option(
+        '--warmup-model <dir>',
+        "reuse the warm-up saved in <dir> (NCR's warmup_model_path), or save this run's warm-up there",
+      )
       .option('--out <dir>', 'output folder')
       .option('--config <run.json>', 'run file: trainer config plus data/noise/out (flags win)')
       .option('--checkpoint', 'checkpoint every epoch into <out>/checkpoints')

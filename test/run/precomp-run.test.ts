@@ -319,3 +319,76 @@ describe('raw captions, a text encoder trained from scratch, a published noise f
       expect(noisy.data[j]).toBe(index.data[j] === Math.floor(j / 5) ? 0 : 1);
   }, 60_000);
 });
+
+describe('--warmup-model (NCR warmup_model_path)', () => {
+  it('saves the warm-up on the first run and starts the next run after it, bit for bit', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'wu-data'), {
+      shape: 'f30k',
+      scale: 0.002,
+      regions: 2,
+      imageDim: 8,
+      captionDim: 8,
+    });
+    const run = join(tmp.dir, 'wu.json');
+    const config = {
+      data: dir,
+      noise: { rate: 0.2 },
+      warmupEpochs: 2,
+      batchSize: 32,
+      model: { embedDim: 8, image: { hidden: 16 }, text: { hidden: 16 } },
+    };
+    (await import('node:fs')).writeFileSync(run, JSON.stringify(config));
+    const warmup = join(tmp.dir, 'warmup-f30k');
+    const train = (out: string, epochs: string) =>
+      runCli([
+        'node',
+        'cleave',
+        '--backend',
+        'cpu',
+        '--log-level',
+        'silent',
+        'train',
+        '--config',
+        run,
+        '--epochs',
+        epochs,
+        '--warmup-model',
+        warmup,
+        '--out',
+        join(tmp.dir, out),
+      ]);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await train('wu-a', '3')).toBe(0);
+    expect(JSON.parse(readFileSync(join(warmup, 'latest.json'), 'utf8')).epoch).toBe(1);
+    expect(await train('wu-b', '3')).toBe(0);
+    vi.restoreAllMocks();
+    type Rec = { epoch: number; phase: string; loss: number[] };
+    const a = JSON.parse(readFileSync(join(tmp.dir, 'wu-a', 'history.json'), 'utf8')) as Rec[];
+    const b = JSON.parse(readFileSync(join(tmp.dir, 'wu-b', 'history.json'), 'utf8')) as Rec[];
+    expect(b.map((r) => r.phase)).toEqual(['warmup', 'warmup', 'train']);
+    expect(b.slice(0, 2)).toEqual(a.slice(0, 2)); // the warm-up is the saved one, not retrained
+    expect(b[2]!.loss).toEqual(a[2]!.loss); // and the run continues exactly as the first one did
+
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    const code = await runCli([
+      'node',
+      'cleave',
+      'train',
+      '--config',
+      run,
+      '--method',
+      'vse',
+      '--warmup-model',
+      warmup,
+      '--out',
+      join(tmp.dir, 'wu-c'),
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(2);
+    expect(err.join('')).toMatch(/warmupModel: this method has no warm-up/);
+  }, 60_000);
+});

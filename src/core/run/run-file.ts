@@ -17,6 +17,8 @@
  * - `noiseFile` (relative to the run file): NCR's `--noise_file`, replayed when it exists, else
  *   written from `noise`; `noiseProtocol` says what a replayed `.npy` is (default `caption-level`).
  * - `folds`: also report the fold protocol on the test split (5 = NCR's `fold5`).
+ * - `warmupModel` (relative to the run file): NCR's `warmup_model_path`: reuse the warm-up saved there,
+ *   or save this run's warm-up there.
  * - `precomp`: how a `*_precomp` folder is read (`test: 'testall'`, `pooling`, `cacheDir`, `vocab`).
  * - `methods`: per-method overrides merged over the shared trainer keys (the experiment grid runs
  *   several methods from one file); `cca`: the CCA baseline's options.
@@ -52,6 +54,7 @@ export const runFileSchema = z
     noiseFile: z.string().min(1).optional(),
     noiseProtocol: z.enum(['caption-level', 'image-level']).optional(),
     folds: z.number().int().min(1).optional(),
+    warmupModel: z.string().min(1).optional(),
     precomp: runPrecompSchema.optional(),
     cca: ccaBaselineOptionsSchema.optional(),
     evalSplit: RandomSplitSchema.optional(),
@@ -139,6 +142,7 @@ export function parseRunFile(value: unknown, source: string, baseDir = '.'): Run
   if (run.data && !isBundledName(run.data) && !isAbsolute(run.data)) run.data = resolve(baseDir, run.data);
   if (run.out && !isAbsolute(run.out)) run.out = resolve(baseDir, run.out);
   if (run.noiseFile && !isAbsolute(run.noiseFile)) run.noiseFile = resolve(baseDir, run.noiseFile);
+  if (run.warmupModel && !isAbsolute(run.warmupModel)) run.warmupModel = resolve(baseDir, run.warmupModel);
   if (run.precomp?.cacheDir && !isAbsolute(run.precomp.cacheDir))
     run.precomp.cacheDir = resolve(baseDir, run.precomp.cacheDir);
   if (run.precomp?.vocab && !isAbsolute(run.precomp.vocab))
@@ -185,6 +189,8 @@ export interface TrainFlags {
   noiseFile?: string;
   /** `--folds`: also report the fold protocol on the test split. */
   folds?: number;
+  /** `--warmup-model`: reuse the warm-up saved in this folder, or save it there. */
+  warmupModel?: string;
   /** `--test-split`: file prefix of a `*_precomp` folder's test split (`test`, `testall`). */
   testSplit?: string;
   checkpoint?: boolean;
@@ -246,6 +252,7 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
   const ccaOptions = { ...(file?.run.cca ?? {}), ...(file?.run.methods?.cca ?? {}) };
   const noiseFile = flags.noiseFile ?? file?.run.noiseFile;
   const folds = flags.folds ?? file?.run.folds;
+  const warmupModel = flags.warmupModel ?? file?.run.warmupModel;
   const precomp = { ...(file?.run.precomp ?? {}), ...(flags.testSplit ? { test: flags.testSplit } : {}) };
   return {
     data,
@@ -257,6 +264,7 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     ...(noiseFile ? { noiseFile } : {}),
     ...(file?.run.noiseProtocol ? { noiseProtocol: file.run.noiseProtocol } : {}),
     ...(folds !== undefined ? { folds } : {}),
+    ...(warmupModel ? { warmupModel } : {}),
     ...(Object.keys(precomp).length ? { precomp } : {}),
     ...(Object.keys(ccaOptions).length ? { cca: ccaOptions } : {}),
     ...(file?.run.evalSplit ? { split: file.run.evalSplit } : {}),

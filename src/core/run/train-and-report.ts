@@ -33,7 +33,8 @@
  * ```
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { classMAP } from '../../eval/map.js';
@@ -52,6 +53,7 @@ import { assertNotProtected, writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
+import { saveCheckpoint } from '../trainer/checkpoint.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
@@ -131,6 +133,12 @@ export const trainAndReportOptionsSchema = z
     noiseProtocol: z.enum(['caption-level', 'image-level']).default('caption-level'),
     /** Also report the fold protocol on the test split (`test.folds`; 5 = NCR's `fold5`). */
     folds: z.number().int().min(1).optional(),
+    /**
+     * A saved warm-up, as NCR's `warmup_model_path`: when the folder holds one (a checkpoint of the
+     * last warm-up epoch), the run starts after the warm-up from it; otherwise the run saves its own
+     * warm-up there. The trainer config must match the one that saved it (except `epochs`).
+     */
+    warmupModel: z.string().min(1).optional(),
     /** How a `*_precomp` folder is read. */
     precomp: runPrecompSchema.optional(),
     /** Overrides `config.seed`; also the default noise seed. */
@@ -328,6 +336,64 @@ export function toJSON(value: unknown): string {
 }
 
 /**
+ * What a run does with `warmupModel`: reuse the saved warm-up in `dir` (`save` false), or save its own
+ * there (`save` true).
+ *
+ * @throws ConfigError when the method has no warm-up, the folder lies inside an input folder, or it
+ *   holds a checkpoint of another epoch than the last warm-up epoch
+ * @example
+ * ```ts
+ * planWarmupModel('runs/warmup-f30k', resolveTrainerConfig({ warmupEpochs: 5 }), []);   // { dir, save: true } at first
+ * ```
+ */
+export function planWarmupModel(
+  path: string,
+  config: TrainerConfig | undefined,
+  inputFolders: readonly string[],
+): { dir: string; save: boolean } {
+  const dir = resolve(path);
+  const fail = (message: string) => {
+    throw new ConfigError(`warmupModel: ${message}`, [{ path: 'warmupModel', message }]);
+  };
+  if (!config || config.method === 'vse' || config.warmupEpochs === 0) {
+    fail('this method has no warm-up to save or reuse (use refurb or ncr-like with warmupEpochs > 0)');
+  }
+  for (const folder of inputFolders)
+    if (isInside(dir, folder)) fail(`${dir} is inside the input folder ${folder}`);
+  const latest = join(dir, 'latest.json');
+  if (!existsSync(latest)) return { dir, save: true };
+  let epoch: unknown;
+  try {
+    epoch = (JSON.parse(readFileSync(latest, 'utf8')) as { epoch?: unknown }).epoch;
+  } catch (error) {
+    fail(`cannot read ${latest} (${(error as Error).message})`);
+  }
+  if (epoch !== config!.warmupEpochs - 1) {
+    fail(
+      `${dir} holds the model after epoch ${Number(epoch) + 1}, this run's warm-up is ${config!.warmupEpochs} epochs; use the same warmupEpochs or another folder`,
+    );
+  }
+  return { dir, save: false };
+}
+
+/** A callback that checkpoints the networks after the last warm-up epoch into `dir` (best: none yet). */
+function saveWarmupCallback(dir: string): TrainerCallback {
+  return {
+    async onEpochEnd(ctx, record) {
+      if (record.epoch !== ctx.config.warmupEpochs - 1) return;
+      await saveCheckpoint(dir, ctx.config, ctx.nets, {
+        epoch: record.epoch,
+        history: [...ctx.history],
+        bestEpoch: -1,
+        bestRsum: Number.NEGATIVE_INFINITY,
+        arrays: {},
+      });
+      log().info({ warmupModel: dir }, 'warm-up saved');
+    },
+  };
+}
+
+/**
  * Load → noise → train → evaluate → write (see the module documentation).
  *
  * @returns the report (also written to `<outDir>/report.json`)
@@ -378,6 +444,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       }
     }
   }
+  const warmupPlan = opts.warmupModel ? planWarmupModel(opts.warmupModel, config, source.folders) : undefined;
   const precompOptions =
     source.kind === 'precomp'
       ? { cacheDir: join(dirname(out.dir), '.cleave-cache'), ...(opts.precomp ?? {}) }
@@ -484,13 +551,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         protect,
       );
     } else {
-      trainer = new Trainer(config!, { callbacks: opts.callbacks });
+      const warmup = warmupPlan;
+      const callbacks = warmup?.save ? [...opts.callbacks, saveWarmupCallback(warmup.dir)] : opts.callbacks;
+      trainer = new Trainer(config!, { callbacks });
+      if (warmup && !warmup.save) await cp(warmup.dir, out.path('checkpoints'), { recursive: true });
+      const resume = opts.resume || (warmup !== undefined && !warmup.save);
       fit = await trainer.fit(fitData, {
         ...(validation ? { validation } : {}),
-        ...(opts.checkpoint || opts.resume
-          ? { checkpointDir: out.path('checkpoints'), resume: opts.resume }
-          : {}),
+        ...(opts.checkpoint || resume ? { checkpointDir: out.path('checkpoints'), resume } : {}),
       });
+      if (warmup && !warmup.save) log().info({ warmupModel: warmup.dir }, 'warm-up reused');
       trainSeconds = seconds(trainStarted);
       evalStarted = performance.now();
       model = fit.model;
