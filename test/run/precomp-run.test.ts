@@ -392,3 +392,44 @@ describe('--warmup-model (NCR warmup_model_path)', () => {
     expect(err.join('')).toMatch(/warmupModel: this method has no warm-up/);
   }, 60_000);
 });
+
+describe('cleave bench-data', () => {
+  it('writes a *_precomp folder of the requested shape that loads as one', async () => {
+    const out = join(tmp.dir, 'bench');
+    const printed: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      printed.push(String(s));
+      return true;
+    });
+    const code = await runCli([
+      'node',
+      'cleave',
+      'bench-data',
+      '--shape',
+      'coco',
+      '--scale',
+      '0.0002',
+      '--regions',
+      '3',
+      '--image-dim',
+      '5',
+      '--caption-dim',
+      '0',
+      '--out',
+      out,
+    ]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(JSON.parse(printed.join('')).folder).toBe(join(out, 'coco_precomp'));
+    const header = await readNpy(join(out, 'coco_precomp', 'train_ims.npy'));
+    expect(header.shape).toEqual([23, 3, 5]); // round(113,287 × 0.0002) images × 3 regions × 5
+    const data = await loadPrecomp(join(out, 'coco_precomp'), { test: 'testall' });
+    expect(data.describe().splits).toEqual({
+      train: { images: 23, pairs: 115 },
+      val: { images: 10, pairs: 50 },
+      test: { images: 10, pairs: 50 },
+    });
+    expect(data.hasCaptionFeatures).toBe(false);
+    expect(data.hasCaptionTokens).toBe(true);
+  });
+});
