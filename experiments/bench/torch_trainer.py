@@ -60,8 +60,8 @@ def main():
     torch.manual_seed(0)
     ims = np.load(o["train"], mmap_mode="r")
     caps = np.load(o["trainCaps"], mmap_mode="r")
-    ims = np.ascontiguousarray(ims, dtype=np.float32)
-    caps = np.ascontiguousarray(caps, dtype=np.float32)
+    ims = np.array(ims, dtype=np.float32)
+    caps = np.array(caps, dtype=np.float32)
     per = caps.shape[0] // ims.shape[0]
     dev = torch.from_numpy(np.ascontiguousarray(np.load(o["dev"]), dtype=np.float32))
     dev_caps = torch.from_numpy(
