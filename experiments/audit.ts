@@ -57,10 +57,13 @@ if (args.length > 0) {
       (r.caption ?? '').slice(0, 50),
     ]);
   console.log(markdownTable(['rank', 'P(clean)', 'truth', 'caption'], top, ['r', 'r', 'l', 'l']));
+  const [lo, hi] = summary.estimatedNoiseRateInterval;
+  const swapped = rows.filter((r) => noisy.noisy[r.pair]).length;
+  const caught = rows.filter((r) => !r.kept && noisy.noisy[r.pair]).length;
   console.log(
-    `${summary.pairs} pairs: estimated noise ${(100 * summary.estimatedNoiseRate).toFixed(0)}% (true ${(100 * noisy.summary.realisedRate).toFixed(0)}%), kept ${summary.kept}; ranking ROC-AUC at finding the swapped pairs: ${rocAuc(suspicion, noisy.noisy).toFixed(3)}`,
+    `${summary.pairs} pairs: estimated noise ${(100 * summary.estimatedNoiseRate).toFixed(0)}% (95% interval ${(100 * lo).toFixed(0)}–${(100 * hi).toFixed(0)}%; true ${(100 * noisy.summary.realisedRate).toFixed(0)}%); removed ${summary.removed}, of which ${caught} of the ${swapped} swapped; ranking ROC-AUC at finding the swapped pairs: ${rocAuc(suspicion, noisy.noisy).toFixed(3)}`,
   );
   console.log(
-    `written to ${join(out, 'audit')} (pairs.csv/.parquet/.jsonl, audit.json, kept-ids.txt, cleaned/, figures)`,
+    `written to ${join(out, 'audit')} (report.html, pairs.csv/.parquet/.jsonl, audit.json, kept-ids.txt, cleaned/, figures)`,
   );
 }

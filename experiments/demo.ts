@@ -1,9 +1,11 @@
 /**
  * `npm run demo` (= `npm run exp:demo`): the main job on the bundled real data, in a minute or two on a
- * laptop CPU. For each dataset (default: the Wikipedia cross-modal set and the CUB subset) it shuffles
+ * laptop CPU. For each dataset (default: 1000 CLIP-embedded Myntra products, the Wikipedia cross-modal
+ * set and the CUB subset) it shuffles
  * 50 % of the training captions (caption-level noise, NCR's protocol), trains `refurb` (the full
  * pipeline) and `vse` (no noise handling) with the dataset's recommended settings, prints a table
- * (test rSum, R@1/5/10 both ways, split AUC against the truth) and writes each run's folder (report,
+ * (test rSum, R@1/5/10 both ways, split AUC against the truth; on CLIP features also the zero-shot
+ * baseline, the inputs' own cosine, on the same pairs) and writes each run's folder (report,
  * model, posteriors, the mixture figure) under `runs/demo/<dataset>/<method>/`.
  *
  * Options: `--data <list of manifests|bundled names>` `--rate 0.5` `--kind shuffle|shuffle-images|hard`
@@ -34,7 +36,7 @@ const program = new Command('demo')
   .option(
     '--data <list>',
     'dataset manifests or bundled names, comma-separated',
-    'wikipedia-xmodal,cub-googlenet-doc2vec',
+    'myntra-fashionclip-1000,wikipedia-xmodal,cub-googlenet-doc2vec',
   )
   .option('--rate <r>', 'share of training captions to shuffle', Number, 0.5)
   .addOption(

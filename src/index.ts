@@ -27,10 +27,26 @@ export {
   probeBackends,
 } from './core/backend/index.js';
 export type { DataErrorLocation } from './core/errors.js';
-export { BackendError, CleaveError, ConfigError, DataError, parseOrThrow } from './core/errors.js';
+export {
+  BackendError,
+  CleaveError,
+  ConfigError,
+  DataError,
+  OutputError,
+  parseOrThrow,
+  TrainingError,
+} from './core/errors.js';
 export { assertNotProtected, writeFileAtomic } from './core/io/atomic.js';
-export type { LogLevel } from './core/logger.js';
-export { getLogger, setLogger, setLogLevel } from './core/logger.js';
+export type { LogFormat, LogLevel } from './core/logger.js';
+export {
+  defaultLogFormat,
+  getLogger,
+  LOG_FORMATS,
+  prettyLogLine,
+  setLogFormat,
+  setLogger,
+  setLogLevel,
+} from './core/logger.js';
 export { checkBatch, diagonal, offDiagonal } from './core/losses/batch.js';
 export { infoNCELoss, infoNCELossPerPair } from './core/losses/infonce.js';
 export type { MatchLossOptions, MatchPerPairOptions } from './core/losses/match.js';
@@ -118,7 +134,12 @@ export {
 export type { RetrievalScorer } from './eval/scorer.js';
 export { dotProductScorer, matrixScorer } from './eval/scorer.js';
 export type { SharedSpaceDetection, SharedSpaceOptions } from './eval/shared-space.js';
-export { detectSharedSpace, inputCosines, sharedSpaceOptionsSchema } from './eval/shared-space.js';
+export {
+  detectSharedSpace,
+  inputCosines,
+  sharedSpaceOptionsSchema,
+  unpairedCosines,
+} from './eval/shared-space.js';
 export type {
   Calibration,
   CalibrationBin,
@@ -159,6 +180,13 @@ export {
   sampleGamma,
   twoMeansThreshold,
 } from './mixture/index.js';
+export type { LocalFdrOptions, LocalFdrParams } from './mixture/local-fdr.js';
+export {
+  estimatedSplitAuc,
+  LocalFdrSplit,
+  localFdrOptionsSchema,
+  storeyNoiseRate,
+} from './mixture/local-fdr.js';
 export { VERSION } from './version.js';
 
 // --- data: datasets, readers/writers, synthetic noise ---
@@ -264,7 +292,7 @@ export { embedDataset, meanVariance } from './core/trainer/embed.js';
 export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './core/trainer/evaluate.js';
 export { evaluateClassMAP, evaluateRetrieval } from './core/trainer/evaluate.js';
 export type { PairScoreOptions } from './core/trainer/scoring.js';
-export { matchEvidence, pairScores } from './core/trainer/scoring.js';
+export { matchEvidence, nullPairScores, pairScores } from './core/trainer/scoring.js';
 export type {
   EpochRecord,
   FitOptions,
@@ -277,7 +305,7 @@ export type {
   TrainerNet,
   ValidationRecord,
 } from './core/trainer/trainer.js';
-export { Trainer } from './core/trainer/trainer.js';
+export { chanceRsum, Trainer } from './core/trainer/trainer.js';
 export type { ApplyNoiseOptions, InjectNoiseOptions, NoiseResult, NoiseSummary } from './noise/inject.js';
 export {
   ApplyNoiseOptionsSchema,
@@ -304,10 +332,11 @@ export { formatCsv } from './core/io/csv.js';
 export { setProgressScope } from './core/progress.js';
 export type { AuditOptions, AuditRow, AuditSummary } from './core/run/audit.js';
 export { auditOptionsSchema, auditPairs, suspicionOrder } from './core/run/audit.js';
+export { calibrationSpec } from './core/run/calibration-figure.js';
 export type { CCABaseline, CCABaselineOptions } from './core/run/cca-baseline.js';
 export { ccaBaselineOptionsSchema, fitCCABaseline } from './core/run/cca-baseline.js';
-export type { ClipMetadata, WriteClipFolderOptions } from './core/run/clip-folder.js';
-export { readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
+export type { ClipMetadata, ClipShard, WriteClipFolderOptions } from './core/run/clip-folder.js';
+export { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
 export type {
   GridCell,
   GridCellEvent,
@@ -326,6 +355,13 @@ export {
 } from './core/run/grid.js';
 export type { GridOutputPaths } from './core/run/grid-outputs.js';
 export { gridCells, rsumVsNoiseSpec, trainingCurvesSpec, writeGridOutputs } from './core/run/grid-outputs.js';
+export type { HtmlCell, HtmlReportData, WriteHtmlReportOptions } from './core/run/html-report.js';
+export {
+  COLUMN_NOTES,
+  htmlReportData,
+  renderHtmlReport,
+  writeHtmlReport,
+} from './core/run/html-report.js';
 export type {
   LossSplitSection,
   NoiseSection,
@@ -337,6 +373,18 @@ export type {
   UncertaintySection,
 } from './core/run/report.js';
 export { RUN_METHODS, recallSummary, splitSection, trainerMethodOf } from './core/run/report.js';
+export type {
+  EvaluateSavedModelOptions,
+  SavedModelScores,
+  ScoreSavedModelOptions,
+} from './core/run/reuse.js';
+export {
+  evaluateSavedModel,
+  evaluateSavedModelOptionsSchema,
+  scoreSavedModelOptionsSchema,
+  scoreWithSavedModel,
+  writeSavedModelScores,
+} from './core/run/reuse.js';
 export type { RunFile, RunFileKeys, TrainFlags } from './core/run/run-file.js';
 export {
   methodTrainerConfig,
@@ -345,6 +393,8 @@ export {
   runFileSchema,
   trainOptionsFromFlags,
 } from './core/run/run-file.js';
+export type { SplitOverlap } from './core/run/sanity.js';
+export { checkSplitOverlap, dataWarnings, duplicatePairs, MIN_TEST_PAIRS } from './core/run/sanity.js';
 export type { DataInput, DataLoadOptions, DataSource } from './core/run/source.js';
 export {
   DEFAULT_SPLIT,
@@ -352,11 +402,20 @@ export {
   isInside,
   loadDataInput,
   loadDataSource,
+  OUTPUT_MANIFEST,
   OutputGuard,
   recommendedTrainerConfig,
   resolveDataSource,
   withEvaluationSplits,
 } from './core/run/source.js';
+export type { SplitState, SplitStateJSON } from './core/run/split-state.js';
+export {
+  loadSplitState,
+  pairDigest,
+  saveSplitState,
+  scoreWithSplit,
+  splitStateSchema,
+} from './core/run/split-state.js';
 export type { Align, GridMetric, GridRow, PairedRow } from './core/run/table.js';
 export {
   aggregateGrid,
@@ -374,6 +433,7 @@ export {
 } from './core/run/table.js';
 export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './core/run/train-and-report.js';
 export {
+  modelTestSection,
   onlyCleanTrainingPairs,
   runNoiseSchema,
   trainAndReport,

@@ -39,6 +39,34 @@ export function positiveIntegerArg(value: string): number {
 }
 
 /**
+ * A non-negative integer.
+ *
+ * @example
+ * ```ts
+ * nonNegativeIntegerArg('0');   // 0; nonNegativeIntegerArg('-1') throws
+ * ```
+ */
+export function nonNegativeIntegerArg(value: string): number {
+  const n = integerArg(value);
+  if (n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/**
+ * `--shared-space`: `auto`, `yes` or `no`, as the trainer config's `sharedSpace`.
+ *
+ * @example
+ * ```ts
+ * sharedSpaceArg('no');   // false; sharedSpaceArg('maybe') throws
+ * ```
+ */
+export function sharedSpaceArg(value: string): 'auto' | boolean {
+  if (value === 'auto') return 'auto';
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw new InvalidArgumentError("expected 'auto', 'yes' or 'no'");
+}
+
+/**
  * A number in [0, 1].
  *
  * @example

@@ -97,11 +97,11 @@ export const auditCommand: CliCommand = {
           ]);
         ctx.print(
           [
-            `${summary.pairs} pairs, estimated noise rate ${(100 * summary.estimatedNoiseRate).toFixed(1)}%; kept ${summary.kept}, removed ${summary.removed} (P(clean) ≤ ${summary.threshold})`,
+            `${summary.pairs} pairs, estimated noise rate ${(100 * summary.estimatedNoiseRate).toFixed(1)}% (95% interval ${summary.estimatedNoiseRateInterval.map((v) => (100 * v).toFixed(1)).join('–')}%); kept ${summary.kept}, removed ${summary.removed} (P(clean) ≤ ${summary.threshold})`,
             '',
             'most suspicious:',
             markdownTable(['rank', 'id', 'P(clean)', 'loss', 'caption'], top, ['r', 'l', 'r', 'r', 'l']),
-            `written to ${outDir}`,
+            `written to ${outDir} (browse it: ${outDir}/report.html)`,
           ].join('\n'),
         );
       });

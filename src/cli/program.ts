@@ -1,17 +1,18 @@
 /**
  * The `cleave` command-line program (commander): global options, the subcommands from
  * `src/cli/commands.ts`, and one error policy — a cleave error prints `cleave: <message>` and exits 1
- * (2 for bad options), anything else also prints its stack.
+ * (2 for bad options or config, 3 when training diverged or collapsed), anything else also prints its
+ * stack.
  *
  * @example
  * ```ts
  * const code = await runCli(['node', 'cleave', 'info', '--json']);
  * ```
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES } from '../core/backend/index.js';
-import { CleaveError, ConfigError } from '../core/errors.js';
-import { type LogLevel, setLogLevel } from '../core/logger.js';
+import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
+import { LOG_FORMATS, type LogFormat, type LogLevel, setLogFormat, setLogLevel } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { commands } from './commands.js';
 import { createContext } from './context.js';
@@ -40,10 +41,20 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         return value;
       }),
     )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: pretty (default on a terminal) or json (default when stderr is not a terminal; also $CLEAVE_LOG_FORMAT)',
+      ).choices([...LOG_FORMATS]),
+    )
     .showHelpAfterError()
+    // usage errors, --help and --version throw (and runCli returns their exit code) instead of ending
+    // the process, so runCli can run in-process
+    .exitOverride()
     .hook('preAction', (self) => {
-      const level = self.opts<{ logLevel?: LogLevel }>().logLevel;
-      if (level) setLogLevel(level);
+      const { logLevel, logFormat } = self.opts<{ logLevel?: LogLevel; logFormat?: LogFormat }>();
+      if (logLevel) setLogLevel(logLevel);
+      if (logFormat) setLogFormat(logFormat);
     });
   const context = createContext(program, write);
   for (const command of commands) command.register(program, context);
@@ -59,8 +70,11 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
+    // commander has printed its message (a usage error, --help, --version)
+    if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof CleaveError) {
       process.stderr.write(`cleave: ${e.message}\n`);
+      if (e instanceof TrainingError) return TrainingError.exitCode;
       return e instanceof ConfigError ? 2 : 1;
     }
     process.stderr.write(

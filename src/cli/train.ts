@@ -18,7 +18,7 @@ import { RUN_METHODS } from '../core/run/report.js';
 import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../core/run/run-file.js';
 import { reportsTable } from '../core/run/table.js';
 import { trainAndReport } from '../core/run/train-and-report.js';
-import { integerArg, positiveIntegerArg, unitArg } from './args.js';
+import { integerArg, nonNegativeIntegerArg, positiveIntegerArg, sharedSpaceArg, unitArg } from './args.js';
 import type { CliCommand } from './context.js';
 
 interface TrainCliOptions extends TrainFlags {
@@ -40,6 +40,17 @@ export const trainCommand: CliCommand = {
       .addOption(new Option('--method <name>', 'method (default: refurb)').choices([...RUN_METHODS]))
       .addOption(new Option('--seed <n>', 'random seed (default: 0)').argParser(integerArg))
       .addOption(new Option('--epochs <n>', 'total epochs, warm-up included').argParser(positiveIntegerArg))
+      .addOption(
+        new Option('--warmup-epochs <n>', 'warm-up epochs (default: min(10, epochs / 4))').argParser(
+          nonNegativeIntegerArg,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--shared-space <mode>',
+          'image and caption vectors in one space: auto (detect), yes or no (default: auto)',
+        ).argParser(sharedSpaceArg),
+      )
       .addOption(
         new Option(
           '--noise-rate <r>',
@@ -72,6 +83,7 @@ export const trainCommand: CliCommand = {
       .option('--checkpoint', 'checkpoint every epoch into <out>/checkpoints')
       .option('--resume', 'continue from the last checkpoint in <out>/checkpoints')
       .option('--no-model', 'do not write the model files')
+      .option('--allow-split-overlap', 'accept train/val/test splits that share images (a report warning)')
       .option('--json', 'print the report as JSON')
       .action(async (opts: TrainCliOptions) => {
         const file = opts.config ? await readRunFile(opts.config) : undefined;
@@ -84,7 +96,13 @@ export const trainCommand: CliCommand = {
           ctx.print(report);
           return;
         }
-        ctx.print(`${reportsTable([{ label: report.method, report }])}\nwritten to ${outDir}`);
+        const warnings = (report.warnings ?? []).map((w) => `warning: ${w}`);
+        const html = report.files.html ? ` (browse it: ${outDir}/report.html)` : '';
+        ctx.print(
+          [reportsTable([{ label: report.method, report }]), ...warnings, `written to ${outDir}${html}`].join(
+            '\n',
+          ),
+        );
       });
   },
 };

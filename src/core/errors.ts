@@ -90,3 +90,65 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sou
   const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
   throw new ConfigError(`${source} is not valid:\n${lines}`, issues);
 }
+
+/**
+ * An output that cannot be written: the output folder is a file, lies under a file, is not writable, is a
+ * system folder (`/proc`, `/sys`, `/dev`), or the disk is full. The message names the path and what to do.
+ */
+export class OutputError extends CleaveError {
+  override name = 'OutputError';
+  /** The path that could not be written. */
+  readonly path: string;
+
+  constructor(message: string, path: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+/**
+ * Training that went wrong in a way more epochs will not fix: a loss that is not finite, or a model
+ * whose validation rSum stays at chance level (collapsed). The message names the epoch and what to
+ * change; the CLI exits with {@link TrainingError.exitCode} (3) so scripts can tell it apart.
+ */
+export class TrainingError extends CleaveError {
+  override name = 'TrainingError';
+  /** The CLI's exit code for a training failure. */
+  static readonly exitCode = 3;
+  /** The epoch (0-based) at which training was stopped. */
+  readonly epoch: number;
+
+  constructor(message: string, epoch: number) {
+    super(message);
+    this.epoch = epoch;
+  }
+}
+
+/**
+ * A filesystem error (`ENOENT`, `EISDIR`, …) as a {@link DataError} naming the file and what to do;
+ * anything else is returned unchanged.
+ *
+ * @param error what a `node:fs` call threw
+ * @param file the file it was reading (default: the error's own `path`)
+ * @example
+ * ```ts
+ * try { await readFile(p); } catch (e) { throw inputFileError(e, p); }
+ * ```
+ */
+export function inputFileError(error: unknown, file?: string): unknown {
+  if (error instanceof CleaveError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const path = file ?? e?.path;
+  if (!e || typeof e.code !== 'string' || !path) return error;
+  const what: Record<string, string> = {
+    ENOENT: 'not found: check the path (a manifest resolves paths against its own folder)',
+    EISDIR: 'is a folder, expected a file: give the file inside it',
+    ENOTDIR: 'a part of this path is a file, not a folder: check the path',
+    EACCES: 'permission denied: make the file readable',
+    EPERM: 'permission denied: make the file readable',
+    ELOOP: 'too many symbolic links: check the path',
+    EMFILE: 'too many open files: raise the limit (ulimit -n) and retry',
+  };
+  const message = what[e.code];
+  return message ? new DataError(message, { file: path }) : error;
+}

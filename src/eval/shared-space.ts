@@ -112,6 +112,43 @@ export function inputCosines(data: PairDataset, pairs?: ArrayLike<number>): Floa
 }
 
 /**
+ * Cosines of random **mismatched** pairs: for each draw and each pair j, image g(j) with the caption
+ * of a random pair whose image differs (what a shuffled caption looks like to the CLIP-score filter).
+ * @returns `draws × numPairs` values, draw-major; NaN where no caption of another image was found
+ * @throws DataError when the two views cannot share a space
+ */
+export function unpairedCosines(
+  data: PairDataset,
+  options: { draws?: number; seed?: number; pairs?: ArrayLike<number> } = {},
+): Float64Array {
+  const problem = widthProblem(data);
+  if (problem) throw new DataError(`${data.name}: unpaired cosines need one shared space, but ${problem}`);
+  const d = data.imageDim;
+  const images = data.imageMatrix();
+  const captions = data.captionMatrix();
+  const imageNorms = rowNorms(images, d);
+  const captionNorms = rowNorms(captions, d);
+  const n = data.numPairs;
+  const which = options.pairs ?? Int32Array.from({ length: n }, (_, j) => j);
+  const draws = options.draws ?? 1;
+  const rng = new Rng(options.seed ?? 0).fork('unpaired');
+  const out = new Float64Array(which.length * draws).fill(Number.NaN);
+  for (let t = 0; t < draws; t++) {
+    for (let k = 0; k < which.length; k++) {
+      const i = data.captionToImage[which[k]!]!;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const other = rng.int(n);
+        if (data.captionToImage[other] === i) continue;
+        const norm = imageNorms[i]! * captionNorms[other]!;
+        out[t * which.length + k] = norm > 0 ? dot(images, i * d, captions, other * d, d) / norm : 0;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Decide whether the image and caption vectors of `data` live in one shared space (see the module
  * documentation for the test). Run it on the training pairs.
  */
@@ -133,21 +170,9 @@ export function detectSharedSpace(data: PairDataset, options: SharedSpaceOptions
   const checked =
     n > o.maxPairs ? rng.permutation(n).slice(0, o.maxPairs) : Int32Array.from({ length: n }, (_, j) => j);
   const paired = inputCosines(data, checked);
-  const d = data.imageDim;
-  const images = data.imageMatrix();
-  const captions = data.captionMatrix();
-  const imageNorms = rowNorms(images, d);
-  const captionNorms = rowNorms(captions, d);
-  const unpaired: number[] = [];
-  for (const j of checked) {
-    const i = data.captionToImage[j]!;
-    for (let t = 0; t < o.unpairedPerPair; t++) {
-      const other = rng.int(n);
-      if (data.captionToImage[other] === i) continue;
-      const norm = imageNorms[i]! * captionNorms[other]!;
-      unpaired.push(norm > 0 ? dot(images, i * d, captions, other * d, d) / norm : 0);
-    }
-  }
+  const unpaired = Array.from(
+    unpairedCosines(data, { draws: o.unpairedPerPair, seed: rng.uint32(), pairs: checked }),
+  ).filter((v) => !Number.isNaN(v));
   const mean = (v: ArrayLike<number>) => {
     let s = 0;
     for (let k = 0; k < v.length; k++) s += v[k]!;

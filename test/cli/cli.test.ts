@@ -137,4 +137,23 @@ describe('the cleave command', () => {
     expect(r.stdout).toMatch(/\* cpu-blas/);
     expect(r.stdout).toMatch(/- tensorflow .*\n\s+fix: npm install/);
   });
+
+  it('logs: JSON lines when stderr is not a terminal, readable lines with --log-format pretty', () => {
+    const info = { CLEAVE_LOG_LEVEL: 'info', CLEAVE_LOG_FORMAT: '' };
+    const piped = cli(['info'], info); // spawnSync: stderr is a pipe, not a TTY
+    expect(piped.code).toBe(0);
+    const lines = piped.stderr.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ name: 'cleave' });
+
+    const pretty = cli(['--log-format', 'pretty', 'info'], info);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stderr).toMatch(/^backend: compute backend: cpu-blas/m);
+    expect(pretty.stderr).not.toMatch(/"level"|\{"/);
+    const env = cli(['info'], { ...info, CLEAVE_LOG_FORMAT: 'pretty' });
+    expect(env.stderr).toMatch(/^backend: compute backend/m);
+    const bad = cli(['--log-format', 'xml', 'info']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Allowed choices are pretty, json/);
+  });
 });

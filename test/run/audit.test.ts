@@ -12,9 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
 import { readCsv } from '../../src/core/io/csv.js';
 import { readNpy } from '../../src/core/io/npy.js';
-import { type AuditRow, type AuditSummary, auditPairs, suspicionOrder } from '../../src/core/run/audit.js';
+import {
+  type AuditRow,
+  type AuditSummary,
+  auditPairs,
+  noiseRateInterval,
+  suspicionOrder,
+} from '../../src/core/run/audit.js';
 import { readClipMetadata } from '../../src/core/run/clip-folder.js';
-import { SMALL, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
+import { scoreWithSavedModel } from '../../src/core/run/reuse.js';
+import { injectNoise } from '../../src/noise/inject.js';
+import { openInChromium } from './browser.js';
+import { SMALL, syntheticPairs, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
 
 const tmp = tempDir('cleave-audit-');
 beforeAll(useCpu);
@@ -52,7 +61,7 @@ function rankAuc(rows: AuditRow[], noisy: Uint8Array): number {
 describe('auditPairs on a scraped clip-retrieval folder', () => {
   it('ranks injected mismatches first and writes consistent, readable files; the input is untouched', async () => {
     const input = join(tmp.dir, 'scraped');
-    const { noisy, ids } = await writeScrapedFolder(input, { n: 160, rate: 0.3 });
+    const { noisy, ids } = await writeScrapedFolder(input, { n: 160, rate: 0.3, shared: true });
     const before = snapshot(input);
     const outDir = join(tmp.dir, 'audit');
     const { summary, rows } = await auditPairs({
@@ -70,9 +79,31 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     expect(new Set(rows.map((r) => r.pair)).size).toBe(160);
     const mean = rows.reduce((a, r) => a + (1 - r.pClean), 0) / rows.length;
     expect(summary.estimatedNoiseRate).toBeCloseTo(mean, 12);
+    const [lo, hi] = summary.estimatedNoiseRateInterval;
+    expect(lo).toBeLessThan(summary.estimatedNoiseRate);
+    expect(hi).toBeGreaterThan(summary.estimatedNoiseRate);
     expect(summary.kept + summary.removed).toBe(160);
     expect(summary.kept).toBe(rows.filter((r) => r.pClean > 0.5).length);
     expect(rows.every((r) => r.uncertainty !== null && r.uncertainty > 0)).toBe(true);
+    // uncertainty relative to the median pair: the median row reads 1
+    const u = rows.map((r) => r.uncertainty!).sort((a, b) => a - b);
+    expect(0.5 * (u[79]! + u[80]!)).toBeCloseTo(1, 12);
+    expect(summary.uncertaintyMedian).toBeGreaterThan(0);
+    // the input cosine of a shared space: cos(image, caption) of the given embeddings
+    expect(summary.sharedSpace.shared).toBe(true);
+    const original = await loadClipRetrievalFolder(input);
+    const r7 = rows[7]!;
+    const a = original.imageRow(r7.pair);
+    const b = original.captionRow(r7.pair);
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let t = 0; t < a.length; t++) {
+      ab += a[t]! * b[t]!;
+      aa += a[t]! * a[t]!;
+      bb += b[t]! * b[t]!;
+    }
+    expect(r7.inputCosine).toBeCloseTo(ab / Math.sqrt(aa * bb), 5);
 
     // CSV: the rows in order, with ids, captions (quotes and commas survive) and urls from the metadata
     const csv = await readCsv(join(outDir, 'pairs.csv'));
@@ -81,6 +112,7 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
       'pair',
       'id',
       'p_clean',
+      'input_cosine',
       'uncertainty',
       'loss',
       'kept',
@@ -94,6 +126,7 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
       String(first.pair),
       ids[first.pair],
       String(first.pClean),
+      String(first.inputCosine),
       String(first.uncertainty),
       String(first.loss),
       String(first.kept),
@@ -107,7 +140,12 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     });
     expect(parquet).toHaveLength(160);
     expect(parquet.map((r) => r.pair)).toEqual(rows.map((r) => r.pair));
-    expect(parquet[5]).toMatchObject({ id: rows[5]!.id, p_clean: rows[5]!.pClean, kept: rows[5]!.kept });
+    expect(parquet[5]).toMatchObject({
+      id: rows[5]!.id,
+      p_clean: rows[5]!.pClean,
+      input_cosine: rows[5]!.inputCosine,
+      kept: rows[5]!.kept,
+    });
     const jsonl = readFileSync(join(outDir, 'pairs.jsonl'), 'utf8')
       .trim()
       .split('\n')
@@ -126,7 +164,6 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     const removedIds = readFileSync(join(outDir, 'removed-ids.txt'), 'utf8').trim().split('\n');
     expect(removedIds).toHaveLength(summary.removed);
     const cleaned = await loadClipRetrievalFolder(join(outDir, 'cleaned'));
-    const original = await loadClipRetrievalFolder(input);
     expect(cleaned.numPairs).toBe(kept.length);
     const k = Math.floor(kept.length / 2);
     expect(Array.from(cleaned.captionRow(k))).toEqual(Array.from(original.captionRow(kept[k]!)));
@@ -134,7 +171,17 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     expect(cleaned.captionText(k)).toBe(original.captionText(kept[k]!));
     const meta = await readClipMetadata(join(outDir, 'cleaned'));
     expect(meta!.rows[k]).toMatchObject({ key: ids[kept[k]!], width: 100 + kept[k]! }); // all columns, INT32 kept
-    expect((await readNpy(join(outDir, 'cleaned', 'img_emb', 'img_emb_0.npy'))).dtype).toBe('float16');
+    // the input's shard layout: one output shard per input shard, same names and dtypes
+    for (const sub of ['img_emb', 'text_emb', 'metadata']) {
+      expect(readdirSync(join(outDir, 'cleaned', sub)).sort()).toEqual(readdirSync(join(input, sub)).sort());
+    }
+    const shard0 = await readNpy(join(outDir, 'cleaned', 'img_emb', 'img_emb_0.npy'));
+    const shard1 = await readNpy(join(outDir, 'cleaned', 'text_emb', 'text_emb_1.npy'));
+    expect([shard0.dtype, shard1.dtype]).toEqual(['float16', 'float32']);
+    expect(shard0.shape[0]).toBe(kept.filter((j) => j < 80).length);
+    expect(shard1.shape[0]).toBe(kept.filter((j) => j >= 80).length);
+    expect(shard0.shape[0]).toBeGreaterThan(0);
+    expect(shard1.shape[0]).toBeGreaterThan(0);
 
     const written = JSON.parse(readFileSync(join(outDir, 'audit.json'), 'utf8')) as AuditSummary;
     expect(written).toMatchObject({
@@ -146,6 +193,51 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
     for (const f of ['mixture.png', 'posterior.png']) {
       expect(readFileSync(join(outDir, f)).subarray(0, 4).toString('latin1')).toBe('\x89PNG');
     }
+    expect(written.inputCosineAuc).toBeUndefined(); // no known truth in a scraped folder
+
+    // report.html in a real browser: every pair a row, the counts of the summary, no console message
+    expect(written.files.report).toBe('report.html');
+    const seen = openInChromium(join(outDir, 'report.html'));
+    expect(seen.console).toEqual([]);
+    expect(seen.dom).toContain('data-ready="1"');
+    expect((seen.dom.match(/<tr class="(kept|removed)"/g) ?? []).length).toBe(160);
+    expect(seen.dom).toContain(`kept ${summary.kept}, removed ${summary.removed} of 160 pairs`);
+    expect(seen.dom).toContain('<th data-col="input_cosine"');
+    expect(seen.screenshot.length).toBeGreaterThan(10_000);
+
+    // the audit folder is a model for `cleave score`: its own pairs give back their P(clean) exactly
+    const again = await scoreWithSavedModel({ model: outDir, data: input });
+    expect(again.scoredBy).toBe('training-pairs');
+    const byPair = new Float64Array(160);
+    for (const r of rows) byPair[r.pair] = r.pClean;
+    expect(Array.from(again.pClean)).toEqual(Array.from(byPair));
+    expect(again.ids).toEqual(ids);
+  });
+
+  it('with a known truth (data carrying injected noise): noisy.npy, the reliability diagram, truth in the report', async () => {
+    const noisy = injectNoise(syntheticPairs({ images: 80 }).withSplits({}), {
+      rate: 0.3,
+      kind: 'shuffle',
+      seed: 4,
+    });
+    const outDir = join(tmp.dir, 'audit-truth');
+    const { summary } = await auditPairs({
+      data: noisy.dataset,
+      outDir,
+      config: { ...SMALL, epochs: 3, warmupEpochs: 2, split: { folds: 2, foldEpochs: 2 } },
+    });
+    expect(summary.truth?.trueNoiseRate).toBeCloseTo(0.3, 2);
+    expect(Array.from((await readNpy(join(outDir, 'noisy.npy'))).data as Uint8Array)).toEqual(
+      Array.from(noisy.noisy),
+    );
+    expect(readFileSync(join(outDir, 'calibration.svg'), 'utf8')).toContain(
+      `ECE ${summary.truth!.ece.toFixed(3)}`,
+    );
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    expect(html).toContain('reliability of P(clean) against the truth');
+    expect(html).toContain('"noisy"');
+    expect(summary.sharedSpace.shared).toBe(false); // 12-d images, 10-d captions
+    expect(summary.inputCosineAuc).toBeUndefined();
   });
 
   it('refuses an output folder inside the input before training', async () => {
@@ -162,6 +254,23 @@ describe('auditPairs on a scraped clip-retrieval folder', () => {
       auditPairs({ data: input, outDir: join(tmp.dir, 'x'), config: { epochs: 4, warmupEpochs: 4 } }),
     ).rejects.toThrow(/epochs \(4\) must exceed warmupEpochs/);
     expect(snapshot(input)).toEqual(before);
+  });
+});
+
+describe('noiseRateInterval', () => {
+  it('is a point for constant P(clean), and matches the normal interval of a mean for many pairs', () => {
+    expect(noiseRateInterval(new Float64Array(50).fill(0.8), 1)).toEqual([
+      expect.closeTo(0.2, 12),
+      expect.closeTo(0.2, 12),
+    ]);
+    const n = 4000;
+    const p = Float64Array.from({ length: n }, (_, j) => (j % 4 === 0 ? 0 : 1)); // noise 0.25, sd 0.433
+    const [lo, hi] = noiseRateInterval(p, 3);
+    const half = (1.96 * Math.sqrt(0.25 * 0.75)) / Math.sqrt(n);
+    expect(lo).toBeCloseTo(0.25 - half, 2);
+    expect(hi).toBeCloseTo(0.25 + half, 2);
+    expect(hi - lo).toBeGreaterThan(1.6 * half);
+    expect(hi - lo).toBeLessThan(2.4 * half);
   });
 });
 

@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { integerArg, positiveIntegerArg, unitArg } from '../../src/cli/args.js';
 import { runCli } from '../../src/cli/program.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { readCsv } from '../../src/core/io/csv.js';
+import { readNpy } from '../../src/core/io/npy.js';
 import { parseRunFile, trainOptionsFromFlags } from '../../src/core/run/run-file.js';
 import { resolveTrainerConfig } from '../../src/core/trainer/config.js';
 import { tempDir, useCpu, writeScrapedFolder, writeSyntheticManifest } from './helpers.js';
@@ -199,5 +201,69 @@ describe('the cleave command line (in process)', () => {
     vi.restoreAllMocks();
     expect(code).toBe(1);
     expect(io.err.join('')).toMatch(/refusing to write into/);
+  });
+
+  it('train → eval → score → report: a saved model reproduces its run exactly', async () => {
+    const manifest = await writeSyntheticManifest(join(tmp.dir, 'reuse-data'), { images: 60 });
+    const run = join(tmp.dir, 'reuse.json');
+    writeFileSync(
+      run,
+      JSON.stringify({
+        epochs: 3,
+        warmupEpochs: 2,
+        batchSize: 16,
+        split: { folds: 2, foldEpochs: 2 },
+        model: { embedDim: 8, image: { hidden: 16 }, text: { hidden: 16 } },
+      }),
+    );
+    const out = join(tmp.dir, 'reuse-out');
+    const args = ['--data', manifest, '--noise-rate', '0.3', '--seed', '2', '--out', out];
+    let io = capture();
+    let code = await runCli(['node', 'cleave', '--backend', 'cpu', 'train', '--config', run, ...args]);
+    vi.restoreAllMocks();
+    expect(io.err.join('')).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+
+    io = capture();
+    code = await runCli(['node', 'cleave', 'eval', '--model', out, '--data', manifest, '--json']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(JSON.parse(io.out.join(''))).toEqual(report.test);
+
+    const scores = join(tmp.dir, 'scores.csv');
+    const noiseIndex = join(out, 'noise-index.json');
+    io = capture();
+    code = await runCli([
+      ...['node', 'cleave', 'score', '--model', out, '--data', manifest, '--split', 'train'],
+      ...['--noise-index', noiseIndex, '--out', scores, '--json'],
+    ]);
+    vi.restoreAllMocks();
+    expect(io.err.join('')).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(io.out.join(''))).toMatchObject({ scoredBy: 'training-pairs', out: scores });
+    const csv = await readCsv(scores);
+    expect(csv.header).toEqual(['pair', 'id', 'p_clean', 'score', 'uncertainty']);
+    const post = (await readNpy(join(out, 'posteriors.npy'))).data as Float64Array;
+    expect(csv.rows.map((r) => Number(r[2]))).toEqual(Array.from(post));
+
+    io = capture();
+    code = await runCli(['node', 'cleave', 'report', out]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(io.out.join('')).toContain(join(out, 'report.html'));
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('cleave train: refurb');
+
+    // a folder without a saved split, and one that is no run at all, exit 1 naming what is missing
+    io = capture();
+    code = await runCli(['node', 'cleave', 'score', '--model', tmp.dir, '--data', manifest]);
+    vi.restoreAllMocks();
+    expect(code).toBe(1);
+    expect(io.err.join('')).toMatch(/split\.json.*cleave audit, or cleave train with refurb or ncr-like/);
+    io = capture();
+    code = await runCli(['node', 'cleave', 'report', tmp.dir]);
+    vi.restoreAllMocks();
+    expect(code).toBe(1);
+    expect(io.err.join('')).toMatch(/not a run folder/);
   });
 });

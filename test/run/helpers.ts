@@ -22,20 +22,25 @@ export function tempDir(prefix = 'cleave-run-'): { dir: string; cleanup: () => v
 /**
  * Write `n` pairs as a clip-retrieval folder in two shards (the first float16, the second float32),
  * with `metadata_<k>.parquet` holding caption, url and key; `rate` of the captions are moved to other
- * images (a derangement of a seeded subset), as a scraper's mismatches would be.
+ * images (a derangement of a seeded subset), as a scraper's mismatches would be. With `shared`, the
+ * captions live in the images' space (caption = image + noise, as CLIP embeddings would), so the input
+ * cosine is meaningful.
  * @returns the truth mask (1 = mismatched pair), in pair order
  */
 export async function writeScrapedFolder(
   folder: string,
-  options: { n?: number; rate?: number; seed?: number } = {},
+  options: { n?: number; rate?: number; seed?: number; shared?: boolean } = {},
 ): Promise<{ noisy: Uint8Array; ids: string[] }> {
   const n = options.n ?? 160;
   const data = syntheticPairs({ images: n, train: 0.8, seed: options.seed ?? 2 });
   const dI = data.imageDim;
-  const dT = data.captionDim;
+  const dT = options.shared ? dI : data.captionDim;
   const images = data.imageMatrix();
-  const clean = data.captionMatrix();
   const rng = new Rng(options.seed ?? 2).fork('scrape');
+  const noiseRng = new Rng(options.seed ?? 2).fork('shared');
+  const clean = options.shared
+    ? Float32Array.from(images, (v) => v + 0.5 * noiseRng.normal())
+    : data.captionMatrix();
   const picked = Array.from(rng.sample(n, Math.round(n * (options.rate ?? 0.3)))).sort((a, b) => a - b);
   const captions = Float32Array.from(clean);
   const noisy = new Uint8Array(n);

@@ -10,7 +10,9 @@ import { bundledDataDir } from '../../src/core/dataset/bundled.js';
 import { readNpy } from '../../src/core/io/npy.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import type { RunReport } from '../../src/core/run/report.js';
+import { evaluateSavedModel, scoreWithSavedModel } from '../../src/core/run/reuse.js';
 import { OutputGuard, resolveDataSource } from '../../src/core/run/source.js';
+import { loadSplitState, scoreWithSplit } from '../../src/core/run/split-state.js';
 import { onlyCleanTrainingPairs, trainAndReport } from '../../src/core/run/train-and-report.js';
 import { embedDataset } from '../../src/core/trainer/embed.js';
 import { CCA } from '../../src/eval/cca.js';
@@ -89,6 +91,11 @@ describe('trainAndReport', () => {
       'noise-index.json',
       'mixture.svg',
       'mixture.png',
+      'report.html',
+      'split.json',
+      'split-scores.npy',
+      'calibration.svg',
+      'calibration.png',
     ]) {
       expect(existsSync(join(outDir, f)), f).toBe(true);
     }
@@ -156,7 +163,40 @@ describe('trainAndReport', () => {
     });
     expect(Array.from(readFileSync(join(outDir, 'mixture.png')).subarray(0, 8))).toEqual(PNG);
     expect(readFileSync(join(outDir, 'mixture.svg'), 'utf8')).toMatch(/^<svg/);
+    // the reliability diagram's title carries the same ECE as the report
+    expect(readFileSync(join(outDir, 'calibration.svg'), 'utf8')).toContain(
+      `ECE ${written.split!.ece.toFixed(3)}`,
+    );
+    expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain(
+      'reliability of P(clean) against the truth',
+    );
     expect(report).toEqual(written);
+
+    // reuse the saved model: eval reproduces the test section exactly (also with the 1K-style folds)
+    expect(await evaluateSavedModel({ model: outDir, data })).toEqual(written.test);
+    const folded = await evaluateSavedModel({ model: outDir, data, folds: 2 });
+    expect(folded.images).toBe(written.test.images);
+    expect(folded.rsum).not.toBe(written.test.rsum); // 2 folds of half the images: another number
+    // score: the (noised) training pairs give back posteriors.npy exactly, from split.json
+    const again = await scoreWithSavedModel({
+      model: outDir,
+      data,
+      split: 'train',
+      noiseIndex: join(outDir, 'noise-index.json'),
+    });
+    expect(again.scoredBy).toBe('training-pairs');
+    expect(Array.from(again.pClean)).toEqual(Array.from(post.data as Float64Array));
+    expect(again.uncertainty).toHaveLength(train);
+    // new pairs (the test split) are scored by the saved model and its saved scaling and mixture
+    const fresh = await scoreWithSavedModel({ model: outDir, data, split: 'test' });
+    expect(fresh.scoredBy).toBe('model');
+    expect(fresh.pClean).toHaveLength(data.test.numPairs);
+    expect(Array.from(fresh.pClean).every((p) => p >= 0 && p <= 1)).toBe(true);
+    const state = await loadSplitState(outDir);
+    expect(Array.from(fresh.pClean)).toEqual(Array.from(scoreWithSplit(state, fresh.scores)));
+    // without the noise index the training split is other pairs: scored by the model, not looked up
+    const clean = await scoreWithSavedModel({ model: outDir, data, split: 'train' });
+    expect(clean.scoredBy).toBe('model');
   });
 
   it('cca: the written CCA reproduces the reported test recalls; no posteriors', async () => {
@@ -166,6 +206,7 @@ describe('trainAndReport', () => {
     expect(report.split).toBeUndefined();
     expect(report.lossSplit?.auc).toBeGreaterThan(0.5);
     expect(existsSync(join(outDir, 'posteriors.npy'))).toBe(false);
+    expect(existsSync(join(outDir, 'report.html'))).toBe(false);
     const cca = CCA.fromJSON(readJson(join(outDir, 'cca.json')));
     const k = cca.options.components;
     const zi = cca.transformX(data.test.imageMatrix());
@@ -192,6 +233,7 @@ describe('trainAndReport', () => {
     expect(report.split).toBeUndefined();
     expect(report.lossSplit).toBeDefined();
     expect(existsSync(join(outDir, 'posteriors.npy'))).toBe(false);
+    expect(existsSync(join(outDir, 'report.html'))).toBe(false);
     expect(existsSync(join(outDir, 'model.json'))).toBe(false);
     expect(existsSync(join(outDir, 'mixture.png'))).toBe(false);
   });

@@ -186,6 +186,8 @@ class RelabelProbe extends Trainer {
     const split = {
       net: 0,
       scores: new Float64Array(posterior.length),
+      values: new Float64Array(posterior.length),
+      scaling: { method: 'minmax' as const, low: 0, high: 1, clip: 0 },
       posterior: Float64Array.from(posterior),
       mixture: new BetaMixture(),
     };

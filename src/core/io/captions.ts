@@ -10,10 +10,10 @@
  * const imageOfCaption = await readColumn('pairs.jsonl', 'image');   // (string | number)[]
  * ```
  */
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { DataError } from '../errors.js';
 import { csvTable } from './csv.js';
+import { readText } from './read.js';
 
 function splitLines(text: string): string[] {
   const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -58,7 +58,7 @@ function fieldValue(line: string, lineNo: number, field: string | undefined, fil
  */
 export async function readColumn(path: string, field?: string): Promise<unknown[]> {
   const file = basename(path);
-  const text = await readFile(path, 'utf8');
+  const text = await readText(path);
   const ext = extname(path).toLowerCase();
   if (ext === '.csv' || ext === '.tsv') {
     if (!field) throw new DataError(`a column name is needed to read ${file}`, { file });

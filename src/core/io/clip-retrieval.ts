@@ -26,7 +26,8 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'h
 import { z } from 'zod';
 import { PairDataset } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema, randomSplit } from '../dataset/splits.js';
-import { DataError, parseOrThrow } from '../errors.js';
+import { DataError, inputFileError, parseOrThrow } from '../errors.js';
+import { getLogger } from '../logger.js';
 import { readNpy, readNpyHeader } from './npy.js';
 
 /** Options of {@link loadClipRetrievalFolder}. */
@@ -137,6 +138,17 @@ export async function readClipRetrievalFolder(
   const meta = existsSync(metaDir)
     ? await listShards(metaDir, 'metadata', 'parquet')
     : new Map<number, string>();
+  if (existsSync(metaDir)) {
+    for (const name of await readdir(metaDir)) {
+      const m = /^metadata_\d+\.(\w+)$/.exec(name);
+      if (m && m[1]!.toLowerCase() !== 'parquet') {
+        throw new DataError(
+          `metadata shards must be Parquet (metadata_<n>.parquet), this one is .${m[1]} and would be ignored: convert it to Parquet (pandas: df.to_parquet) or move it out of metadata/`,
+          { file: join(metaDir, name) },
+        );
+      }
+    }
+  }
   if (img.size === 0) throw new DataError('no img_emb_<n>.npy shards', { file: imgDir });
   for (const id of img.keys()) {
     if (!txt.has(id))
@@ -148,6 +160,14 @@ export async function readClipRetrievalFolder(
   for (const id of txt.keys()) {
     if (!img.has(id))
       throw new DataError(`text_emb shard ${txt.get(id)} has no img_emb_${id}.npy`, { file: imgDir });
+  }
+  for (const id of meta.keys()) {
+    if (!img.has(id)) {
+      getLogger('io').warn(
+        { file: join(metaDir, meta.get(id)!) },
+        `metadata shard ${meta.get(id)} has no img_emb_${id}.npy and is ignored`,
+      );
+    }
   }
 
   // Headers first: check shapes, count rows, then fill one buffer per modality.
@@ -233,7 +253,12 @@ export async function loadClipRetrievalFolder(
   options: ClipRetrievalOptions = {},
 ): Promise<PairDataset> {
   const opts = parseOrThrow(ClipRetrievalOptionsSchema, options, 'clip-retrieval options');
-  const parts = await readClipRetrievalFolder(folder, options);
+  let parts: ClipRetrievalParts;
+  try {
+    parts = await readClipRetrievalFolder(folder, options);
+  } catch (error) {
+    throw inputFileError(error);
+  }
   const dataset = PairDataset.fromArrays({
     name:
       opts.name ??

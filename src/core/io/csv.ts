@@ -12,9 +12,9 @@
  * table.column('split').slice(0, 2);          // ['train', 'train']
  * ```
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DataError } from '../errors.js';
+import { readText } from './read.js';
 
 /** Options of {@link parseCsv} / {@link readCsv}. */
 export interface CsvOptions {
@@ -187,7 +187,7 @@ export function csvTable(text: string, options: CsvOptions = {}): CsvTable {
  * @param options the delimiter (default `,`)
  */
 export async function readCsv(path: string, options: Omit<CsvOptions, 'file'> = {}): Promise<CsvTable> {
-  const text = await readFile(path, 'utf8');
+  const text = await readText(path);
   return csvTable(text, { ...options, file: basename(path) });
 }
 

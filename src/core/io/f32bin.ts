@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, DataError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertFinite } from './finite.js';
 import { readRange } from './read.js';
@@ -76,7 +76,9 @@ export async function readF32Bin(
   try {
     raw = JSON.parse(await readFile(headerPath, 'utf8'));
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : 'is not valid JSON';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && code !== 'ENOENT') throw inputFileError(error, headerPath);
+    const why = code === 'ENOENT' ? 'is missing' : 'is not valid JSON';
     throw new DataError(`the JSON header of ${basename(path)} ${why} (expected ${headerName} beside it)`, {
       file: headerName,
     });
@@ -100,7 +102,12 @@ export async function readF32Bin(
   const shape = header.shape;
   const count = shape.reduce((a, b) => a * b, 1);
   const expected = count * 4;
-  const size = (await stat(binPath)).size;
+  let size: number;
+  try {
+    size = (await stat(binPath)).size;
+  } catch (error) {
+    throw inputFileError(error, binPath);
+  }
   if (size !== expected) {
     const what = size < expected ? 'truncated' : 'too long';
     throw new DataError(

@@ -11,7 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError, inputFileError } from '../errors.js';
 import { readColumn } from './captions.js';
 import { readF32Bin } from './f32bin.js';
 import { readNpy } from './npy.js';
@@ -92,11 +92,17 @@ export async function readIndices(path: string, options: { field?: string } = {}
   }
   let values: unknown[];
   if (ext === '.json') {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw inputFileError(error, path);
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(path, 'utf8'));
-    } catch {
-      throw new DataError('not valid JSON', { file });
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new DataError(`not valid JSON (${(error as Error).message}): fix the file`, { file });
     }
     const inner =
       options.field && parsed && typeof parsed === 'object' && !Array.isArray(parsed)

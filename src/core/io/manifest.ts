@@ -39,7 +39,7 @@ import {
   randomSplit,
   splitsFromColumn,
 } from '../dataset/splits.js';
-import { ConfigError, DataError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { readCaptions, readColumn } from './captions.js';
 import { readClipRetrievalFolder } from './clip-retrieval.js';
 import { type FeatureArray, readFeatures, readIndices } from './features.js';
@@ -89,7 +89,13 @@ export const ManifestSchema = z
         idColumn: z.string().default('key'),
       })
       .optional(),
-    captionToImage: z.union([z.null(), ColumnRef]).default(null),
+    captionToImage: z
+      .union([z.null(), ColumnRef])
+      .refine((r) => r === null || /\.(npy|json|jsonl|csv|tsv|txt)$/i.test(r.path), {
+        message:
+          'expected null (row i of the captions is pair i) or a file of image indices (.npy, .json, .jsonl, .csv, .txt)',
+      })
+      .default(null),
     captionTexts: ColumnRef.optional(),
     captionIds: ColumnRef.optional(),
     imageIds: ColumnRef.optional(),
@@ -120,7 +126,7 @@ export const ManifestSchema = z
 export type Manifest = z.input<typeof ManifestSchema>;
 
 /** Options of {@link loadPairs}. */
-export const LoadPairsOptionsSchema = z.object({
+export const LoadPairsOptionsSchema = z.strictObject({
   /** Refuse NaN/±Infinity in features (one pass per file). Default true. */
   checkFinite: z.boolean().default(true),
   /** Check sha256 checksums in `.f32.bin` headers. Default true. */
@@ -222,6 +228,17 @@ export async function readManifest(manifestPath: string): Promise<z.output<typeo
  */
 export async function loadPairs(manifestPath: string, options: LoadPairsOptions = {}): Promise<PairDataset> {
   const opts = parseOrThrow(LoadPairsOptionsSchema, options, 'loadPairs options');
+  try {
+    return await loadManifestPairs(manifestPath, opts);
+  } catch (error) {
+    throw inputFileError(error);
+  }
+}
+
+async function loadManifestPairs(
+  manifestPath: string,
+  opts: z.output<typeof LoadPairsOptionsSchema>,
+): Promise<PairDataset> {
   const manifest = await readManifest(manifestPath);
   const base = dirname(resolve(manifestPath));
   const at = (p: string) => resolve(base, p);

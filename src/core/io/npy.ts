@@ -22,7 +22,7 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { DataError, parseOrThrow } from '../errors.js';
+import { DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertFinite, describePosition } from './finite.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
@@ -375,7 +375,12 @@ export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
  */
 export async function readNpyHeader(path: string): Promise<NpyHeader & { fileSize: number }> {
   const file = basename(path);
-  const handle = await open(path, 'r');
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw inputFileError(error, path);
+  }
   try {
     const { size } = await handle.stat();
     const head = new Uint8Array(Math.min(size, 12));
@@ -407,10 +412,14 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
 ): Promise<NpyArray<NpyResultData<O>>> {
   const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
   const file = basename(path);
-  const header = await readNpyHeader(path);
-  const dataBytes = checkDataSize(header, header.fileSize, file);
-  const buffer = await readRange(path, header.dataOffset, dataBytes);
-  return finish<O>(header, typedView(header, buffer, 0), opts, file);
+  try {
+    const header = await readNpyHeader(path);
+    const dataBytes = checkDataSize(header, header.fileSize, file);
+    const buffer = await readRange(path, header.dataOffset, dataBytes);
+    return finish<O>(header, typedView(header, buffer, 0), opts, file);
+  } catch (error) {
+    throw inputFileError(error, path);
+  }
 }
 
 /** Options of {@link encodeNpy} / {@link writeNpy}. */

@@ -9,9 +9,25 @@
  * const rows = new Float32Array(buffer);
  * ```
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError, inputFileError } from '../errors.js';
+
+/**
+ * A whole text file (UTF-8); a missing file, a folder or an unreadable file is a DataError naming it.
+ *
+ * @example
+ * ```ts
+ * const text = await readText('captions.txt');
+ * ```
+ */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw inputFileError(error, path);
+  }
+}
 
 const CHUNK = 1 << 29; // 512 MiB per read call
 
@@ -41,7 +57,16 @@ export async function readExactly(
  * @throws DataError (naming the file) when the file ends early
  */
 export async function readRange(path: string, offset: number, length: number): Promise<ArrayBuffer> {
-  const buffer = new ArrayBuffer(length);
+  let buffer: ArrayBuffer;
+  try {
+    buffer = new ArrayBuffer(length);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new DataError(
+      `needs ${(length / 2 ** 30).toFixed(1)} GiB in one buffer, more than this process can allocate: split the array into smaller shards (e.g. clip-retrieval img_emb_<n>.npy), or run on a machine with more memory`,
+      { file: basename(path) },
+    );
+  }
   const handle = await open(path, 'r');
   try {
     await readExactly(handle, new Uint8Array(buffer), offset, basename(path));

@@ -94,6 +94,9 @@ export class Encoder {
         ...common,
         depth: uncertainty.depth,
         outputBias: uncertainty.logSigma2Init,
+        // a residual adapter starts with one σ² for every item, so ranking by the closed-form
+        // distance equals ranking by cosine: the untrained probabilistic model is zero-shot too
+        ...(o.residual ? { skip: false, zeroOutput: true } : {}),
       });
     }
   }

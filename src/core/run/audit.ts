@@ -12,15 +12,25 @@
  * | `audit.json` | estimated noise rate, threshold, kept/removed counts, the mixture, timing |
  * | `kept-ids.txt`, `removed-ids.txt` | the pair ids (metadata key, else the pair index), one per line, input order |
  * | `kept.npy` | int32 indices of the kept pairs (input order) |
- * | `cleaned/` | clip-retrieval input only: the kept pairs in the same layout (`img_emb/`, `text_emb/`, `metadata/`, one shard) |
+ * | `noisy.npy` | only for data carrying injected noise: the uint8 truth mask (input order); `report.html` then adds a truth column and the reliability diagram of P(clean) |
+ * | `cleaned/` | clip-retrieval input only: the kept pairs in the input's layout — one output shard per input shard, same names (`img_emb_<k>.npy`, `text_emb_<k>.npy`, `metadata_<k>.parquet`) and dtypes; a shard with no kept pair is written empty (0 rows) |
  * | `mixture.svg/.png`, `posterior.svg/.png` | the loss split, and the histogram of P(clean) with the threshold |
+ * | `calibration.svg/.png` | only with a known truth (data carrying injected noise): the reliability diagram of P(clean) |
+ * | `report.html` | one self-contained page to browse it all (figures, score histograms, a sortable, filterable table with thumbnails, a threshold slider); see `writeHtmlReport` |
  * | `model.json`, `weights.bin`, `history.json`, `config.json` | the model that scored them, its history and config |
+ * | `split.json`, `split-scores.npy` | the score scaling, the mixture and the pairs' scores: `cleave score` with this folder as the model (see `split-state`) |
  *
  * Columns of the ranking: `rank` (1 = most suspicious), `pair` (index in the input, 0-based), `id`,
- * `p_clean` (P(clean) from the last split), `uncertainty` (mean σ² of the pair's image and caption, for a
- * probabilistic head; empty otherwise), `loss` (the per-pair score the mixture was fitted to, higher =
- * worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has them. Order:
- * P(clean) ascending, then loss descending, then pair index.
+ * `p_clean` (P(clean) from the last split), `input_cosine` (cos of the given image and caption
+ * embeddings — the CLIP-score filter — present when `detectSharedSpace` finds the two sides share one
+ * space), `uncertainty` (for a probabilistic head, empty otherwise: the mean σ² of the pair's image and
+ * caption **relative to the dataset's median**, so 1 is a typical pair and 2 twice as uncertain; the
+ * median itself is `uncertaintyMedian` in `audit.json`), `loss` (the per-pair score the mixture was
+ * fitted to, higher = worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has
+ * them. Order: P(clean) ascending, then loss descending, then pair index.
+ *
+ * `kept-ids.txt` is a join key for img2dataset/clip-retrieval shards: one `key` (the metadata's id column)
+ * per line, input order, so `key IN kept-ids.txt` filters the original `.parquet`/`.tar` shards.
  *
  * @example
  * ```ts
@@ -29,23 +39,34 @@
  * console.log(summary.estimatedNoiseRate, summary.kept, summary.removed);
  * ```
  */
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
+import { rocAuc } from '../../eval/detection.js';
+import { detectSharedSpace, inputCosines } from '../../eval/shared-space.js';
+import { expectedCalibrationError } from '../../eval/uncertainty.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { VERSION } from '../../version.js';
-import { ConfigError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, OutputError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { formatCsv } from '../io/csv.js';
-import { readNpyHeader, writeNpy } from '../io/npy.js';
+import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import { type VegaLiteSpec, writeFigure } from '../plot.js';
 import { createProgress } from '../progress.js';
+import { Rng } from '../random.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
-import { readClipMetadata, writeClipRetrievalFolder } from './clip-folder.js';
+import { calibrationSpec } from './calibration-figure.js';
+import {
+  type ClipShard,
+  clipShardLayout,
+  readClipMetadata,
+  writeClipRetrievalFolder,
+} from './clip-folder.js';
+import { writeHtmlReport } from './html-report.js';
 import { type SplitSection, splitSection } from './report.js';
 import {
   backendChoiceSchema,
@@ -56,6 +77,7 @@ import {
   OutputGuard,
   recommendedTrainerConfig,
 } from './source.js';
+import { saveSplitState } from './split-state.js';
 import {
   callbacksSchema,
   ensureBackend,
@@ -87,6 +109,8 @@ export const auditOptionsSchema = z
     filteredCopy: z.boolean().default(true),
     plots: z.boolean().default(true),
     saveModel: z.boolean().default(true),
+    /** Write `report.html`. Default true. */
+    html: z.boolean().default(true),
     backend: backendChoiceSchema.optional(),
     callbacks: callbacksSchema,
   })
@@ -100,6 +124,9 @@ export interface AuditRow {
   pair: number;
   id: string;
   pClean: number;
+  /** cos(image, caption) of the input embeddings; null when the sides do not share a space. */
+  inputCosine: number | null;
+  /** Mean σ² relative to the dataset's median (probabilistic head), else null. */
   uncertainty: number | null;
   loss: number;
   kept: boolean;
@@ -119,12 +146,23 @@ export interface AuditSummary {
   threshold: number;
   /** Mean of 1 − P(clean) over all pairs. */
   estimatedNoiseRate: number;
+  /**
+   * 95 % bootstrap interval of `estimatedNoiseRate` over the pairs (see {@link noiseRateInterval}): how
+   * much the estimate moves with the sample of pairs, not with the training run.
+   */
+  estimatedNoiseRateInterval: [number, number];
   /** Share of pairs with P(clean) ≤ threshold (removed). */
   flaggedRate: number;
   kept: number;
   removed: number;
   /** The fitted mixture of the last split. */
   mixture: unknown;
+  /** Whether the input sides share one space (then `pairs.*` has `input_cosine`), and why. */
+  sharedSpace: { shared: boolean; reason: string };
+  /** Median mean-σ² of the pairs (the `uncertainty` column's unit); null without a probabilistic head. */
+  uncertaintyMedian: number | null;
+  /** With a known truth mask and a shared space: ROC-AUC of −input_cosine at finding the noisy pairs. */
+  inputCosineAuc?: number;
   /** With a known truth mask (data carrying injected noise): split quality. */
   truth?: SplitSection;
   epochs: number;
@@ -136,6 +174,39 @@ export interface AuditSummary {
 }
 
 const log = () => getLogger('audit');
+
+function median(v: Float64Array): number {
+  const s = Float64Array.from(v).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
+}
+
+/**
+ * Percentile bootstrap interval of the mean of 1 − P(clean): resample the pairs with replacement
+ * (seeded; 1000 draws, fewer above 200 000 pairs so that at most 2·10⁸ values are drawn) and take the
+ * `(1 − level)/2` and `(1 + level)/2` quantiles of the resampled means. It measures the sampling
+ * uncertainty of the pairs given their P(clean), not the variation between training runs.
+ *
+ * @example
+ * ```ts
+ * noiseRateInterval(Float64Array.of(0.9, 0.1, 0.8, 0.95), 0);   // ≈ [0.05, 0.56]
+ * ```
+ */
+export function noiseRateInterval(pClean: ArrayLike<number>, seed: number, level = 0.95): [number, number] {
+  const n = pClean.length;
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const draws = Math.max(100, Math.min(1000, Math.floor(2e8 / n)));
+  const rng = new Rng(seed).fork('noise-rate-bootstrap');
+  const means = new Float64Array(draws);
+  for (let b = 0; b < draws; b++) {
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += 1 - pClean[rng.int(n)]!;
+    means[b] = sum / n;
+  }
+  means.sort();
+  const at = (q: number) => means[Math.min(draws - 1, Math.max(0, Math.round(q * (draws - 1))))]!;
+  return [at((1 - level) / 2), at((1 + level) / 2)];
+}
 
 /**
  * Ranking order: P(clean) ascending, loss descending, pair index ascending.
@@ -150,7 +221,18 @@ export function suspicionOrder(pClean: ArrayLike<number>, loss: ArrayLike<number
   return order.sort((a, b) => pClean[a]! - pClean[b]! || loss[b]! - loss[a]! || a - b);
 }
 
-const COLUMNS = ['rank', 'pair', 'id', 'p_clean', 'uncertainty', 'loss', 'kept', 'caption', 'url'] as const;
+const COLUMNS = [
+  'rank',
+  'pair',
+  'id',
+  'p_clean',
+  'input_cosine',
+  'uncertainty',
+  'loss',
+  'kept',
+  'caption',
+  'url',
+] as const;
 
 function rowValues(r: AuditRow, columns: readonly string[]): (string | number | boolean | null)[] {
   const all: Record<string, string | number | boolean | null> = {
@@ -158,6 +240,7 @@ function rowValues(r: AuditRow, columns: readonly string[]): (string | number | 
     pair: r.pair,
     id: r.id,
     p_clean: r.pClean,
+    input_cosine: r.inputCosine,
     uncertainty: r.uncertainty,
     loss: r.loss,
     kept: r.kept,
@@ -173,6 +256,7 @@ function parquetRanking(table: ReturnType<typeof rowValues>[], columns: readonly
     pair: 'INT32',
     id: 'STRING',
     p_clean: 'DOUBLE',
+    input_cosine: 'DOUBLE',
     uncertainty: 'DOUBLE',
     loss: 'DOUBLE',
     kept: 'BOOLEAN',
@@ -223,11 +307,39 @@ function posteriorSpec(p: Float64Array, threshold: number, method: string): Vega
   };
 }
 
-/** The dtype of a clip-retrieval folder's first image shard (float16 kept, anything else float32). */
-async function clipDtype(folder: string): Promise<'float16' | 'float32'> {
-  const names = (await readdir(join(folder, 'img_emb'))).filter((n) => /^img_emb_\d+\.npy$/.test(n)).sort();
-  if (!names[0]) return 'float32';
-  return (await readNpyHeader(join(folder, 'img_emb', names[0]))).dtype === 'float16' ? 'float16' : 'float32';
+/**
+ * Refuse a `cleaned/` folder that holds shard files cleave did not write (after clearing its own): the
+ * cleaned copy has the input's shards, and a foreign `img_emb_7.npy` beside them would make the folder
+ * load wrong.
+ */
+async function refuseForeignShards(
+  out: OutputGuard,
+  shards: readonly ClipShard[],
+  withMetadata: boolean,
+): Promise<void> {
+  const ours = new Set<string>();
+  for (const { id } of shards) {
+    ours.add(`img_emb/img_emb_${id}.npy`);
+    ours.add(`text_emb/text_emb_${id}.npy`);
+    if (withMetadata) ours.add(`metadata/metadata_${id}.parquet`);
+  }
+  for (const [sub, pattern] of [
+    ['img_emb', /^img_emb_\d+\.npy$/],
+    ['text_emb', /^text_emb_\d+\.npy$/],
+    ['metadata', /^metadata_\d+\.\w+$/],
+  ] as const) {
+    const dir = join(out.dir, 'cleaned', sub);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!pattern.test(name) || ours.has(`${sub}/${name}`)) continue;
+      const st = await lstat(join(dir, name)).catch(() => undefined);
+      if (!st) continue;
+      throw new OutputError(
+        `${join(dir, name)} was not written by this cleave run and would become a shard of the cleaned copy (the folder would no longer load as these pairs): move it away, or choose another --out`,
+        join(dir, name),
+      );
+    }
+  }
 }
 
 /**
@@ -268,12 +380,25 @@ export async function auditPairs(
     );
   }
   const out = new OutputGuard(opts.outDir, source);
+  const cleanedCopy = opts.filteredCopy && source.kind === 'clip-retrieval';
   // the cleaned copy's folder too, before any training
-  if (opts.filteredCopy && source.kind === 'clip-retrieval') out.path('cleaned');
+  if (cleanedCopy) out.path('cleaned');
+  await out.prepare();
   const backend = await ensureBackend(opts.backend);
   const loaded = await loadDataInput(opts.data, source);
   // every pair is audited: the splits of a manifest (if any) are ignored
   const data = loaded.splitNames.length ? loaded.withSplits({}) : loaded;
+  // every input the outputs need is read before training, so a bad column fails now, not after it
+  const metadata = cleanedCopy ? await readClipMetadata(source.path!) : undefined;
+  const shards = cleanedCopy ? await clipShardLayout(source.path!) : [];
+  if (metadata && metadata.rows.length !== data.numPairs) {
+    throw new DataError(
+      `${metadata.rows.length} metadata rows for ${data.numPairs} pairs: the metadata shards do not match the embedding shards; repair them, or pass --no-copy`,
+      { file: join(source.path!, 'metadata') },
+    );
+  }
+  await out.clearPrevious();
+  if (cleanedCopy) await refuseForeignShards(out, shards, metadata !== undefined);
   log().info({ source: source.spec, pairs: data.numPairs, method, seed, backend }, 'audit start');
 
   const trainer = new Trainer(config, { callbacks: opts.callbacks });
@@ -287,7 +412,13 @@ export async function auditPairs(
     const post = fit.posterior!;
     const loss = split.scores;
     const emb = embedDataset(fit.model, data);
-    const uncertainty = pairUncertainty(emb, data);
+    const rawUncertainty = pairUncertainty(emb, data);
+    const uncertaintyMedian = rawUncertainty ? median(rawUncertainty) : null;
+    const uncertainty =
+      rawUncertainty && uncertaintyMedian ? rawUncertainty.map((u) => u / uncertaintyMedian) : rawUncertainty;
+    const shared = detectSharedSpace(data, { seed });
+    const cosines = shared.shared ? inputCosines(data) : undefined;
+    log().info({ reason: shared.reason }, 'input space');
     const order = suspicionOrder(post, loss);
     const progress = createProgress(order.length, 'ranking');
     rows = Array.from(order, (j, k) => {
@@ -296,6 +427,7 @@ export async function auditPairs(
         pair: j,
         id: data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j),
         pClean: post[j]!,
+        inputCosine: cosines ? cosines[j]! : null,
         uncertainty: uncertainty ? uncertainty[j]! : null,
         loss: loss[j]!,
         kept: post[j]! > opts.threshold,
@@ -310,24 +442,26 @@ export async function auditPairs(
     progress.stop();
     const columns = COLUMNS.filter(
       (c) =>
-        (c !== 'caption' || data.hasCaptionTexts) && (c !== 'url' || rows.some((r) => r.url !== undefined)),
+        (c !== 'caption' || data.hasCaptionTexts) &&
+        (c !== 'url' || rows.some((r) => r.url !== undefined)) &&
+        (c !== 'input_cosine' || cosines !== undefined),
     );
 
     const table = rows.map((r) => rowValues(r, columns));
     if (opts.formats.includes('csv')) {
       const csv = formatCsv([columns, ...table]);
-      await writeFileAtomic(out.path('pairs.csv'), csv, protect);
+      await writeFileAtomic(out.file('pairs.csv'), csv, protect);
       files.csv = 'pairs.csv';
     }
     if (opts.formats.includes('jsonl')) {
       const lines = table.map((row) =>
         JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
       );
-      await writeFileAtomic(out.path('pairs.jsonl'), `${lines.join('\n')}\n`, protect);
+      await writeFileAtomic(out.file('pairs.jsonl'), `${lines.join('\n')}\n`, protect);
       files.jsonl = 'pairs.jsonl';
     }
     if (opts.formats.includes('parquet')) {
-      await writeFileAtomic(out.path('pairs.parquet'), parquetRanking(table, columns), protect);
+      await writeFileAtomic(out.file('pairs.parquet'), parquetRanking(table, columns), protect);
       files.parquet = 'pairs.parquet';
     }
 
@@ -335,20 +469,23 @@ export async function auditPairs(
     const removedIdx: number[] = [];
     for (let j = 0; j < data.numPairs; j++) (post[j]! > opts.threshold ? keptIdx : removedIdx).push(j);
     const idOf = (j: number) => data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j);
-    await writeFileAtomic(out.path('kept-ids.txt'), keptIdx.map((j) => `${idOf(j)}\n`).join(''), protect);
+    await writeFileAtomic(out.file('kept-ids.txt'), keptIdx.map((j) => `${idOf(j)}\n`).join(''), protect);
     await writeFileAtomic(
-      out.path('removed-ids.txt'),
+      out.file('removed-ids.txt'),
       removedIdx.map((j) => `${idOf(j)}\n`).join(''),
       protect,
     );
     const kept = Int32Array.from(keptIdx);
-    await writeNpy(out.path('kept.npy'), kept, [kept.length], protect);
+    await writeNpy(out.file('kept.npy'), kept, [kept.length], protect);
+    if (data.noise) {
+      await writeNpy(out.file('noisy.npy'), data.noise.noisy, [data.noise.noisy.length], protect);
+      files.noisy = 'noisy.npy';
+    }
     Object.assign(files, { keptIds: 'kept-ids.txt', removedIds: 'removed-ids.txt', kept: 'kept.npy' });
-    if (opts.filteredCopy && source.kind === 'clip-retrieval') {
-      const metadata = await readClipMetadata(source.path!);
+    if (cleanedCopy) {
       const written = await writeClipRetrievalFolder(out.path('cleaned'), data, {
         pairs: kept,
-        dtype: await clipDtype(source.path!),
+        shards,
         metadata: metadata ?? 'none',
         guard: out,
       });
@@ -357,11 +494,18 @@ export async function auditPairs(
     }
 
     if (opts.plots) {
+      for (const f of ['mixture.svg', 'mixture.png', 'posterior.svg', 'posterior.png']) out.file(f);
       await plotMixture(out.path('mixture'), splitFigureValues(split, config), split.mixture, {
         title: `${method}: per-pair loss split (${data.numPairs} pairs)`,
         protect: out.protect,
       });
       await writeFigure(out.path('posterior'), posteriorSpec(post, opts.threshold, method), protect);
+      if (data.noise) {
+        const cal = expectedCalibrationError(post, data.noise.noisy);
+        for (const f of ['calibration.svg', 'calibration.png']) out.file(f);
+        await writeFigure(out.path('calibration'), calibrationSpec(cal, method), protect);
+        Object.assign(files, { calibrationSvg: 'calibration.svg', calibrationPng: 'calibration.png' });
+      }
       Object.assign(files, {
         mixtureSvg: 'mixture.svg',
         mixturePng: 'mixture.png',
@@ -370,13 +514,21 @@ export async function auditPairs(
       });
     }
     if (opts.saveModel) {
-      out.path('model.json');
-      out.path('weights.bin');
+      out.file('model.json');
+      out.file('weights.bin');
       await fit.model.save(out.dir, protect);
-      Object.assign(files, { model: 'model.json', weights: 'weights.bin' });
+      out.file('split.json');
+      out.file('split-scores.npy');
+      await saveSplitState(out.dir, split, config, data, protect);
+      Object.assign(files, {
+        model: 'model.json',
+        weights: 'weights.bin',
+        split: 'split.json',
+        splitScores: 'split-scores.npy',
+      });
     }
-    await writeFileAtomic(out.path('history.json'), toJSON(fit.history), protect);
-    await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+    await writeFileAtomic(out.file('history.json'), toJSON(fit.history), protect);
+    await writeFileAtomic(out.file('config.json'), toJSON(config), protect);
     Object.assign(files, { history: 'history.json', config: 'config.json' });
 
     let impliedNoise = 0;
@@ -391,19 +543,34 @@ export async function auditPairs(
       pairs: data.numPairs,
       threshold: opts.threshold,
       estimatedNoiseRate: impliedNoise / post.length,
+      estimatedNoiseRateInterval: noiseRateInterval(post, seed),
       flaggedRate: removedIdx.length / post.length,
       kept: keptIdx.length,
       removed: removedIdx.length,
       mixture: split.mixture.toJSON(),
+      sharedSpace: { shared: shared.shared, reason: shared.reason },
+      uncertaintyMedian,
+      ...(data.noise && cosines
+        ? {
+            inputCosineAuc: rocAuc(
+              cosines.map((c) => -c),
+              data.noise.noisy,
+            ),
+          }
+        : {}),
       ...(data.noise ? { truth: splitSection(post, data.noise.noisy) } : {}),
       epochs: fit.history.length,
       seconds: (performance.now() - started) / 1000,
       backend,
       cleaveVersion: VERSION,
       createdAt: new Date().toISOString(),
-      files: { ...files, summary: 'audit.json' },
+      files: { ...files, summary: 'audit.json', ...(opts.html ? { report: 'report.html' } : {}) },
     };
-    await writeFileAtomic(out.path('audit.json'), toJSON(summary), protect);
+    await writeFileAtomic(out.file('audit.json'), toJSON(summary), protect);
+    if (opts.html) {
+      out.file('report.html');
+      await writeHtmlReport(out.dir, protect);
+    }
   } finally {
     for (const m of new Set([fit.model, ...fit.models])) m.dispose();
     trainer.dispose();

@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { detectSharedSpace } from '../../eval/shared-space.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -58,7 +59,8 @@ export const gridOptionsSchema = z
     outDir: z.string().min(1),
     rates: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.4, 0.6, 0.8]),
     kinds: z.array(z.enum(NOISE_KINDS)).min(1).default(['shuffle', 'shuffle-images']),
-    methods: z.array(z.enum(RUN_METHODS)).min(1).default(['cca', 'vse', 'ncr-like', 'refurb']),
+    /** Methods to run; `zero-shot` cells are skipped on data without a shared space. */
+    methods: z.array(z.enum(RUN_METHODS)).min(1).default(['zero-shot', 'cca', 'vse', 'ncr-like', 'refurb']),
     seeds: z.array(z.number().int()).min(1).default([0, 1, 2]),
     /** Trainer config shared by the trainer methods. */
     config: z.record(z.string(), z.unknown()).default({}),
@@ -102,6 +104,11 @@ export interface GridCell {
   };
   split: { auc: number; ap: number; estimatedNoiseRate: number; trueNoiseRate: number } | null;
   lossSplit: { auc: number } | null;
+  /**
+   * On a shared space: the zero-shot test rSum and the CLIP-score filter's split AUC on the same
+   * pairs (see `RunReport.zeroShot`); absent otherwise and in grids written before it existed.
+   */
+  zeroShot?: { rsum: number; splitAuc: number | null };
   /** Per epoch: mean loss over networks, validation rSum, split AUC and estimated noise rate (null when absent). */
   epochs: {
     epoch: number;
@@ -261,6 +268,9 @@ function cellFromReport(
         }
       : null,
     lossSplit: report.lossSplit ? { auc: report.lossSplit.auc } : null,
+    ...(report.zeroShot
+      ? { zeroShot: { rsum: report.zeroShot.test.rsum, splitAuc: finite(report.zeroShot.splitAuc) } }
+      : {}),
     epochs: history.map((h) => ({
       epoch: h.epoch,
       phase: h.phase,
@@ -319,6 +329,10 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
   const data = withEvaluationSplits(loaded, opts.evalSplit);
   const dataset = typeof opts.data === 'string' ? source.spec : data.name;
   const results = await readGridResults(resultsPath, dataset);
+  const shared = detectSharedSpace(data.train);
+  if (opts.methods.includes('zero-shot') && !shared.shared) {
+    log().info({ reason: shared.reason }, 'zero-shot cells skipped');
+  }
 
   const plan: { kind: GridNoiseKind | null; rate: number; method: RunMethod; seed: number; key: string }[] =
     [];
@@ -329,6 +343,8 @@ export async function runGrid(options: GridOptions): Promise<GridRun> {
         for (const method of opts.methods) {
           // without noise the oracle is vse: no cell of its own
           if (rate === 0 && method === 'oracle') continue;
+          // zero-shot needs image and caption vectors in one space
+          if (method === 'zero-shot' && !shared.shared) continue;
           const k = rate === 0 ? null : kind;
           const key = cellKey(k, rate, method, seed);
           if (seen.has(key)) continue;

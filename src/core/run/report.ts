@@ -48,7 +48,7 @@ import type { DatasetSummary } from '../dataset/pair-dataset.js';
  * noise it is `vse`). The oracle is a reference, not a method: it is what a perfect clean/noisy split
  * that drops the noisy pairs would reach, so `refurb` − `vse` can be read against `oracle` − `vse`.
  */
-export const RUN_METHODS = ['refurb', 'ncr-like', 'vse', 'cca', 'oracle'] as const;
+export const RUN_METHODS = ['refurb', 'ncr-like', 'vse', 'zero-shot', 'cca', 'oracle'] as const;
 /** A run method. */
 export type RunMethod = (typeof RUN_METHODS)[number];
 
@@ -61,7 +61,7 @@ export type RunMethod = (typeof RUN_METHODS)[number];
  * trainerMethodOf('cca');      // undefined
  * ```
  */
-export function trainerMethodOf(method: RunMethod): 'refurb' | 'ncr-like' | 'vse' | undefined {
+export function trainerMethodOf(method: RunMethod): 'refurb' | 'ncr-like' | 'vse' | 'zero-shot' | undefined {
   if (method === 'cca') return undefined;
   return method === 'oracle' ? 'vse' : method;
 }
@@ -168,6 +168,14 @@ export interface RunReport {
   split?: SplitSection;
   lossSplit?: LossSplitSection;
   uncertainty?: UncertaintySection;
+  /** The shared-space test on the training pairs, and whether the run used it (trainer methods). */
+  sharedSpace?: { shared: boolean; used: boolean; alignedShare: number | null; reason: string };
+  /**
+   * On a shared space: what doing nothing gives on the same test pairs (the inputs' own cosine), and
+   * with known noise the split quality of the CLIP-score filter (1 − input cosine) — the baselines a
+   * user compares with.
+   */
+  zeroShot?: { test: { i2t: RecallSummary; t2i: RecallSummary; rsum: number }; splitAuc?: number };
   training: {
     /** Epochs run (0 for CCA). */
     epochs: number;
@@ -180,6 +188,11 @@ export interface RunReport {
   backend: string;
   cleaveVersion: string;
   createdAt: string;
+  /**
+   * Data sanity warnings (too few test pairs, allowed split overlaps, duplicate pairs, a `--resume`
+   * without a checkpoint); also logged and printed by the CLI.
+   */
+  warnings?: string[];
   /** Output files, relative to the run folder. */
   files: Record<string, string>;
 }

@@ -39,7 +39,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BUNDLED_DATASETS } from '../dataset/bundled.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
-import { ConfigError, DataError, parseOrThrow } from '../errors.js';
+import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, trainerMethodOf } from './report.js';
@@ -164,6 +164,8 @@ export async function readRunFile(path: string): Promise<RunFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
+    const known = inputFileError(error, path);
+    if (known instanceof DataError) throw known;
     throw new DataError(`cannot read the run file (${(error as Error).message})`, { file: path });
   }
   let value: unknown;
@@ -182,6 +184,9 @@ export interface TrainFlags {
   method?: RunMethod;
   seed?: number;
   epochs?: number;
+  warmupEpochs?: number;
+  /** `auto`, or force the shared-space treatment on (`true`) or off (`false`). */
+  sharedSpace?: 'auto' | boolean;
   noiseRate?: number;
   noiseKind?: 'shuffle' | 'shuffle-images' | 'hard';
   noiseSeed?: number;
@@ -196,6 +201,7 @@ export interface TrainFlags {
   checkpoint?: boolean;
   resume?: boolean;
   saveModel?: boolean;
+  allowSplitOverlap?: boolean;
 }
 
 /**
@@ -227,6 +233,8 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
   const seed = flags.seed ?? (typeof fileSeed === 'number' ? fileSeed : 0);
   const overrides: Record<string, unknown> = { method, seed };
   if (flags.epochs !== undefined) overrides.epochs = flags.epochs;
+  if (flags.warmupEpochs !== undefined) overrides.warmupEpochs = flags.warmupEpochs;
+  if (flags.sharedSpace !== undefined) overrides.sharedSpace = flags.sharedSpace;
   const config = methodTrainerConfig(file, method, overrides);
   if (method !== 'cca') resolveTrainerConfig(asTrainerMethod(config), source);
 
@@ -271,5 +279,6 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),
     ...(flags.resume !== undefined ? { resume: flags.resume } : {}),
     ...(flags.saveModel !== undefined ? { saveModel: flags.saveModel } : {}),
+    ...(flags.allowSplitOverlap ? { allowSplitOverlap: true } : {}),
   };
 }

@@ -42,6 +42,12 @@ export function markdownTable(
   rows: readonly (readonly string[])[],
   align?: readonly Align[],
 ): string {
+  // one line per row: line breaks and other control characters in a cell (a scraped caption) become
+  // spaces, and a '|' is escaped, so a cell never breaks the table
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\|/g, '\\|');
+  header = header.map(clean);
+  rows = rows.map((r) => r.map(clean));
   const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const al = header.map((_, c) => align?.[c] ?? (c === 0 ? 'l' : 'r'));
   const cell = (s: string, c: number) => (al[c] === 'l' ? s.padEnd(widths[c]!) : s.padStart(widths[c]!));
@@ -92,7 +98,8 @@ const fmt = (v: number | null | undefined, digits: number) =>
 
 /**
  * One row per run: method, noise, rSum, R@1/5/10 both ways, split AUC, estimated / true noise rate,
- * class-level mAP@all both ways (when any run has labels), seconds.
+ * class-level mAP@all both ways (when any run has labels), seconds; under a shared-space run, a
+ * `zero-shot (inputs)` row with what the inputs' own cosine gives on the same pairs.
  * @param runs the label of each run (e.g. the method) and its report
  *
  * @example
@@ -117,7 +124,32 @@ export function reportsTable(runs: readonly { label: string; report: RunReport }
     ...(withMAP ? ['mAP i2t', 'mAP t2i'] : []),
     'seconds',
   ];
-  const rows = runs.map(({ label, report: r }) => [
+  const rows = runs.flatMap(({ label, report: r }) => [
+    runRow(label, r, withMAP),
+    // on a shared space, what doing nothing gives on the same pairs (once per run, not for zero-shot itself)
+    ...(r.zeroShot && r.method !== 'zero-shot'
+      ? [
+          [
+            '  zero-shot (inputs)',
+            '',
+            fmt(r.zeroShot.test.rsum, 1),
+            ...(['i2t', 't2i'] as const).flatMap((d) =>
+              (['r1', 'r5', 'r10'] as const).map((k) => fmt(r.zeroShot!.test[d][k], 1)),
+            ),
+            fmt(r.zeroShot.splitAuc, 3),
+            '—',
+            ...(withMAP ? ['—', '—'] : []),
+            '',
+          ],
+        ]
+      : []),
+  ]);
+  return markdownTable(header, rows);
+}
+
+/** One row of {@link reportsTable}. */
+function runRow(label: string, r: RunReport, withMAP: boolean): string[] {
+  return [
     label,
     r.noise ? `${fmt(100 * (r.noise.rate ?? r.noise.realisedRate), 0)}% ${r.protocol}` : 'none',
     fmt(r.test.rsum, 1),
@@ -131,8 +163,7 @@ export function reportsTable(runs: readonly { label: string; report: RunReport }
     r.split ? `${fmt(r.split.estimatedNoiseRate, 2)} / ${fmt(r.split.trueNoiseRate, 2)}` : '—',
     ...(withMAP ? [fmt(r.test.classMAP?.i2t.mapAll, 3), fmt(r.test.classMAP?.t2i.mapAll, 3)] : []),
     fmt(r.timing.totalSeconds, 1),
-  ]);
-  return markdownTable(header, rows);
+  ];
 }
 
 /** A metric of the grid tables. */

@@ -15,6 +15,8 @@
  * | `noisy.npy` | uint8 truth mask of the training pairs (with injected noise) |
  * | `noise-index.json` | the noise index that reproduces the noisy pairing (`applyNoiseIndex`) |
  * | `mixture.svg`, `mixture.png` | the last epoch's loss split: histogram, fitted components, P(clean) |
+ * | `calibration.svg`, `calibration.png` | with injected noise and a method that splits: the reliability diagram of P(clean) |
+ * | `report.html` | with injected noise and a method that splits: the page to browse the split (`writeHtmlReport`) |
  *
  * Data without a `test` split gets a seeded random one ({@link DEFAULT_SPLIT}: 20 % test, 10 %
  * validation, stratified by class when labelled). Noise is injected into the training split only.
@@ -32,14 +34,17 @@
  * console.log(report.test.rsum, report.split?.auc);
  * ```
  */
-
 import { existsSync, readFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { l2NormalizeRows } from '../../eval/arrays.js';
+import { splitQuality } from '../../eval/detection.js';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
-import { uncertaintyQuality } from '../../eval/uncertainty.js';
+import { inputCosines } from '../../eval/shared-space.js';
+import { expectedCalibrationError, uncertaintyQuality } from '../../eval/uncertainty.js';
+import { LocalFdrSplit } from '../../mixture/local-fdr.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { applyNoiseIndex, injectNoise, type NoiseResult } from '../../noise/inject.js';
@@ -53,13 +58,16 @@ import { assertNotProtected, writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
+import { writeFigure } from '../plot.js';
 import { saveCheckpoint } from '../trainer/checkpoint.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
 import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { calibrationSpec } from './calibration-figure.js';
 import { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';
+import { writeHtmlReport } from './html-report.js';
 import {
   lossSplitSection,
   noiseSection,
@@ -72,6 +80,7 @@ import {
   trainerMethodOf,
   type UncertaintySection,
 } from './report.js';
+import { checkSplitOverlap, dataWarnings } from './sanity.js';
 import {
   backendChoiceSchema,
   dataInputSchema,
@@ -82,6 +91,7 @@ import {
   recommendedTrainerConfig,
   withEvaluationSplits,
 } from './source.js';
+import { saveSplitState } from './split-state.js';
 
 /** How a `*_precomp` source is read (see `loadPrecomp`); the pooled-feature cache defaults to `<out>/../.cleave-cache`. */
 export const runPrecompSchema = z
@@ -151,10 +161,14 @@ export const trainAndReportOptionsSchema = z
     saveModel: z.boolean().default(true),
     /** Write the mixture figure. Default true. */
     plots: z.boolean().default(true),
+    /** Write `report.html` when the noise truth is known and the method splits. Default true. */
+    html: z.boolean().default(true),
     /** Checkpoint every epoch into `<outDir>/checkpoints`. */
     checkpoint: z.boolean().default(false),
     /** Continue from the last checkpoint in `<outDir>/checkpoints` (implies `checkpoint`). */
     resume: z.boolean().default(false),
+    /** Accept train/val/test splits that share images or pairs (with a report warning); refused by default. */
+    allowSplitOverlap: z.boolean().default(false),
     /** Compute backend; default: the one already started, else `auto`. */
     backend: backendChoiceSchema.optional(),
     /** Observers of the trainer. */
@@ -239,6 +253,7 @@ export function onlyCleanTrainingPairs(data: PairDataset, truth: Uint8Array): Pa
  * ```
  */
 export function splitFigureValues(split: SplitResult, config: TrainerConfig): Float64Array {
+  if (split.mixture instanceof LocalFdrSplit) return split.values;
   const { values } = normaliseLosses(split.scores, { method: config.split.normalise });
   const again = config.split.monotone
     ? split.mixture.monotonePosterior(values)
@@ -294,6 +309,38 @@ function uncertaintySection(u: Float64Array, noisy: Uint8Array): UncertaintySect
     meanClean: nc ? sc / nc : Number.NaN,
     meanNoisy: nn ? sn / nn : Number.NaN,
   };
+}
+
+/**
+ * The `test` section of a run report for a trained model on one split: recalls (by the model's own
+ * scoring, and by the means when that differs), class mAP when labelled. `cleave eval` calls the same
+ * function, so it reproduces a run's test metrics exactly.
+ *
+ * @param folds with more than 1, the "1K"-style protocol (images in that many folds, mean reported)
+ *
+ * @example
+ * ```ts
+ * const test = await modelTestSection(await CrossModalModel.load('runs/wiki'), data.test);
+ * test.rsum;
+ * ```
+ */
+export async function modelTestSection(
+  model: CrossModalModel,
+  test: PairDataset,
+  options: { folds?: number } = {},
+): Promise<TestSection> {
+  const testEmb = embedDataset(model, test);
+  const folds = options.folds && options.folds > 1 ? { folds: options.folds } : {};
+  const r = await evaluateRetrieval(model, test, { embeddings: testEmb, ...folds });
+  const out: TestSection = {
+    ...recallSummary(r),
+    scoring: r.scoring,
+    images: test.numImages,
+    captions: test.numCaptions,
+  };
+  if (r.byMean) out.byMean = recallSummary(r.byMean);
+  if (test.labels) out.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
+  return out;
 }
 
 /**
@@ -394,6 +441,30 @@ function saveWarmupCallback(dir: string): TrainerCallback {
 }
 
 /**
+ * The zero-shot baseline of a shared-space run: test retrieval by the inputs' own cosine and, with
+ * a truth mask, the ROC-AUC of the CLIP-score filter on the training pairs.
+ */
+async function zeroShotSection(
+  test: PairDataset,
+  train: PairDataset,
+  truth: Uint8Array | undefined,
+): Promise<NonNullable<RunReport['zeroShot']>> {
+  const d = test.imageDim;
+  const m = await retrievalMetrics(
+    l2NormalizeRows(test.imageMatrix(), d),
+    l2NormalizeRows(test.captionMatrix(), d),
+    { dim: d, captionToImage: test.captionToImage },
+  );
+  const section: NonNullable<RunReport['zeroShot']> = { test: recallSummary(m) };
+  if (truth)
+    section.splitAuc = splitQuality(
+      inputCosines(train).map((c) => (c + 1) / 2),
+      truth,
+    ).auc;
+  return section;
+}
+
+/**
  * Load → noise → train → evaluate → write (see the module documentation).
  *
  * @returns the report (also written to `<outDir>/report.json`)
@@ -424,6 +495,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
           'trainer config',
         );
   const out = new OutputGuard(opts.outDir, source);
+  // the output folder is created and probed before anything is loaded or trained
+  await out.prepare({ checkpoints: opts.checkpoint || opts.resume });
   const backend = await ensureBackend(opts.backend);
 
   const noiseFile = opts.noiseFile ? resolve(opts.noiseFile) : undefined;
@@ -456,6 +529,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       : undefined;
   const loaded = await loadDataInput(opts.data, source, precompOptions ? { precomp: precompOptions } : {});
   let data = withEvaluationSplits(loaded, opts.split);
+  const overlaps = checkSplitOverlap(data, { allow: opts.allowSplitOverlap });
+  const warnings = dataWarnings(data, overlaps);
   let noise: NoiseResult | undefined;
   if (replay) {
     if (data.train.noise) {
@@ -493,6 +568,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   }
   // The oracle trains on the truly clean training pairs only; it is evaluated like every other run.
   const fitData = method === 'oracle' && truth ? onlyCleanTrainingPairs(data, truth) : data;
+  if (opts.resume && !existsSync(join(out.dir, 'checkpoints', 'latest.json'))) {
+    warnings.push(
+      `--resume: no checkpoint in ${join(out.dir, 'checkpoints')} (no latest.json), so the run started from epoch 0`,
+    );
+  }
+  for (const w of warnings) log().warn(w);
+  // stale outputs of an earlier run into this folder go now, before training
+  await out.clearPrevious();
   const loadSeconds = seconds(started);
   log().info(
     {
@@ -522,6 +605,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   let model: CrossModalModel | undefined;
   let fit: FitResult | undefined;
   let trainer: Trainer | undefined;
+  let sharedSpace: RunReport['sharedSpace'];
+  let zeroShot: RunReport['zeroShot'];
 
   try {
     if (method === 'cca') {
@@ -548,10 +633,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         });
       }
       if (truth) lossSplit = lossSplitSection(baseline.pairLosses(train), truth, '1 - cosine');
-      await writeFileAtomic(out.path('cca.json'), toJSON(baseline.cca.toJSON()), protect);
+      await writeFileAtomic(out.file('cca.json'), toJSON(baseline.cca.toJSON()), protect);
       files.model = 'cca.json';
       await writeFileAtomic(
-        out.path('config.json'),
+        out.file('config.json'),
         toJSON({ method: 'cca', seed, cca: { ...opts.cca, components: baseline.cca.options.components } }),
         protect,
       );
@@ -573,19 +658,25 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       bestEpoch = fit.bestEpoch;
       posterior = fit.posterior;
       lastSplit = fit.split;
-      const testEmb = embedDataset(model, test);
-      const r = await evaluateRetrieval(model, test, { embeddings: testEmb });
-      test_ = { ...recallSummary(r), scoring: r.scoring, images: test.numImages, captions: test.numCaptions };
-      if (r.byMean) test_.byMean = recallSummary(r.byMean);
+      test_ = await modelTestSection(model, test);
       if (opts.folds && opts.folds > 1) {
-        const f = await evaluateRetrieval(model, test, { embeddings: testEmb, folds: opts.folds });
+        const f = await evaluateRetrieval(model, test, { folds: opts.folds });
         test_.folds = {
           count: opts.folds,
-          perFold: (f.folds ?? []).map((m) => ({ ...recallSummary(m), images: m.i2t.queries })),
+          perFold: (f.folds ?? []).map((x) => ({ ...recallSummary(x), images: x.i2t.queries })),
           mean: recallSummary(f),
         };
       }
-      if (test.labels) test_.classMAP = await evaluateClassMAP(model, test, { embeddings: testEmb });
+      const found = trainer.sharedSpace;
+      if (found) {
+        sharedSpace = {
+          shared: found.shared,
+          used: found.used,
+          alignedShare: Number.isFinite(found.alignedShare) ? found.alignedShare : null,
+          reason: found.reason,
+        };
+        if (found.used) zeroShot = await zeroShotSection(test, train, truth);
+      }
       if (truth) {
         const trainEmb = embedDataset(model, train);
         const c = config!;
@@ -600,13 +691,20 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         const u = pairUncertainty(trainEmb, train);
         if (u) uncertainty = uncertaintySection(u, truth);
       }
-      await writeFileAtomic(out.path('config.json'), toJSON(config), protect);
+      await writeFileAtomic(out.file('config.json'), toJSON(config), protect);
       if (opts.saveModel) {
-        out.path('model.json');
-        out.path('weights.bin');
+        out.file('model.json');
+        out.file('weights.bin');
         await model.save(out.dir, protect);
         files.model = 'model.json';
         files.weights = 'weights.bin';
+        if (lastSplit) {
+          out.path('split.json');
+          out.path('split-scores.npy');
+          await saveSplitState(out.dir, lastSplit, config!, fitData.train, protect);
+          files.split = 'split.json';
+          files.splitScores = 'split-scores.npy';
+        }
       }
     }
   } finally {
@@ -615,16 +713,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   }
   files.config = 'config.json';
 
-  await writeFileAtomic(out.path('history.json'), toJSON(history), protect);
+  await writeFileAtomic(out.file('history.json'), toJSON(history), protect);
   files.history = 'history.json';
   if (posterior) {
-    await writeNpy(out.path('posteriors.npy'), posterior, [posterior.length], protect);
+    await writeNpy(out.file('posteriors.npy'), posterior, [posterior.length], protect);
     files.posteriors = 'posteriors.npy';
   }
   if (noiseFile) files.noiseFile = noiseFile;
   if (truth && noise) {
-    await writeNpy(out.path('noisy.npy'), truth, [truth.length], protect);
-    await saveNoiseIndex(out.path('noise-index.json'), noise.index, protect);
+    await writeNpy(out.file('noisy.npy'), truth, [truth.length], protect);
+    await saveNoiseIndex(out.file('noise-index.json'), noise.index, protect);
     files.noisy = 'noisy.npy';
     files.noiseIndex = 'noise-index.json';
   }
@@ -632,14 +730,24 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     const values = splitFigureValues(lastSplit, config);
     const epoch = history.at(-1)?.epoch ?? 0;
     const noiseLabel = opts.noise ? `, ${opts.noise.rate * 100}% ${train.noise?.protocol ?? ''} noise` : '';
+    out.file('mixture.svg');
+    out.file('mixture.png');
     await plotMixture(out.path('mixture'), values, lastSplit.mixture, {
       title: `${method}: per-pair loss split, epoch ${epoch + 1}${noiseLabel}`,
       protect: out.protect,
     });
     files.mixtureSvg = 'mixture.svg';
     files.mixturePng = 'mixture.png';
+    if (truth && posterior) {
+      const cal = expectedCalibrationError(posterior, truth);
+      await writeFigure(out.path('calibration'), calibrationSpec(cal, `${method}${noiseLabel}`), protect);
+      files.calibrationSvg = 'calibration.svg';
+      files.calibrationPng = 'calibration.png';
+    }
   }
 
+  const html = opts.html && posterior !== undefined && truth !== undefined;
+  if (html) files.html = 'report.html';
   const summary = data.describe();
   const report: RunReport = {
     format: 'cleave-run-report',
@@ -661,6 +769,8 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     ...(posterior && truth ? { split: splitSection(posterior, truth) } : {}),
     ...(lossSplit ? { lossSplit } : {}),
     ...(uncertainty ? { uncertainty } : {}),
+    ...(sharedSpace ? { sharedSpace } : {}),
+    ...(zeroShot ? { zeroShot } : {}),
     training: {
       epochs: history.length,
       bestEpoch,
@@ -676,9 +786,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     backend,
     cleaveVersion: VERSION,
     createdAt: new Date().toISOString(),
+    warnings,
     files: { ...files, report: 'report.json' },
   };
-  await writeFileAtomic(out.path('report.json'), toJSON(report), protect);
+  await writeFileAtomic(out.file('report.json'), toJSON(report), protect);
+  if (html) {
+    out.file('report.html');
+    await writeHtmlReport(out.dir, protect);
+  }
   log().info(
     { method, rsum: report.test.rsum, splitAuc: report.split?.auc, seconds: report.timing.totalSeconds },
     'run done',

@@ -21,7 +21,7 @@
  * await new Trainer({ epochs: 30 }).fit(data, { checkpointDir: 'runs/a/checkpoints', resume: true });
  * ```
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../../version.js';
@@ -43,6 +43,8 @@ export interface CheckpointState {
   bestRsum: number;
   /** Per-pair arrays by name. */
   arrays: Record<string, Float32Array | Float64Array>;
+  /** The last split's fitted mixture per network (its scores and posterior are in `arrays`). */
+  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
 }
 
 /** What {@link loadCheckpoint} restores besides the networks (which it loads in place). */
@@ -61,6 +63,7 @@ interface StateFile {
   bestEpoch: number;
   bestRsum: number | null;
   arrays: string[];
+  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
 }
 
 function epochFolder(epoch: number): string {
@@ -82,13 +85,73 @@ async function writeWeights(base: string, named: { name: string; tensor: tf.Tens
   await writeFileAtomic(`${base}.json`, JSON.stringify({ specs }, null, 1));
 }
 
+const DAMAGED =
+  'the checkpoint is damaged (a crash or a full disk while it was written?): remove this epoch folder and latest.json to resume from nothing, or run without --resume';
+
 async function readWeights(base: string): Promise<tf.NamedTensorMap> {
-  const { specs } = JSON.parse(await readFile(`${base}.json`, 'utf8')) as {
-    specs: tf.io.WeightsManifestEntry[];
-  };
-  const bytes = await readFile(`${base}.bin`);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  return tf.io.decodeWeights(buffer, specs);
+  let specs: tf.io.WeightsManifestEntry[];
+  try {
+    ({ specs } = JSON.parse(await readFile(`${base}.json`, 'utf8')) as {
+      specs: tf.io.WeightsManifestEntry[];
+    });
+    if (!Array.isArray(specs)) throw new Error('no "specs" list');
+  } catch (cause) {
+    throw new DataError(`cannot read (${(cause as Error).message}); ${DAMAGED}`, { file: `${base}.json` });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(`${base}.bin`);
+  } catch (cause) {
+    throw new DataError(`cannot read (${(cause as Error).message}); ${DAMAGED}`, { file: `${base}.bin` });
+  }
+  let expected = 0;
+  for (const spec of specs) {
+    const per = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : spec.dtype === 'bool' ? 1 : 4;
+    expected += per * (spec.shape ?? []).reduce((a, b) => a * b, 1);
+  }
+  if (bytes.byteLength !== expected) {
+    throw new DataError(
+      `holds ${bytes.byteLength} bytes, its .json header describes ${expected}; ${DAMAGED}`,
+      { file: `${base}.bin` },
+    );
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const map = tf.io.decodeWeights(buffer, specs);
+  assertFiniteWeights(map, `${base}.bin`);
+  return map;
+}
+
+/** Throw a DataError naming `file` and the weight when a float tensor holds NaN or ±Infinity. */
+function assertFiniteWeights(map: tf.NamedTensorMap, file: string): void {
+  for (const [name, t] of Object.entries(map)) {
+    if (t.dtype !== 'float32') continue;
+    const values = t.dataSync();
+    for (let k = 0; k < values.length; k++) {
+      if (!Number.isFinite(values[k]!)) {
+        tf.dispose(Object.values(map));
+        throw new DataError(
+          `weight ${name}: value at index ${k} is ${values[k]}; the saved run had diverged: resume from an earlier checkpoint, or start over with a lower optimizer.learningRate`,
+          { file, field: name, index: k },
+        );
+      }
+    }
+  }
+}
+
+/** An `epoch-NNNN` folder written by {@link saveCheckpoint}: a real folder holding only its entries. */
+async function isOwnEpochFolder(path: string, name: string): Promise<boolean> {
+  if (!/^epoch-\d{4,}$/.test(name)) return false;
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isDirectory()) return false;
+  const entries = await readdir(path).catch(() => undefined);
+  if (!entries) return false;
+  return entries.every(
+    (e) =>
+      /^net-\d+$/.test(e) ||
+      /\.npy$/.test(e) ||
+      e === 'state.json' ||
+      /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/.test(e),
+  );
 }
 
 /** The config fields that must match for a resume to continue the same run (`epochs` may grow). */
@@ -140,11 +203,13 @@ export async function saveCheckpoint(
     bestEpoch: state.bestEpoch,
     bestRsum: Number.isFinite(state.bestRsum) ? state.bestRsum : null,
     arrays: Object.keys(state.arrays),
+    ...(state.splits ? { splits: state.splits } : {}),
   };
   await writeFileAtomic(join(path, 'state.json'), JSON.stringify(file, null, 1));
   await writeFileAtomic(join(dir, 'latest.json'), JSON.stringify({ epoch: state.epoch, path: name }));
+  // older epoch folders of this run; never an entry that cleave did not write (a user's file, a link)
   for (const entry of await readdir(dir)) {
-    if (entry.startsWith('epoch-') && entry !== name)
+    if (entry !== name && (await isOwnEpochFolder(join(dir, entry), entry)))
       await rm(join(dir, entry), { recursive: true, force: true });
   }
 }
@@ -176,7 +241,18 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint | undefined> {
   const latestPath = join(dir, 'latest.json');
   if (!(await exists(latestPath))) return undefined;
-  const latest = JSON.parse(await readFile(latestPath, 'utf8')) as { epoch: number; path: string };
+  let latest: { epoch: number; path: string };
+  try {
+    latest = JSON.parse(await readFile(latestPath, 'utf8')) as { epoch: number; path: string };
+  } catch (cause) {
+    throw new DataError(`cannot read (${(cause as Error).message}); ${DAMAGED}`, { file: latestPath });
+  }
+  if (typeof latest?.path !== 'string' || !/^epoch-\d{4,}$/.test(latest.path)) {
+    throw new DataError(
+      `"path" is ${JSON.stringify(latest?.path)}, expected an epoch folder beside it (epoch-NNNN); cleave never follows a checkpoint out of its folder: remove latest.json or the checkpoints folder`,
+      { file: latestPath, field: 'path' },
+    );
+  }
   const path = join(dir, latest.path);
   const statePath = join(path, 'state.json');
   let file: StateFile;
@@ -196,9 +272,18 @@ export async function loadCheckpoint(
   }
   for (const net of nets) {
     const netDir = join(path, `net-${net.index}`);
-    const saved = await CrossModalModel.load(netDir);
+    let saved: CrossModalModel;
+    try {
+      saved = await CrossModalModel.load(netDir);
+    } catch (cause) {
+      if (cause instanceof DataError || cause instanceof ConfigError) throw cause;
+      throw new DataError(`cannot load the model (${(cause as Error).message}); ${DAMAGED}`, {
+        file: netDir,
+      });
+    }
     const weights = saved.getWeights();
     saved.dispose();
+    assertFiniteWeights(weights, join(netDir, 'weights.bin'));
     try {
       net.model.setWeights(weights, join(netDir, 'weights.bin'));
     } finally {
@@ -228,10 +313,20 @@ export async function loadCheckpoint(
     arrays[name] = data as Float32Array | Float64Array;
   }
   let bestWeights: tf.NamedTensorMap | undefined;
-  if (file.bestEpoch >= 0 && (await exists(join(dir, 'best', 'model.json')))) {
-    const best = await CrossModalModel.load(join(dir, 'best'));
+  // best epoch −1 is the untrained (zero-shot) model of a shared space, saved like any other best
+  if (file.bestEpoch >= -1 && (await exists(join(dir, 'best', 'model.json')))) {
+    let best: CrossModalModel;
+    try {
+      best = await CrossModalModel.load(join(dir, 'best'));
+    } catch (cause) {
+      if (cause instanceof DataError || cause instanceof ConfigError) throw cause;
+      throw new DataError(`cannot load the best model (${(cause as Error).message}); ${DAMAGED}`, {
+        file: join(dir, 'best'),
+      });
+    }
     bestWeights = best.getWeights();
     best.dispose();
+    assertFiniteWeights(bestWeights, join(dir, 'best', 'weights.bin'));
   }
   return {
     epoch: file.epoch,
@@ -239,6 +334,7 @@ export async function loadCheckpoint(
     bestEpoch: file.bestEpoch,
     bestRsum: file.bestRsum ?? Number.NEGATIVE_INFINITY,
     arrays,
+    ...(file.splits ? { splits: file.splits } : {}),
     bestWeights,
   };
 }

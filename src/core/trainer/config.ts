@@ -13,9 +13,11 @@
  * - `ncr-like`: NCR's recipe: co-training of two networks, each split by a two-component *Gaussian*
  *   mixture on its peer's per-pair losses, corrected labels y′ = w + (1 − w)·p_model for the clean
  *   side, triplet loss with NCR's soft margin.
- * - `refurb` (default): alignment refurbishment: multi-task warm-up, per-pair losses scored by models
- *   that did not train on those pairs (k-fold), a *beta* mixture on them, soft labels = monotone
- *   posterior P(clean), and retraining with PCME++ probabilistic (uncertainty) heads on the soft labels.
+ * - `refurb` (default): alignment refurbishment: multi-task warm-up, per-pair losses, a *beta* mixture
+ *   on them, soft labels = monotone posterior P(clean), and retraining with PCME++ probabilistic
+ *   (uncertainty) heads on the soft labels.
+ * - `zero-shot`: no training at all: the inputs' own cosine (needs a shared space, e.g. CLIP features);
+ *   its split is the CLIP-score filter (a beta mixture on 1 − cos of the given pairs).
  *
  * @example
  * ```ts
@@ -145,10 +147,24 @@ const splitSchema = z
      *   other captions of the same image masked out;
      * - `triplet`: VSE++ hinge to the hardest negative in random blocks of `scoreBlock` pairs;
      * - `match`: −log p(i, i), the probabilistic head's match probability (needs that head);
-     * - `cosine`: 1 − cos(image i, caption i).
+     * - `cosine`: 1 − cos(image i, caption i) of the model's embeddings;
+     * - `input-cosine`: 1 − cos(image i, caption i) of the *inputs* (the CLIP-score filter; needs a
+     *   shared space).
      */
-    score: z.enum(['infonce', 'triplet', 'match', 'cosine']).default('infonce'),
+    score: z.enum(['infonce', 'triplet', 'match', 'cosine', 'input-cosine']).default('infonce'),
     scoreTemperature: z.number().positive().default(0.1),
+    /**
+     * Weight w of the **input-space score** in the split, for inputs in one shared space (see
+     * `sharedSpace`): the per-pair InfoNCE of the inputs themselves (the zero-shot model's, at
+     * `inputTemperature`) blended with the learned score as w·z(input) + (1 − w)·z(learned), each
+     * standardised (z) over the training pairs. `auto`: with the `local-fdr` split, the weight of
+     * {0, ¼, ½, ¾, 1} whose blend has the highest clean-vs-noisy AUC *estimated without labels* from
+     * the random-pair null (`estimatedSplitAuc`), chosen at every rescoring; with another mixture, ½.
+     * 1 uses the input score alone. Ignored without a shared space.
+     */
+    inputWeight: z.union([z.literal('auto'), z.number().min(0).max(1)]).default('auto'),
+    /** τ of the input-space InfoNCE score (CLIP-like spaces have small cosines: CLIP itself uses 0.01). */
+    inputTemperature: z.number().positive().default(0.02),
     /**
      * Weight λ of the class-consistency term added to each pair's score (needs labels and the
      * class-prediction head): λ·CE(class head on the caption embedding, the image's class). A shuffled
@@ -158,8 +174,16 @@ const splitSchema = z
      */
     classWeight: z.number().min(0).default(1),
     scoreBlock: z.number().int().min(2).default(4096),
-    /** `beta` (alignment refurbishment) or `gaussian` (NCR/DivideMix). */
-    mixture: z.enum(['beta', 'gaussian']).default('beta'),
+    /**
+     * `beta` (alignment refurbishment), `gaussian` (NCR/DivideMix), or `local-fdr`: a two-group split
+     * whose noisy component is *sampled* — the same score of random mismatched pairs
+     * (`LocalFdrSplit`: Storey's noise rate, P(clean) = 1 − π₀f₀/f; calibrated, and ≈ all clean on
+     * clean data). `auto`: `local-fdr` on a shared space (where random pairs are known noise), `beta`
+     * otherwise. `local-fdr` needs the `infonce` or `input-cosine` score and a `self` or `peer` source.
+     */
+    mixture: z.enum(['auto', 'beta', 'gaussian', 'local-fdr']).default('auto'),
+    /** Random pairs drawn per training pair for the `local-fdr` null sample. */
+    nullDraws: z.number().int().min(1).default(5),
     /** Loss normalisation before the mixture: `minmax` or the 5th–95th `percentile` variant. */
     normalise: z.enum(['minmax', 'percentile']).default('minmax'),
     /** Use the monotone posterior (non-increasing in the loss). */
@@ -207,19 +231,42 @@ const retrainSchema = z
     pseudoPositiveWeight: z.number().min(0).default(0),
     /** Re-initialise the model after the warm-up (train from scratch on the soft labels). */
     reinitialize: z.boolean().default(false),
+    /**
+     * With `loss: 'infonce'` and a probabilistic head: weight of the PCME++ match loss (and its KL
+     * term) added as an auxiliary objective, so the uncertainty heads train beside the means.
+     */
+    matchWeight: z.number().min(0).default(0),
   })
   .strict();
 
 /** The whole trainer config (see the module documentation). */
 export const trainerConfigSchema = z
   .object({
-    method: z.enum(['refurb', 'ncr-like', 'vse']).default('refurb'),
+    method: z.enum(['refurb', 'ncr-like', 'vse', 'zero-shot']).default('refurb'),
+    /**
+     * Whether image and caption vectors already live in one shared space (CLIP-embedded pairs):
+     * `auto` decides from the training pairs (`detectSharedSpace`: same width, and given pairs clearly
+     * more similar than mismatched ones) and logs what it found; `true`/`false` force it. On a shared
+     * space the encoders are residual adapters (`normalise(u + g(u))`, g starting at zero, so epoch 0
+     * *is* the zero-shot model), the shared space keeps the inputs' width (`embedDim` is ignored), the
+     * untrained model is a validation candidate (the result is never worse than zero-shot on
+     * validation), and the split blends the input-space score in (`split.inputWeight`).
+     */
+    sharedSpace: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+    /**
+     * Stop after this many validations without a better validation rSum (0: never stop early). The
+     * best epoch is kept either way.
+     */
+    patience: z.number().int().min(0).default(0),
     /** Every random choice (init, dropout, batches, folds) flows from this seed. */
     seed: z.number().int().default(0),
     /** Total epochs, warm-up included. */
     epochs: z.number().int().positive().default(40),
-    /** Warm-up epochs (all pairs as clean, auxiliary tasks on). */
-    warmupEpochs: z.number().int().min(0).default(10),
+    /**
+     * Warm-up epochs (all pairs as clean, auxiliary tasks on). `auto`: min(10, round(epochs / 4)),
+     * so a short run (`epochs: 5`) gets a short warm-up instead of an error.
+     */
+    warmupEpochs: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
     batchSize: z.number().int().min(2).default(128),
     /** Train two networks, each on its peer's split (co-training); implied by `split.source: 'peer'`. */
     coTraining: z.boolean().default(false),
@@ -229,6 +276,31 @@ export const trainerConfigSchema = z
     split: splitSchema.prefault({}),
     relabel: relabelSchema.prefault({}),
     retrain: retrainSchema.prefault({}),
+    /**
+     * The residual adapters of a shared space (see `sharedSpace`), used instead of the encoder widths,
+     * dropout, temperature and learning rates above: the adapter starts at the zero-shot solution and
+     * should only move as far as the clean pairs justify, hence a small step size and CLIP's own
+     * temperature scale.
+     */
+    adapter: z
+      .object({
+        /** Hidden width of each adapter's MLP g. */
+        hidden: z.number().int().positive().default(512),
+        /** Dropout inside g. */
+        dropout: z.number().min(0).lt(1).default(0.1),
+        /** Adam step size for the whole run (warm-up and retrain). */
+        learningRate: z.number().positive().default(1e-5),
+        /** Initial InfoNCE temperature (learnable). */
+        temperature: z.number().positive().default(0.02),
+        /**
+         * Stop after this many validations without a better validation rSum (overrides `patience`
+         * on a shared space, where a few epochs usually suffice and a large set should not run all
+         * `epochs`).
+         */
+        patience: z.number().int().min(0).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Validation: every this many epochs (0: never); the best epoch by validation rSum is kept. */
     validateEvery: z.number().int().min(0).default(1),
   })
@@ -236,9 +308,11 @@ export const trainerConfigSchema = z
 
 /** A trainer config as a user writes it. */
 export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;
-/** A trainer config with the method preset and every default applied. */
-export type TrainerConfig = z.output<typeof trainerConfigSchema>;
-/** The three methods. */
+/** A trainer config with the method preset and every default applied (`warmupEpochs` resolved). */
+export type TrainerConfig = Omit<z.output<typeof trainerConfigSchema>, 'warmupEpochs'> & {
+  warmupEpochs: number;
+};
+/** The trainer's methods. */
 export type TrainerMethod = TrainerConfig['method'];
 
 type Preset = Record<string, unknown>;
@@ -259,6 +333,12 @@ export const METHOD_PRESETS: Record<TrainerMethod, Preset> = {
     model: { head: 'deterministic' },
     retrain: { loss: 'infonce' },
   },
+  'zero-shot': {
+    warmupEpochs: 0,
+    sharedSpace: true,
+    model: { head: 'deterministic' },
+    split: { score: 'input-cosine' },
+  },
 };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -277,14 +357,29 @@ export function deepMerge(base: Preset, over: Preset): Preset {
 
 /** {@link trainerConfigSchema} with the checks that involve several fields. */
 export const checkedTrainerConfigSchema = trainerConfigSchema.superRefine((c, ctx) => {
-  if (c.warmupEpochs > c.epochs) {
+  if (c.warmupEpochs !== 'auto' && c.warmupEpochs > c.epochs) {
     ctx.addIssue({ code: 'custom', path: ['warmupEpochs'], message: `must not exceed epochs (${c.epochs})` });
   }
-  if (c.method !== 'vse' && c.retrain.loss === 'match' && c.model.head !== 'probabilistic') {
+  if (
+    c.method !== 'vse' &&
+    c.method !== 'zero-shot' &&
+    c.retrain.loss === 'match' &&
+    c.model.head !== 'probabilistic'
+  ) {
     ctx.addIssue({
       code: 'custom',
       path: ['retrain', 'loss'],
       message: "'match' needs model.head 'probabilistic'",
+    });
+  }
+  if (
+    c.split.mixture === 'local-fdr' &&
+    (c.split.source === 'heldout' || !['infonce', 'input-cosine'].includes(c.split.score))
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['split', 'mixture'],
+      message: "'local-fdr' needs split.score 'infonce' or 'input-cosine' and split.source 'self' or 'peer'",
     });
   }
   if (c.split.score === 'match' && c.model.head !== 'probabilistic') {
@@ -308,7 +403,12 @@ export function resolveTrainerConfig(input: unknown = {}, source = 'trainer conf
     const preset = METHOD_PRESETS[method as TrainerMethod];
     if (preset) merged = deepMerge(preset, input);
   }
-  const config = parseOrThrow(checkedTrainerConfigSchema, merged, source);
+  const parsed = parseOrThrow(checkedTrainerConfigSchema, merged, source);
+  const config: TrainerConfig = {
+    ...parsed,
+    warmupEpochs:
+      parsed.warmupEpochs === 'auto' ? Math.min(10, Math.round(parsed.epochs / 4)) : parsed.warmupEpochs,
+  };
   if (config.split.source === 'peer') config.coTraining = true;
   return config;
 }

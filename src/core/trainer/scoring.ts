@@ -65,6 +65,7 @@ function blockScores(
   kind: 'infonce' | 'triplet',
   temperature: number,
   margin: number,
+  partner?: Int32Array,
 ): Float32Array {
   const n = pairs.length;
   const images = new Int32Array(n);
@@ -88,6 +89,14 @@ function blockScores(
     const excluded = anySame ? tf.mul(tf.tensor2d(same, [n, n]), -1e9) : tf.zeros([n, n]);
     if (kind === 'infonce') {
       const logits = tf.add(tf.div(s, temperature), excluded);
+      if (partner) {
+        // image k with caption partner[k]: k's row normaliser, the partner's column normaliser
+        const p = tf.tensor1d(partner, 'int32');
+        const pos = tf.div(tf.sum(tf.mul(s, tf.oneHot(p, n)), 1), temperature);
+        const row = tf.sub(tf.logSumExp(logits, 1), pos);
+        const col = tf.sub(tf.gather(tf.logSumExp(logits, 0), p), pos);
+        return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+      }
       const pos = tf.div(diag, temperature);
       const row = tf.sub(tf.logSumExp(logits, 1), pos);
       const col = tf.sub(tf.logSumExp(logits, 0), pos);
@@ -206,6 +215,60 @@ function matchingScores(
       options.margin ?? 0.2,
     );
     for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
+  }
+  return out;
+}
+
+/**
+ * Losses of **random mismatched pairs** under the same score as {@link pairScores} (`infonce`):
+ * what a shuffled pair's loss looks like, the null sample of a {@link LocalFdrSplit}. Within the same
+ * blocks as {@link pairScores} (same `seed`), draw d pairs image g(i) with the caption of another pair
+ * of the block whose image differs (a seeded derangement per draw), and score it with the block's row
+ * and column normalisers: ½[(logΣⱼ exp S(i, j)/τ − S(i, p)/τ) + (logΣⱼ exp S(j, p)/τ − S(i, p)/τ)].
+ *
+ * @returns `draws × numPairs` values (draw-major); a pair whose block has no partner of another image
+ *   gets NaN (skip it)
+ */
+export function nullPairScores(
+  model: CrossModalModel,
+  data: PairDataset,
+  options: {
+    temperature?: number;
+    block?: number;
+    seed?: number;
+    draws?: number;
+    embeddings?: DatasetEmbeddings;
+  },
+): Float64Array {
+  const emb = options.embeddings ?? embedDataset(model, data);
+  const n = data.numPairs;
+  const draws = options.draws ?? 5;
+  const out = new Float64Array(n * draws).fill(Number.NaN);
+  const block = options.block ?? 4096;
+  const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
+  const blocks = Math.max(1, Math.round(n / block));
+  const rng = new Rng(options.seed ?? 0).fork('null-partners');
+  for (let k = 0; k < blocks; k++) {
+    const pairs = order.subarray(Math.floor((k * n) / blocks), Math.floor(((k + 1) * n) / blocks));
+    const m = pairs.length;
+    if (m < 2) continue;
+    for (let d = 0; d < draws; d++) {
+      // a random cyclic shift of a random order: every pair gets another pair as partner
+      const perm = rng.permutation(m);
+      const partner = new Int32Array(m).fill(-1);
+      for (let t = 0; t < m; t++) {
+        for (let step = 1; step < m; step++) {
+          const cand = perm[(t + step) % m]!;
+          if (data.captionToImage[pairs[cand]!] !== data.captionToImage[pairs[perm[t]!]!]) {
+            partner[perm[t]!] = cand;
+            break;
+          }
+        }
+      }
+      const usable = Int32Array.from(partner, (p, t) => (p < 0 ? t : p));
+      const scores = blockScores(emb, data, pairs, 'infonce', options.temperature ?? 0.1, 0, usable);
+      for (let t = 0; t < m; t++) if (partner[t]! >= 0) out[d * n + pairs[t]!] = scores[t]!;
+    }
   }
   return out;
 }

@@ -31,11 +31,20 @@
  */
 import { mkdir } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import { l2NormalizeRows } from '../../eval/arrays.js';
 import { splitQuality } from '../../eval/detection.js';
+import {
+  detectSharedSpace,
+  inputCosines,
+  type SharedSpaceDetection,
+  unpairedCosines,
+} from '../../eval/shared-space.js';
 import { BetaMixture } from '../../mixture/beta.js';
 import { GaussianMixture } from '../../mixture/gaussian.js';
-import { normaliseLosses } from '../../mixture/normalise.js';
+import { estimatedSplitAuc, LocalFdrSplit } from '../../mixture/local-fdr.js';
+import { type LossScaling, normaliseLosses } from '../../mixture/normalise.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
+import { ConfigError, DataError, TrainingError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { infoNCELoss } from '../losses/infonce.js';
 import { matchLoss, vibLoss } from '../losses/match.js';
@@ -54,9 +63,9 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from './config.js';
-import { embedDataset } from './embed.js';
+import { type DatasetEmbeddings, embedDataset } from './embed.js';
 import { evaluateRetrieval } from './evaluate.js';
-import { matchEvidence, pairScores } from './scoring.js';
+import { matchEvidence, nullPairScores, pairScores } from './scoring.js';
 
 /** One network of the trainer: a model, its optimizer and its auxiliary heads. */
 export interface TrainerNet {
@@ -70,12 +79,25 @@ export interface TrainerNet {
 export interface SplitResult {
   /** Which network's training targets this split sets. */
   net: number;
-  /** The per-pair losses the mixture was fitted to (after any EMA), in pair order. */
+  /** The per-pair losses the mixture was fitted to (after any EMA and input-score blend), in pair order. */
   scores: Float64Array;
+  /** The losses of random mismatched pairs on the same scale (the `local-fdr` null sample). */
+  nullScores?: Float64Array;
+  /** The normalised losses the mixture saw (its x axis), in pair order. */
+  values: Float64Array;
   /** P(clean) per pair. */
   posterior: Float64Array;
   /** The fitted mixture. */
-  mixture: BetaMixture | GaussianMixture;
+  mixture: BetaMixture | GaussianMixture | LocalFdrSplit;
+  /** On a shared space: the weight of the input-space score in the blend (see `split.inputWeight`). */
+  inputWeight?: number;
+  /** How `scores` were mapped to `values` (what a saved model needs to place new scores). */
+  scaling: LossScaling;
+  /**
+   * On a shared space with 0 < weight < 1: the standardisation of the input and learned scores that
+   * went into the blend (score = w·(input − mean)/sd + (1 − w)·(learned − mean)/sd).
+   */
+  blend?: { input: { mean: number; sd: number }; learned: { mean: number; sd: number } };
 }
 
 /** What the relabel phase hands to the retrain phase. */
@@ -105,6 +127,8 @@ export interface SplitRecord {
   pairsTrained: number;
   /** The mixture's parameters. */
   mixture: unknown;
+  /** On a shared space: the weight of the input-space score in the split's blend. */
+  inputWeight?: number;
   /** With a known truth mask: ROC-AUC and average precision of P(clean) at finding noisy pairs, the true rate. */
   auc?: number;
   ap?: number;
@@ -149,6 +173,29 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Continue from the last checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
+  /**
+   * Stop with a {@link TrainingError} when the model has collapsed for this many validations in a row:
+   * validation rSum at or below chance level *and* the validation images or captions all embedded at
+   * one point (so a model that is merely weak on a tiny validation split is not stopped); default 3,
+   * 0 turns the guard off.
+   */
+  collapsePatience?: number;
+}
+
+/**
+ * The rSum a model that ranks at random gets on average on `numImages` images with one caption each
+ * (R@K = K / n both ways, capped at 100 %).
+ *
+ * @example
+ * ```ts
+ * chanceRsum(10);   // 320
+ * chanceRsum(693);  // ≈ 4.6
+ * ```
+ */
+export function chanceRsum(numImages: number): number {
+  let sum = 0;
+  for (const k of [1, 5, 10]) sum += 2 * 100 * Math.min(1, k / Math.max(1, numImages));
+  return sum;
 }
 
 /** What {@link Trainer.fit} returns. */
@@ -174,13 +221,28 @@ interface RunState {
   posterior: (Float64Array | undefined)[];
   /** Per network: the last per-pair losses the split used (EMA-smoothed when `split.ema` > 0). */
   scoreEma: (Float64Array | undefined)[];
+  /** Per network: the last random-pair null losses (EMA-smoothed like `scoreEma`; `local-fdr` only). */
+  nullEma: (Float64Array | undefined)[];
   heldout: Float64Array | undefined;
   best: { epoch: number; rsum: number; weights: tf.NamedTensorMap | undefined };
+  /** The best epoch whose model `<checkpointDir>/best` holds (undefined: none yet). */
+  bestSaved?: number;
   lastSplit: SplitResult[];
   targets: (Float32Array | undefined)[];
 }
 
 const log = () => getLogger('trainer');
+
+/** v ↦ (v − mean)/sd with the mean and sd of `x` (sd 0 maps everything to 0). */
+function standardiser(x: Float64Array): { map: (v: number) => number; params: { mean: number; sd: number } } {
+  let mean = 0;
+  for (const v of x) mean += v;
+  mean /= x.length || 1;
+  let ss = 0;
+  for (const v of x) ss += (v - mean) ** 2;
+  const sd = Math.sqrt(ss / (x.length || 1));
+  return { map: (v) => (sd > 0 ? (v - mean) / sd : 0), params: { mean, sd } };
+}
 
 /** The trainer (see the module documentation). */
 export class Trainer {
@@ -193,6 +255,9 @@ export class Trainer {
   protected validation: PairDataset | undefined;
   protected nets: TrainerNet[] = [];
   protected state!: RunState;
+  /** What the shared-space test found on the training pairs, and whether the run uses it. */
+  sharedSpace: (SharedSpaceDetection & { used: boolean }) | undefined;
+  private inputScoreCache: { scores: Float64Array; nullScores: Float64Array } | undefined;
   private buffers: { images: Float32Array; captions: Float32Array } | undefined;
 
   /**
@@ -213,8 +278,14 @@ export class Trainer {
     const c = this.config;
     this.train = !data.splitName && data.hasSplit('train') ? data.train : data;
     this.validation = options.validation ?? (!data.splitName && data.hasSplit('val') ? data.val : undefined);
-    if (this.train.numPairs < 2)
-      throw new Error(`Trainer.fit: '${data.name}' has fewer than 2 training pairs`);
+    if (this.train.numPairs < 2) {
+      throw new DataError(
+        `has ${this.train.numPairs} training pair${this.train.numPairs === 1 ? '' : 's'}; training needs at least 2: give more pairs, or a larger train split`,
+        { file: data.name },
+      );
+    }
+    this.sharedSpace = this.resolveSharedSpace();
+    this.inputScoreCache = undefined;
     const netCount = c.coTraining ? 2 : 1;
     this.nets = Array.from({ length: netCount }, (_, k) => this.buildNet(`net${k}`, k));
     this.state = {
@@ -222,6 +293,7 @@ export class Trainer {
       history: [],
       posterior: new Array(netCount).fill(undefined),
       scoreEma: new Array(netCount).fill(undefined),
+      nullEma: new Array(netCount).fill(undefined),
       heldout: undefined,
       best: { epoch: -1, rsum: Number.NEGATIVE_INFINITY, weights: undefined },
       lastSplit: [],
@@ -229,6 +301,12 @@ export class Trainer {
     };
     if (options.resume && options.checkpointDir) await this.restore(options.checkpointDir);
     this.history = this.state.history;
+    if (c.method === 'zero-shot') return this.zeroShotResult();
+    if (this.sharedSpace.used && this.state.startEpoch === 0) {
+      // The untrained adapter is the zero-shot model: it is the first candidate for the best epoch.
+      const validation = await this.validate(-1);
+      if (validation) this.trackBest({ epoch: -1, phase: 'warmup', loss: [], validation, seconds: 0 });
+    }
     log().info(
       {
         method: c.method,
@@ -244,12 +322,28 @@ export class Trainer {
       'fit start',
     );
     await this.emit('onFitStart');
+    const patience = options.collapsePatience ?? 3;
+    let atChance = 0;
     for (let epoch = this.state.startEpoch; epoch < c.epochs; epoch++) {
+      if (this.patienceExhausted()) {
+        log().info({ epoch, bestEpoch: this.state.best.epoch, patience: c.patience }, 'early stop');
+        break;
+      }
       const started = performance.now();
       await this.emit('onEpochStart', epoch);
       const record = await this.runEpoch(epoch);
       record.validation = await this.validate(epoch);
       record.seconds = (performance.now() - started) / 1000;
+      if (record.validation && patience > 0 && this.validation) {
+        const chance = chanceRsum(this.validation.numImages);
+        atChance = record.validation.rsum <= chance + 1e-6 && this.collapsed() ? atChance + 1 : 0;
+        if (atChance >= patience) {
+          throw new TrainingError(
+            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower ${this.learningRateKey()}`,
+            epoch,
+          );
+        }
+      }
       this.history.push(record);
       this.trackBest(record);
       if (options.checkpointDir) await this.checkpoint(options.checkpointDir, epoch);
@@ -286,12 +380,12 @@ export class Trainer {
   /** One epoch: warm-up, or score → split → relabel → retrain. */
   protected async runEpoch(epoch: number): Promise<EpochRecord> {
     const c = this.config;
-    if (c.method === 'vse' || epoch < c.warmupEpochs) {
+    if (c.method === 'vse' || epoch < this.warmupLength) {
       const loss: number[] = [];
       for (const net of this.nets) loss.push(await this.warmupEpoch(net, epoch));
       return { epoch, phase: c.method === 'vse' ? 'train' : 'warmup', loss, seconds: 0 };
     }
-    if (epoch === c.warmupEpochs) this.onWarmupEnd();
+    if (epoch === this.warmupLength) this.onWarmupEnd();
     const splits = await this.splitAll(epoch);
     const loss: number[] = [];
     let split: SplitRecord | undefined;
@@ -308,7 +402,7 @@ export class Trainer {
           pairs: relabelled.pairs,
           targets: relabelled.targets,
           loss: c.retrain.loss,
-          auxiliary: c.warmup.keepAfterWarmup,
+          auxiliary: c.warmup.keepAfterWarmup && !this.sharedSpace?.used,
           tag: `net${net.index}`,
         }),
       );
@@ -321,7 +415,7 @@ export class Trainer {
     const vse = this.config.method === 'vse';
     return this.trainEpoch(net, epoch, {
       loss: vse ? this.config.retrain.loss : this.config.warmup.loss,
-      auxiliary: true,
+      auxiliary: !this.sharedSpace?.used,
       tag: `net${net.index}`,
     });
   }
@@ -333,8 +427,8 @@ export class Trainer {
   protected async scorePairs(net: TrainerNet, epoch: number): Promise<Float64Array> {
     const s = this.config.split;
     if (s.source === 'heldout') {
-      const refresh = s.refreshEvery > 0 && (epoch - this.config.warmupEpochs) % s.refreshEvery === 0;
-      if (!this.state.heldout || (refresh && epoch > this.config.warmupEpochs)) {
+      const refresh = s.refreshEvery > 0 && (epoch - this.warmupLength) % s.refreshEvery === 0;
+      if (!this.state.heldout || (refresh && epoch > this.warmupLength)) {
         this.state.heldout = await this.heldoutScores(epoch);
       }
       return this.state.heldout;
@@ -343,14 +437,41 @@ export class Trainer {
     return this.scoreWith(scorer, epoch);
   }
 
-  /** The split phase: normalise the losses, fit the mixture, P(clean) per pair. */
-  protected splitPairs(net: TrainerNet, scores: Float64Array): SplitResult {
+  /**
+   * The split phase: normalise the losses, fit the mixture (or, for `local-fdr`, the two-group model
+   * with the random-pair null), P(clean) per pair.
+   */
+  protected splitPairs(net: TrainerNet, scores: Float64Array, nullScores?: Float64Array): SplitResult {
     const s = this.config.split;
-    const { values, fitValues } = normaliseLosses(scores, { method: s.normalise });
-    const mixture = s.mixture === 'beta' ? new BetaMixture() : new GaussianMixture();
+    if (this.mixtureKind() === 'local-fdr' && nullScores) {
+      // one affine map for both samples (no clipping: the null may reach past the observed range)
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const v of scores) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      const span = hi > lo ? hi - lo : 1;
+      const values = scores.map((v) => (v - lo) / span);
+      const nullValues = nullScores.filter(Number.isFinite).map((v) => (v - lo) / span);
+      const mixture = new LocalFdrSplit().fit(values, nullValues);
+      const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
+      const scaling: LossScaling = { method: 'minmax', low: lo, high: lo + span, clip: 0 };
+      return { net: net.index, scores, nullScores, values, scaling, posterior, mixture };
+    }
+    const { values, fitValues, scaling } = normaliseLosses(scores, { method: s.normalise });
+    const mixture = s.mixture === 'gaussian' ? new GaussianMixture() : new BetaMixture();
     mixture.fit(fitValues);
     const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
-    return { net: net.index, scores, posterior, mixture };
+    return { net: net.index, scores, values, scaling, posterior, mixture };
+  }
+
+  /** `split.mixture` resolved: `auto` is `local-fdr` on a shared space (self/peer source), else `beta`. */
+  protected mixtureKind(): 'beta' | 'gaussian' | 'local-fdr' {
+    const s = this.config.split;
+    if (s.mixture !== 'auto') return s.mixture;
+    const nullable = s.source !== 'heldout' && (s.score === 'infonce' || s.score === 'input-cosine');
+    return this.sharedSpace?.used && nullable ? 'local-fdr' : 'beta';
   }
 
   /** The relabel phase: targets and the pairs to train on, from the split. */
@@ -466,8 +587,9 @@ export class Trainer {
       const value = cost.dataSync()[0]!;
       cost.dispose();
       if (!Number.isFinite(value)) {
-        throw new Error(
-          `Trainer: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower optimizer.learningRate`,
+        throw new TrainingError(
+          `training diverged: the loss became ${value} at epoch ${epoch}, batch ${batch.batch} (${options.tag}); lower ${this.learningRateKey()}${this.sharedSpace?.used ? '' : ' or optimizer.retrainLearningRate'}`,
+          epoch,
         );
       }
       total += value;
@@ -482,7 +604,7 @@ export class Trainer {
   protected async validate(epoch: number): Promise<ValidationRecord | undefined> {
     const every = this.config.validateEvery;
     if (!this.validation || every === 0) return undefined;
-    if ((epoch + 1) % every !== 0 && epoch !== this.config.epochs - 1) return undefined;
+    if (epoch >= 0 && (epoch + 1) % every !== 0 && epoch !== this.config.epochs - 1) return undefined;
     const m = await evaluateRetrieval(this.nets[0]!.model, this.validation);
     const pick = (d: { r1: number; r5: number; r10: number }) => ({ r1: d.r1, r5: d.r5, r10: d.r10 });
     return { rsum: m.rsum, i2t: pick(m.i2t), t2i: pick(m.t2i) };
@@ -511,6 +633,14 @@ export class Trainer {
     let loss: tf.Scalar;
     if (b.loss === 'infonce') {
       loss = infoNCELoss(model.similarity(img, cap), b.targets, model.logitScale());
+      const w = this.config.retrain.matchWeight;
+      if (w > 0 && model.head === 'probabilistic' && img.logSigma2) {
+        let match = matchLoss(model.matchLogProbs(img, cap), b.targets);
+        if (c.retrain.klWeight > 0) {
+          match = tf.add(match, tf.mul(c.retrain.klWeight, tf.add(vibLoss(img), vibLoss(cap)))) as tf.Scalar;
+        }
+        loss = tf.add(loss, tf.mul(w, match)) as tf.Scalar;
+      }
     } else if (b.loss === 'triplet') {
       loss = tripletLoss(model.similarity(img, cap), b.targets, { margin: c.retrain.margin });
     } else {
@@ -593,18 +723,31 @@ export class Trainer {
   private async splitAll(epoch: number): Promise<SplitResult[]> {
     const splits: SplitResult[] = [];
     const { ema, freezeAfter } = this.config.split;
-    const frozen = freezeAfter > 0 && epoch >= this.config.warmupEpochs + freezeAfter;
+    const frozen = freezeAfter > 0 && epoch >= this.warmupLength + freezeAfter;
+    const withNull = this.mixtureKind() === 'local-fdr';
+    const smooth = (now: Float64Array, prev: Float64Array | undefined) =>
+      ema > 0 && prev ? now.map((v, j) => ema * prev[j]! + (1 - ema) * v) : now;
     for (const net of this.nets) {
       const prev = this.state.scoreEma[net.index];
+      const prevNull = this.state.nullEma[net.index];
       let scores: Float64Array;
+      let nulls: Float64Array | undefined;
       if (frozen && prev) {
         scores = prev;
+        nulls = prevNull;
       } else {
-        scores = await this.scorePairs(net, epoch);
-        if (ema > 0 && prev) scores = scores.map((v, j) => ema * prev[j]! + (1 - ema) * v);
+        scores = smooth(await this.scorePairs(net, epoch), prev);
         this.state.scoreEma[net.index] = scores;
+        if (withNull) {
+          const scorer = this.config.split.source === 'peer' ? this.nets[1 - net.index]! : net;
+          nulls = smooth(this.nullScoresWith(scorer), prevNull);
+          this.state.nullEma[net.index] = nulls;
+        }
       }
-      const split = this.splitPairs(net, scores);
+      const blended = this.withInputScore(scores, nulls);
+      const split = this.splitPairs(net, blended.scores, blended.nullScores);
+      if (this.sharedSpace?.used) split.inputWeight = blended.inputWeight;
+      if (blended.blend) split.blend = blended.blend;
       this.state.posterior[net.index] = split.posterior;
       splits.push(split);
       await this.emit('onSplit', split, epoch);
@@ -616,6 +759,7 @@ export class Trainer {
   /** Per-pair losses of the training pairs under network `net` (with the class term when configured). */
   private scoreWith(net: TrainerNet, epoch: number): Float64Array {
     const s = this.config.split;
+    if (s.score === 'input-cosine') return inputCosines(this.train).map((v) => 1 - v);
     const labels = this.train.labels;
     const classTerm =
       s.classWeight > 0 && labels && net.aux.hasClassHead
@@ -672,30 +816,217 @@ export class Trainer {
     return out;
   }
 
+  /**
+   * Warm-up epochs of this run: `warmupEpochs`, or 0 on a shared space, where the inputs' own alignment
+   * already is the clean pattern a warm-up would learn (training on every pair first would only teach
+   * the adapters the noise), so the split starts from the input-space score at epoch 0.
+   */
+  protected get warmupLength(): number {
+    return this.sharedSpace?.used ? 0 : this.config.warmupEpochs;
+  }
+  // Also on a shared space, the auxiliary tasks stay off: class prediction pulls captions towards
+  // their class and costs instance-level retrieval on CLIP features (myntra-fashionclip-1000, 50 %
+  // noise, seed 0: best validation rSum 573 with it, 587 without).
+
+  /**
+   * Resolve `config.sharedSpace` on the training pairs: the detection is always run (and logged); a
+   * forced `true` on inputs of different widths is a ConfigError, `zero-shot` without a shared space a
+   * DataError.
+   */
+  private resolveSharedSpace(): SharedSpaceDetection & { used: boolean } {
+    const c = this.config;
+    const found = detectSharedSpace(this.train, { seed: this.runSeed('shared-space') });
+    const widthsDiffer = Number.isNaN(found.alignedShare) && found.pairsChecked === 0;
+    let used = c.sharedSpace === 'auto' ? found.shared : c.sharedSpace;
+    if (c.method === 'zero-shot' && !found.shared && c.sharedSpace !== false && !widthsDiffer) {
+      used = true; // forced by the preset: the detection is reported, not a veto
+    }
+    if (used && widthsDiffer && c.method === 'zero-shot') {
+      throw new DataError(
+        `'${this.train.name}': method 'zero-shot' needs image and caption vectors in one space (${found.reason}); use 'vse' or 'refurb'`,
+      );
+    }
+    if (used && widthsDiffer) {
+      throw new ConfigError(`sharedSpace: true, but ${found.reason}; set sharedSpace to 'auto' or false`, [
+        { path: 'sharedSpace', message: found.reason },
+      ]);
+    }
+    if (c.method === 'zero-shot' && !used) {
+      throw new DataError(
+        `'${this.train.name}': method 'zero-shot' needs a shared space, but sharedSpace is false`,
+      );
+    }
+    log().info({ shared: found.shared, used, alignedShare: found.alignedShare }, found.reason);
+    return { ...found, used };
+  }
+
+  /**
+   * The weights of the input-space score to consider (0 without a shared space): the configured one,
+   * or for `auto` the candidates {0, ¼, ½, ¾, 1} with a null to choose by, else ½.
+   */
+  private inputWeights(withNull: boolean): number[] {
+    const w = this.config.split.inputWeight;
+    if (!this.sharedSpace?.used || this.config.split.score === 'input-cosine') return [0];
+    if (w !== 'auto') return [w];
+    return withNull ? [0, 0.25, 0.5, 0.75, 1] : [0.5];
+  }
+
+  /** The unit-normalised inputs as embeddings: what the untrained (zero-shot) model embeds. */
+  private inputEmbeddings(): DatasetEmbeddings {
+    const data = this.train;
+    const d = data.imageDim;
+    return {
+      dim: d,
+      images: l2NormalizeRows(data.imageMatrix(), d),
+      captions: l2NormalizeRows(data.captionMatrix(), d),
+    };
+  }
+
+  /**
+   * The input-space per-pair score and its random-pair null: symmetric InfoNCE of the inputs
+   * themselves (the zero-shot model's score) at `split.inputTemperature`; computed once per fit.
+   */
+  private inputScores(): { scores: Float64Array; nullScores: Float64Array } {
+    if (this.inputScoreCache) return this.inputScoreCache;
+    const s = this.config.split;
+    const embeddings = this.inputEmbeddings();
+    const common = { temperature: s.inputTemperature, block: s.scoreBlock, embeddings };
+    this.inputScoreCache = {
+      scores: pairScores(this.nets[0]!.model, this.train, {
+        score: 'infonce',
+        ...common,
+        seed: this.runSeed('scores/null'),
+      }),
+      nullScores: nullPairScores(this.nets[0]!.model, this.train, {
+        ...common,
+        seed: this.runSeed('scores/null'),
+        draws: s.nullDraws,
+      }),
+    };
+    return this.inputScoreCache;
+  }
+
+  /**
+   * The learned score's random-pair null under network `net` (same blocks and partners every epoch,
+   * so its EMA follows the same random pairs); for `input-cosine`, 1 − cos of random input pairs.
+   */
+  private nullScoresWith(net: TrainerNet): Float64Array {
+    const s = this.config.split;
+    if (s.score === 'input-cosine') {
+      const cos = unpairedCosines(this.train, { draws: s.nullDraws, seed: this.runSeed('scores/null') });
+      return cos.map((v) => 1 - v);
+    }
+    return nullPairScores(net.model, this.train, {
+      temperature: s.scoreTemperature,
+      block: s.scoreBlock,
+      seed: this.runSeed('scores/null'),
+      draws: s.nullDraws,
+    });
+  }
+
+  /**
+   * Blend the input-space score into the learned one, w·z(input) + (1 − w)·z(learned), each
+   * standardised with the observed scores' mean and sd; the nulls go through the same maps.
+   */
+  private withInputScore(
+    scores: Float64Array,
+    nullScores?: Float64Array,
+  ): {
+    scores: Float64Array;
+    nullScores?: Float64Array;
+    inputWeight: number;
+    blend?: SplitResult['blend'];
+  } {
+    const candidates = this.inputWeights(nullScores !== undefined);
+    const blend = (
+      w: number,
+    ): { scores: Float64Array; nullScores?: Float64Array; blend?: SplitResult['blend'] } => {
+      if (w === 0) return nullScores ? { scores, nullScores } : { scores };
+      const input = this.inputScores();
+      if (w === 1) return input;
+      const zi = standardiser(input.scores);
+      const zl = standardiser(scores);
+      const blended = input.scores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(scores[j]!));
+      const params = { input: zi.params, learned: zl.params };
+      if (!nullScores) return { scores: blended, blend: params };
+      return {
+        scores: blended,
+        nullScores: input.nullScores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(nullScores[j]!)),
+        blend: params,
+      };
+    };
+    let best = { ...blend(candidates[0]!), inputWeight: candidates[0]! };
+    if (candidates.length > 1) {
+      // the blend whose clean-vs-noisy AUC, estimated from the random-pair null, is highest
+      let bestAuc = Number.NEGATIVE_INFINITY;
+      for (const w of candidates) {
+        const b = blend(w);
+        const auc = estimatedSplitAuc(b.scores, b.nullScores!.filter(Number.isFinite));
+        if (auc > bestAuc) {
+          bestAuc = auc;
+          best = { ...b, inputWeight: w };
+        }
+      }
+      log().debug({ inputWeight: best.inputWeight, estimatedAuc: bestAuc }, 'input-score weight chosen');
+    }
+    return best;
+  }
+
+  /** `zero-shot`: no epochs; the model is the untrained adapter, the split the input-cosine one. */
+  private async zeroShotResult(): Promise<FitResult> {
+    await this.emit('onFitStart');
+    const net = this.nets[0]!;
+    const nulls = this.mixtureKind() === 'local-fdr' ? this.nullScoresWith(net) : undefined;
+    const blended = this.withInputScore(this.scoreWith(net, 0), nulls);
+    const split = this.splitPairs(net, blended.scores, blended.nullScores);
+    this.state.posterior[0] = split.posterior;
+    this.state.lastSplit = [split];
+    this.state.targets[0] = Float32Array.from(split.posterior);
+    await this.emit('onSplit', split, 0);
+    const result = this.result();
+    await this.emit('onFitEnd', result);
+    return result;
+  }
+
+  /** Whether `patience` validations have passed without a better validation rSum. */
+  private patienceExhausted(): boolean {
+    const p = this.sharedSpace?.used ? this.config.adapter.patience : this.config.patience;
+    if (p === 0 || !this.validation) return false;
+    const validated = this.history.filter((r) => r.validation && r.epoch > this.state.best.epoch);
+    return validated.length >= p;
+  }
+
   /** Build a network: model (input statistics fitted on the training features), optimizer, aux heads. */
   protected buildNet(tag: string, index: number): TrainerNet {
     const c = this.config;
     const data = this.train;
     const { text, textTokens } = textEncoderOptions(c, data);
+    // On a shared space both encoders are residual adapters that keep the inputs' width.
+    const shared = this.sharedSpace?.used === true;
+    const a = c.adapter;
+    const adapter = shared
+      ? { residual: true, inputPower: 1, standardize: false, hidden: a.hidden, dropout: a.dropout }
+      : {};
+    const embedDim = shared ? data.imageDim : c.model.embedDim;
     const model = new CrossModalModel({
-      embedDim: c.model.embedDim,
+      embedDim,
       head: c.model.head,
-      image: { ...c.model.image, inputDim: data.imageDim },
-      text,
+      image: { ...c.model.image, inputDim: data.imageDim, ...adapter },
+      text: { ...text, ...(textTokens ? {} : adapter) },
       ...(textTokens ? { textTokens } : {}),
       uncertainty: c.model.uncertainty,
       match: c.model.match,
-      temperature: c.model.temperature,
+      temperature: shared ? { ...c.model.temperature, init: a.temperature } : c.model.temperature,
       seed: this.runSeed(`${tag}/init`),
     });
     model.fitInputStatistics(data.imageMatrix(), textTokens ? undefined : data.captionMatrix());
     const optimizer = createOptimizer({
       kind: 'adam',
-      learningRate: c.optimizer.learningRate,
+      learningRate: shared ? a.learningRate : c.optimizer.learningRate,
       weightDecay: c.optimizer.weightDecay,
     }) as FusedAdam;
     const aux = new AuxiliaryHeads({
-      embedDim: c.model.embedDim,
+      embedDim,
       numClasses: data.labels ? data.numClasses : 0,
       rng: new Rng(c.seed).fork(`${tag}/aux`),
     });
@@ -713,8 +1044,20 @@ export class Trainer {
         return this.buildNet(`net${net.index}/retrain`, net.index);
       });
     }
-    const lr = c.optimizer.retrainLearningRate;
+    const lr = this.retrainLearningRate();
     if (lr !== undefined) for (const net of this.nets) net.optimizer.setLearningRate(lr);
+  }
+
+  /** The config key of the step size this run trains with, and its value, for error messages. */
+  private learningRateKey(): string {
+    return this.sharedSpace?.used
+      ? `adapter.learningRate (now ${this.config.adapter.learningRate})`
+      : `optimizer.learningRate (now ${this.config.optimizer.learningRate})`;
+  }
+
+  /** The step size after the warm-up, when it differs from the warm-up's (adapters keep theirs). */
+  private retrainLearningRate(): number | undefined {
+    return this.sharedSpace?.used ? undefined : this.config.optimizer.retrainLearningRate;
   }
 
   private splitRecord(split: SplitResult, relabelled: Relabelled): SplitRecord {
@@ -733,6 +1076,7 @@ export class Trainer {
       meanTarget: relabelled.targets.length ? sum / relabelled.targets.length : 0,
       pairsTrained: relabelled.pairs.length,
       mixture: split.mixture.toJSON(),
+      ...(split.inputWeight !== undefined ? { inputWeight: split.inputWeight } : {}),
     };
     const truth = this.train.noise?.noisy;
     if (truth) {
@@ -806,6 +1150,32 @@ export class Trainer {
     }
   }
 
+  /**
+   * Whether network 0 maps every validation image, or every validation caption, to (nearly) the same
+   * point: the spread across items is below 1e-6 of their mean squared norm (all zeros included).
+   */
+  private collapsed(): boolean {
+    const emb = embedDataset(this.nets[0]!.model, this.validation!);
+    const degenerate = (x: Float32Array): boolean => {
+      const d = emb.dim;
+      const n = x.length / d;
+      let spread = 0;
+      let norm = 0;
+      for (let k = 0; k < d; k++) {
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += x[i * d + k]!;
+        mean /= n;
+        for (let i = 0; i < n; i++) {
+          const v = x[i * d + k]!;
+          spread += (v - mean) ** 2;
+          norm += v * v;
+        }
+      }
+      return !(spread > 1e-6 * norm) || !Number.isFinite(norm);
+    };
+    return degenerate(emb.images) || degenerate(emb.captions);
+  }
+
   // -------------------------------------------------------------------------------- checkpoints
 
   private async checkpoint(dir: string, epoch: number): Promise<void> {
@@ -821,15 +1191,42 @@ export class Trainer {
       const named = {
         [`posterior-${k}`]: this.state.posterior[k],
         [`score-ema-${k}`]: this.state.scoreEma[k],
+        [`null-ema-${k}`]: this.state.nullEma[k],
         [`targets-${k}`]: this.state.targets[k],
       };
       for (const [name, values] of Object.entries(named)) if (values) state.arrays[name] = values;
     }
     if (this.state.heldout) state.arrays.heldout = this.state.heldout;
-    await saveCheckpoint(dir, this.config, this.nets, state);
-    if (this.state.best.epoch === epoch && this.state.best.weights) {
-      await saveBestModel(dir, this.nets[0]!.model);
+    state.splits = this.state.lastSplit.map((split) => {
+      state.arrays[`split-scores-${split.net}`] = split.scores;
+      state.arrays[`split-posterior-${split.net}`] = split.posterior;
+      if (split.nullScores) state.arrays[`split-null-${split.net}`] = split.nullScores;
+      return {
+        net: split.net,
+        mixture: split.mixture.toJSON(),
+        ...(split.inputWeight !== undefined ? { inputWeight: split.inputWeight } : {}),
+        ...(split.blend ? { blend: split.blend } : {}),
+      };
+    });
+    // the best model first: once latest.json names this epoch, best/ must already hold its weights
+    // (a kill between the two would otherwise resume with the previous best's weights)
+    const best = this.state.best;
+    if (best.weights && best.epoch !== this.state.bestSaved) {
+      if (best.epoch === epoch) {
+        await saveBestModel(dir, this.nets[0]!.model);
+      } else {
+        // an earlier best not saved yet: the untrained (zero-shot) candidate of a shared space
+        const copy = this.nets[0]!.model.clone();
+        try {
+          copy.setWeights(best.weights);
+          await saveBestModel(dir, copy);
+        } finally {
+          copy.dispose();
+        }
+      }
+      this.state.bestSaved = best.epoch;
     }
+    await saveCheckpoint(dir, this.config, this.nets, state);
   }
 
   private async restore(dir: string): Promise<void> {
@@ -841,15 +1238,37 @@ export class Trainer {
     s.best.epoch = loaded.bestEpoch;
     s.best.rsum = loaded.bestRsum;
     s.best.weights = loaded.bestWeights;
+    s.bestSaved = loaded.bestEpoch;
     const a = loaded.arrays;
     this.nets.forEach((_, k) => {
       s.posterior[k] = a[`posterior-${k}`] as Float64Array | undefined;
       s.scoreEma[k] = a[`score-ema-${k}`] as Float64Array | undefined;
+      s.nullEma[k] = a[`null-ema-${k}`] as Float64Array | undefined;
       s.targets[k] = a[`targets-${k}`] as Float32Array | undefined;
     });
     s.heldout = a.heldout as Float64Array | undefined;
-    const lr = this.config.optimizer.retrainLearningRate;
-    if (lr !== undefined && s.startEpoch > this.config.warmupEpochs) {
+    // the last split, so that a run resumed after its final epoch still has it (the mixture figure)
+    s.lastSplit = (loaded.splits ?? []).flatMap(({ net, mixture, inputWeight, blend }) => {
+      const extra = {
+        ...(inputWeight !== undefined ? { inputWeight } : {}),
+        ...(blend ? { blend: blend as SplitResult['blend'] } : {}),
+      };
+      const scores = a[`split-scores-${net}`];
+      const posterior = a[`split-posterior-${net}`];
+      const nulls = a[`split-null-${net}`];
+      if (!(scores instanceof Float64Array) || !(posterior instanceof Float64Array)) return [];
+      const owner = this.nets[net];
+      if (nulls instanceof Float64Array && owner) {
+        // local-fdr: refitting on the same losses and null sample is deterministic
+        return [{ ...this.splitPairs(owner, scores, nulls), posterior, ...extra }];
+      }
+      const kind = this.mixtureKind();
+      const m = kind === 'gaussian' ? GaussianMixture.fromJSON(mixture) : BetaMixture.fromJSON(mixture);
+      const { values, scaling } = normaliseLosses(scores, { method: this.config.split.normalise });
+      return [{ net, scores, values, scaling, posterior, mixture: m, ...extra }];
+    });
+    const lr = this.retrainLearningRate();
+    if (lr !== undefined && s.startEpoch > this.warmupLength) {
       for (const net of this.nets) net.optimizer.setLearningRate(lr);
     }
     log().info({ dir, epoch: loaded.epoch }, 'resumed from checkpoint');
