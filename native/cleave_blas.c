@@ -371,7 +371,8 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
 
 
 /* One unary op over a whole array, with tfjs's cpu semantics (Relu = max(0, x): NaN stays, -0 -> +0;
-   Step = NaN ? NaN : x > 0 ? 1 : alpha; Square = x * x). */
+   Step = NaN ? NaN : x > 0 ? 1 : alpha; Square = x * x; Exp = exp in double rounded to float32, which
+   is what Math.exp on a float32 value stored into a Float32Array gives). */
 #define UNARY_LOOP(NAME, EXPR)                                                                   \
   HOT static void NAME(const float *restrict x, float *restrict o, size_t n, float alpha) {      \
     (void)alpha;                                                                                 \
@@ -380,8 +381,9 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
 UNARY_LOOP(unary_relu, (v > 0.0f || v != v) ? v : 0.0f)
 UNARY_LOOP(unary_step, v != v ? v : (v > 0.0f ? 1.0f : alpha))
 UNARY_LOOP(unary_square, v * v)
+UNARY_LOOP(unary_exp, (float)exp((double)v))
 
-/* unary(op, x, out, alpha): op 0 = Relu, 1 = Step(alpha), 2 = Square. */
+/* unary(op, x, out, alpha): op 0 = Relu, 1 = Step(alpha), 2 = Square, 3 = Exp. */
 static napi_value Unary(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (!get_args(env, info, 4, argv)) FAIL(type_error, "unary: expected 4 arguments");
@@ -393,8 +395,8 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
       !get_num(env, argv[3], &alpha))
     FAIL(type_error, "unary: bad argument types");
   if (lx != lo) FAIL(range_error, "unary: sizes do not match");
-  void (*const ops[])(const float *, float *, size_t, float) = {unary_relu, unary_step, unary_square};
-  if (op < 0 || op > 2) FAIL(range_error, "unary: unknown op %lld", (long long)op);
+  void (*const ops[])(const float *, float *, size_t, float) = {unary_relu, unary_step, unary_square, unary_exp};
+  if (op < 0 || op > 3) FAIL(range_error, "unary: unknown op %lld", (long long)op);
   ops[op](x, out, lx, (float)alpha);
   return NULL;
 }

@@ -211,6 +211,12 @@ export {
   randomSplit,
   splitsFromColumn,
 } from './core/dataset/splits.js';
+export type { SyntheticPrecompOptions } from './core/dataset/synthetic-precomp.js';
+export {
+  PRECOMP_SHAPES,
+  SyntheticPrecompOptionsSchema,
+  writeSyntheticPrecomp,
+} from './core/dataset/synthetic-precomp.js';
 export { readCaptions, readColumn } from './core/io/captions.js';
 export type { ClipRetrievalOptions, ClipRetrievalParts } from './core/io/clip-retrieval.js';
 export {
@@ -243,8 +249,35 @@ export type {
   NpyResultData,
   NpyWriteOptions,
 } from './core/io/npy.js';
-export { encodeNpy, parseNpy, parseNpyHeader, readNpy, readNpyHeader, writeNpy } from './core/io/npy.js';
+export {
+  encodeNpy,
+  encodeNpyHeader,
+  parseNpy,
+  parseNpyHeader,
+  readNpy,
+  readNpyHeader,
+  writeNpy,
+} from './core/io/npy.js';
+export type { PoolRegionsOptions, PrecompOptions } from './core/io/precomp.js';
+export {
+  isPrecompFolder,
+  loadPrecomp,
+  PrecompOptionsSchema,
+  poolRegionsNpy,
+  precompName,
+  precompSplitName,
+} from './core/io/precomp.js';
+export type { TokenEncoderOptions, TokenEncoderOptionsInput } from './core/model/text-encoder.js';
+export {
+  paddedTokens,
+  TokenEncoder,
+  tokenEncoderOptionsSchema,
+  tokenEncoderOutputDim,
+} from './core/model/text-encoder.js';
+export type { BuildVocabularyOptions } from './core/text/tokenizer.js';
+export { SPECIAL_TOKENS, Vocabulary, wordTokenize } from './core/text/tokenizer.js';
 export { AuxiliaryHeads, gradientReversal } from './core/trainer/auxiliary.js';
+export { captionTokenTensor, textEncoderOptions } from './core/trainer/caption-input.js';
 export type { CheckpointState, LoadedCheckpoint } from './core/trainer/checkpoint.js';
 export { loadCheckpoint, saveCheckpoint } from './core/trainer/checkpoint.js';
 export type { LossKind, TrainerConfig, TrainerConfigInput, TrainerMethod } from './core/trainer/config.js';
@@ -362,7 +395,7 @@ export {
 } from './core/run/run-file.js';
 export type { SplitOverlap } from './core/run/sanity.js';
 export { checkSplitOverlap, dataWarnings, duplicatePairs, MIN_TEST_PAIRS } from './core/run/sanity.js';
-export type { DataInput, DataSource } from './core/run/source.js';
+export type { DataInput, DataLoadOptions, DataSource } from './core/run/source.js';
 export {
   DEFAULT_SPLIT,
   dataInputSource,

@@ -4,6 +4,7 @@
  */
 
 import { auditCommand } from './audit.js';
+import { benchDataCommand } from './bench-data.js';
 import type { CliCommand } from './context.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
@@ -18,4 +19,5 @@ export const commands: CliCommand[] = [
   evalCommand,
   scoreCommand,
   reportCommand,
+  benchDataCommand,
 ];

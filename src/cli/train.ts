@@ -33,7 +33,10 @@ export const trainCommand: CliCommand = {
     program
       .command('train')
       .description('train on (optionally noised) pairs, evaluate on the test split, write model and report')
-      .option('--data <source>', 'dataset manifest (.json), clip-retrieval folder, or bundled dataset name')
+      .option(
+        '--data <source>',
+        'dataset manifest (.json), clip-retrieval folder, *_precomp folder, or bundled dataset name',
+      )
       .addOption(new Option('--method <name>', 'method (default: refurb)').choices([...RUN_METHODS]))
       .addOption(new Option('--seed <n>', 'random seed (default: 0)').argParser(integerArg))
       .addOption(new Option('--epochs <n>', 'total epochs, warm-up included').argParser(positiveIntegerArg))
@@ -61,6 +64,20 @@ export const trainCommand: CliCommand = {
         ).choices(['shuffle', 'shuffle-images', 'hard']),
       )
       .addOption(new Option('--noise-seed <n>', 'seed of the noise (default: --seed)').argParser(integerArg))
+      .option(
+        '--noise-file <path>',
+        "noise index: replayed when it exists (NCR's .npy or cleave's .json), else the drawn noise is written there",
+      )
+      .addOption(
+        new Option('--folds <n>', 'also report the fold protocol on the test split (5: NCR fold5)').argParser(
+          positiveIntegerArg,
+        ),
+      )
+      .option('--test-split <prefix>', 'test split of a *_precomp folder: test (default) or testall')
+      .option(
+        '--warmup-model <dir>',
+        "reuse the warm-up saved in <dir> (NCR's warmup_model_path), or save this run's warm-up there",
+      )
       .option('--out <dir>', 'output folder')
       .option('--config <run.json>', 'run file: trainer config plus data/noise/out (flags win)')
       .option('--checkpoint', 'checkpoint every epoch into <out>/checkpoints')

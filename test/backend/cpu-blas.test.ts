@@ -288,6 +288,24 @@ describe('cpu-blas elementwise kernels', () => {
     expect(Object.is(got[0]![1], 0)).toBe(true); // relu(-0) is +0, as Math.max(0, -0)
   });
 
+  it('Exp and 2-D Transpose equal the cpu kernels exactly; other transposes fall back to them', async () => {
+    const special = [0, -0, 1, -1, 88.7, 88.8, -103, -104, Infinity, -Infinity, Number.NaN, 1e-40];
+    const run = () => {
+      const x = tf.concat([tf.tensor(special), tensor([5000], 11)]);
+      const m = tensor([37, 70], 12);
+      return [
+        tf.exp(x),
+        tf.exp(tf.mul(x, 10)),
+        tf.transpose(m),
+        tf.logSumExp(m, 0),
+        tf.transpose(tensor([3, 4, 5], 13), [2, 0, 1]),
+      ];
+    };
+    const got = await on(CPU_BLAS, run);
+    const want = await on('cpu', run);
+    for (let i = 0; i < got.length; i++) expect(Array.from(got[i]!)).toEqual(Array.from(want[i]!));
+  });
+
   it('handles zeros, infinities and NaN like the cpu kernels', async () => {
     const run = () => {
       const a = tf.tensor([0, -0, 1, -1, Infinity, Number.NaN], [6]);

@@ -5,7 +5,7 @@
  * activation (linear, relu, relu6, elu, leakyrelu, prelu, sigmoid) are supported; other dtypes and
  * unusual bias/prelu shapes fall back to the reference cpu kernels. The hot elementwise kernels of a
  * training step also run natively, with the reference kernels' float32 semantics: broadcast
- * `Add`/`Sub`/`Mul`/`RealDiv`, `Relu`, `Step`, `Square`, and `Sum`/`Mean` over contiguous axes.
+ * `Add`/`Sub`/`Mul`/`RealDiv`, `Relu`, `Step`, `Square`, `Exp`, and `Sum`/`Mean` over contiguous axes.
  * Large outputs come from a recycling buffer pool ({@link CpuBlasBackend}).
  * The plain `cpu` backend is untouched.
  *
@@ -445,7 +445,31 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
       return backend.makeTensorInfo(x.shape, 'float32', out);
     });
 
+  // 2-D float32 transposes (what reductions over axis 0, e.g. a column logSumExp, run first) in 32 × 32
+  // tiles; tfjs's generic transposeImpl computes every element's index from its coordinates.
+  const transpose = native(tf.Transpose, (args, backend) => {
+    const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if (x.dtype !== 'float32' || x.shape.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return undefined;
+    const [rows, cols] = x.shape as [number, number];
+    const values = f32Values(backend, x);
+    const out = allocOutput(backend, values.length);
+    const T = 32;
+    for (let r0 = 0; r0 < rows; r0 += T) {
+      const r1 = Math.min(rows, r0 + T);
+      for (let c0 = 0; c0 < cols; c0 += T) {
+        const c1 = Math.min(cols, c0 + T);
+        for (let r = r0; r < r1; r++) {
+          const src = r * cols;
+          for (let c = c0; c < c1; c++) out[c * rows + r] = values[src + c]!;
+        }
+      }
+    }
+    return backend.makeTensorInfo([cols, rows], 'float32', out);
+  });
+
   return [
+    transpose,
     binary(tf.Add, BINARY_OP.add),
     binary(tf.Sub, BINARY_OP.sub),
     binary(tf.Multiply, BINARY_OP.mul),
@@ -455,6 +479,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
     unary(tf.Relu, UNARY_OP.relu),
     unary(tf.Step, UNARY_OP.step),
     unary(tf.Square, UNARY_OP.square),
+    unary(tf.Exp, UNARY_OP.exp),
     { kernelName: tf.BatchMatMul, backendName: CPU_BLAS, kernelFunc: batchMatMul as tf.KernelFunc },
     { kernelName: tf._FusedMatMul, backendName: CPU_BLAS, kernelFunc: fusedMatMul as tf.KernelFunc },
   ];

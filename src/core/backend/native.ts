@@ -131,7 +131,7 @@ export const ACTIVATION = {
 export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 
 /** Operation codes understood by {@link BlasAddon.unary}. */
-export const UNARY_OP = { relu: 0, step: 1, square: 2 } as const;
+export const UNARY_OP = { relu: 0, step: 1, square: 2, exp: 3 } as const;
 
 /** The outcome of loading the addon: the addon, or why not and how to fix it. */
 export type BlasLoad =

@@ -454,6 +454,19 @@ export class PairDataset {
     return this.store.tokens !== undefined;
   }
 
+  /**
+   * Size of the token vocabulary (ids are below it): the stored `vocabSize`, else the largest id + 1;
+   * undefined without tokens.
+   */
+  get tokenVocabSize(): number | undefined {
+    const t = this.store.tokens;
+    if (!t) return undefined;
+    if (t.vocabSize !== undefined) return t.vocabSize;
+    let max = -1;
+    for (let k = 0; k < t.ids.length; k++) if (t.ids[k]! > max) max = t.ids[k]!;
+    return max + 1;
+  }
+
   /** Whether caption texts are known. */
   get hasCaptionTexts(): boolean {
     return this.store.captionTexts !== undefined;

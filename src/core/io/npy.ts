@@ -484,6 +484,19 @@ function headerBytes(descr: string, shape: readonly number[], requested: string 
   return fits1(hlen + ALIGN - ((10 + hlen) % ALIGN)) ? build(1) : build(2);
 }
 
+/**
+ * The header bytes of a `.npy` file of `shape` and `dtype` (what precedes the data), for writers that
+ * stream the data after it.
+ *
+ * @example
+ * ```ts
+ * const head = encodeNpyHeader('float32', [29000, 36, 2048]);   // then write 29000·36·2048 float32 values
+ * ```
+ */
+export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  return headerBytes(DTYPE_DESCR[dtype], shape, undefined);
+}
+
 function encodeData(data: NpyData, dtype: NpyDtype): Uint8Array {
   const source = naturalDtype(data);
   const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -106,6 +106,27 @@ export const temperatureOptionsSchema = z
   .strict();
 
 /**
+ * A text encoder over token ids in front of the `text` encoder (see `TokenEncoder`): `bow` (masked
+ * mean of word vectors, `wordDim` wide) or `gru` (bidirectional GRU, directions averaged, `hidden`
+ * wide); `text.inputDim` must equal that width. Captions then come as `[B, T]` int32 ids (0 = pad).
+ */
+export const tokenEncoderOptionsSchema = z
+  .object({
+    kind: z.enum(['bow', 'gru']),
+    /** Rows of the embedding table (the vocabulary's size). */
+    vocabSize: z.number().int().min(2),
+    /** Word vector width (NCR: 300). */
+    wordDim: z.number().int().positive().default(300),
+    /** GRU state width per direction (`gru` only; NCR: 1024). */
+    hidden: z.number().int().positive().default(512),
+    /** Dropout on the word vectors while training. */
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict();
+/** Token encoder options as written (defaults not yet applied). */
+export type TokenEncoderOptionsInput = z.input<typeof tokenEncoderOptionsSchema>;
+
+/**
  * The whole model: two encoders (`image`, `text`) into one `embedDim`-dimensional space, the head type,
  * and the initial values of the learnable scalars. Every weight is initialised from `seed`.
  */
@@ -115,6 +136,8 @@ export const modelConfigSchema = z
     head: z.enum(['deterministic', 'probabilistic']).default('deterministic'),
     image: encoderOptionsSchema,
     text: encoderOptionsSchema,
+    /** Captions as token ids through a word-level encoder first (see {@link tokenEncoderOptionsSchema}). */
+    textTokens: tokenEncoderOptionsSchema.optional(),
     uncertainty: uncertaintyOptionsSchema.prefault({}),
     match: matchOptionsSchema.prefault({}),
     temperature: temperatureOptionsSchema.prefault({}),

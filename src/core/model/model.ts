@@ -48,6 +48,7 @@ import { type EmbedOptions, Encoder } from './encoder.js';
 import { fileSystemHandler } from './file-handler.js';
 import '../tf-gradients.js';
 import { constantValues, ParamStore } from './params.js';
+import { TokenEncoder, tokenEncoderOutputDim } from './text-encoder.js';
 
 /** The `format` field written into `model.json`. */
 export const MODEL_FORMAT = 'cleave-cross-modal';
@@ -92,6 +93,12 @@ function resolveConfig(input: unknown, source: string): ModelConfig {
   if (issues.length > 0) {
     throw new ConfigError(`${source}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
+  if (config.textTokens && config.text.inputDim !== tokenEncoderOutputDim(config.textTokens)) {
+    throw new ConfigError(
+      `${source}: text.inputDim (${config.text.inputDim}) must be the token encoder's width (${tokenEncoderOutputDim(config.textTokens)})`,
+      [{ path: 'text.inputDim', message: "must equal textTokens' output width" }],
+    );
+  }
   if (config.uncertainty.logSigma2Init === null) {
     config.uncertainty.logSigma2Init = Math.log(0.05 / config.embedDim);
   }
@@ -132,6 +139,8 @@ export class CrossModalModel {
 
   readonly imageEncoder: Encoder;
   readonly textEncoder: Encoder;
+  /** The word-level encoder in front of {@link textEncoder} when captions are token ids (`textTokens`). */
+  readonly tokenEncoder: TokenEncoder | undefined;
   private readonly config: ModelConfig;
   private readonly store: ParamStore;
   private readonly logScale: tf.Variable;
@@ -179,6 +188,7 @@ export class CrossModalModel {
         c.match.learnable,
       );
     }
+    this.tokenEncoder = c.textTokens ? new TokenEncoder(this.store, 'text/tokens', c.textTokens) : undefined;
   }
 
   /** Rebuild a model from a config (e.g. {@link getConfig}'s or `model.json`'s): same architecture, same initial weights. */
@@ -227,10 +237,29 @@ export class CrossModalModel {
     return this.imageEncoder.embed(x, this.withDropoutRng(opts));
   }
 
-  /** Embed a batch of captions `[B, dTxt]` or `[B, R, dTxt]` (see {@link Encoder.embed}). */
+  /**
+   * Embed a batch of captions `[B, dTxt]` or `[B, R, dTxt]` (see {@link Encoder.embed}), or, with a
+   * token encoder (`textTokens`), `[B, T]` int32 token ids padded with 0.
+   */
   embedCaptions(x: tf.Tensor, opts: EmbedOptions = {}): Embedding {
     this.assertAlive();
-    return this.textEncoder.embed(x, this.withDropoutRng(opts));
+    const o = this.withDropoutRng(opts);
+    if (this.tokenEncoder) {
+      if (x.dtype !== 'int32' || x.rank !== 2) {
+        throw new Error(
+          `embedCaptions: this model reads captions as [B, T] int32 token ids, got ${x.dtype} [${x.shape}]`,
+        );
+      }
+      const rng = o.rng?.fork('tokens');
+      const features = this.tokenEncoder.forward(x as tf.Tensor2D, { ...o, ...(rng ? { rng } : {}) });
+      return this.textEncoder.embed(features, o);
+    }
+    return this.textEncoder.embed(x, o);
+  }
+
+  /** Whether captions go in as token ids (a `textTokens` encoder) rather than feature vectors. */
+  get readsTokens(): boolean {
+    return this.tokenEncoder !== undefined;
   }
 
   /**
@@ -239,16 +268,16 @@ export class CrossModalModel {
    * vector counts as one sample). Call it once before training, with the training split's features.
    *
    * @param images row-major image features, `count × regions × image.inputDim` values
-   * @param captions row-major caption features, `count × text.inputDim` values
+   * @param captions row-major caption features, `count × text.inputDim` values (omit for token-id captions)
    * @throws Error when an array's length is not a multiple of the input width or holds no rows.
    */
-  fitInputStatistics(images: Float32Array, captions: Float32Array): void {
+  fitInputStatistics(images: Float32Array, captions?: Float32Array): void {
     this.assertAlive();
     for (const [encoder, data] of [
       [this.imageEncoder, images],
       [this.textEncoder, captions],
     ] as const) {
-      if (!encoder.standardizes) continue;
+      if (!encoder.standardizes || !data) continue;
       const { mean, std } = columnStatistics(
         data,
         encoder.options.inputDim,

@@ -89,6 +89,16 @@ export interface TestSection {
   /** Test images and captions. */
   images: number;
   captions: number;
+  /**
+   * The fold protocol (`folds` > 1, e.g. 5 folds of 1,000 images on a 5K test set, NCR's `fold5`):
+   * consecutive equal parts of the test images with their captions, each ranked on its own; `mean`
+   * averages every metric over the folds (its `rsum` is the mean of the folds' rSums).
+   */
+  folds?: {
+    count: number;
+    perFold: { i2t: RecallSummary; t2i: RecallSummary; rsum: number; images: number }[];
+    mean: { i2t: RecallSummary; t2i: RecallSummary; rsum: number };
+  };
 }
 
 /** Quality of the clean/noisy split against the injected truth. */

@@ -7,13 +7,19 @@
  *   "noise": { "rate": 0.5, "kind": "shuffle" },
  *   "out": "runs/wiki-refurb",
  *   "method": "refurb", "seed": 7, "epochs": 30, "warmupEpochs": 5,
- *   "split": { "folds": 5 },
+ *   "noiseFile": "noise/f30k_precomp_0.2.npy", "folds": 5, "precomp": { "test": "testall" },
  *   "methods": { "ncr-like": { "epochs": 20 } },
  *   "cca": { "components": 10 } }
  * ```
  *
  * - `data`, `out`: relative paths resolve against the run file's folder (a bundled dataset name stays a name).
  * - `noise`: `{ rate, kind = 'shuffle', seed = the run's seed }`.
+ * - `noiseFile` (relative to the run file): NCR's `--noise_file`, replayed when it exists, else
+ *   written from `noise`; `noiseProtocol` says what a replayed `.npy` is (default `caption-level`).
+ * - `folds`: also report the fold protocol on the test split (5 = NCR's `fold5`).
+ * - `warmupModel` (relative to the run file): NCR's `warmup_model_path`: reuse the warm-up saved there,
+ *   or save this run's warm-up there.
+ * - `precomp`: how a `*_precomp` folder is read (`test: 'testall'`, `pooling`, `cacheDir`, `vocab`).
  * - `methods`: per-method overrides merged over the shared trainer keys (the experiment grid runs
  *   several methods from one file); `cca`: the CCA baseline's options.
  * - `evalSplit`: the seeded random split used when the data has none (`{ seed, test, val }`).
@@ -37,7 +43,7 @@ import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, trainerMethodOf } from './report.js';
-import { runNoiseSchema, type TrainAndReportOptions } from './train-and-report.js';
+import { runNoiseSchema, runPrecompSchema, type TrainAndReportOptions } from './train-and-report.js';
 
 /** The run-level keys of a run file (everything else is trainer config). */
 export const runFileSchema = z
@@ -45,6 +51,11 @@ export const runFileSchema = z
     data: z.string().min(1).optional(),
     out: z.string().min(1).optional(),
     noise: runNoiseSchema.optional(),
+    noiseFile: z.string().min(1).optional(),
+    noiseProtocol: z.enum(['caption-level', 'image-level']).optional(),
+    folds: z.number().int().min(1).optional(),
+    warmupModel: z.string().min(1).optional(),
+    precomp: runPrecompSchema.optional(),
     cca: ccaBaselineOptionsSchema.optional(),
     evalSplit: RandomSplitSchema.optional(),
     methods: z.partialRecord(z.enum(RUN_METHODS), z.record(z.string(), z.unknown())).optional(),
@@ -130,6 +141,12 @@ export function parseRunFile(value: unknown, source: string, baseDir = '.'): Run
   }
   if (run.data && !isBundledName(run.data) && !isAbsolute(run.data)) run.data = resolve(baseDir, run.data);
   if (run.out && !isAbsolute(run.out)) run.out = resolve(baseDir, run.out);
+  if (run.noiseFile && !isAbsolute(run.noiseFile)) run.noiseFile = resolve(baseDir, run.noiseFile);
+  if (run.warmupModel && !isAbsolute(run.warmupModel)) run.warmupModel = resolve(baseDir, run.warmupModel);
+  if (run.precomp?.cacheDir && !isAbsolute(run.precomp.cacheDir))
+    run.precomp.cacheDir = resolve(baseDir, run.precomp.cacheDir);
+  if (run.precomp?.vocab && !isAbsolute(run.precomp.vocab))
+    run.precomp.vocab = resolve(baseDir, run.precomp.vocab);
   return { source, run, trainer };
 }
 
@@ -173,6 +190,14 @@ export interface TrainFlags {
   noiseRate?: number;
   noiseKind?: 'shuffle' | 'shuffle-images' | 'hard';
   noiseSeed?: number;
+  /** `--noise-file`: replay this noise index, or write the drawn noise there. */
+  noiseFile?: string;
+  /** `--folds`: also report the fold protocol on the test split. */
+  folds?: number;
+  /** `--warmup-model`: reuse the warm-up saved in this folder, or save it there. */
+  warmupModel?: string;
+  /** `--test-split`: file prefix of a `*_precomp` folder's test split (`test`, `testall`). */
+  testSplit?: string;
   checkpoint?: boolean;
   resume?: boolean;
   saveModel?: boolean;
@@ -223,13 +248,20 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
       kind: flags.noiseKind ?? fileNoise?.kind ?? 'shuffle',
       ...(seedOfNoise !== undefined ? { seed: seedOfNoise } : {}),
     };
-  } else if (flags.noiseKind !== undefined || flags.noiseSeed !== undefined) {
+  } else if (
+    (flags.noiseKind !== undefined || flags.noiseSeed !== undefined) &&
+    !(flags.noiseFile ?? file?.run.noiseFile)
+  ) {
     throw new ConfigError(
       '--noise-kind and --noise-seed need a noise rate (--noise-rate, or "noise" in the run file)',
       [{ path: 'noise.rate', message: 'required with --noise-kind / --noise-seed' }],
     );
   }
   const ccaOptions = { ...(file?.run.cca ?? {}), ...(file?.run.methods?.cca ?? {}) };
+  const noiseFile = flags.noiseFile ?? file?.run.noiseFile;
+  const folds = flags.folds ?? file?.run.folds;
+  const warmupModel = flags.warmupModel ?? file?.run.warmupModel;
+  const precomp = { ...(file?.run.precomp ?? {}), ...(flags.testSplit ? { test: flags.testSplit } : {}) };
   return {
     data,
     outDir,
@@ -237,6 +269,11 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     seed,
     config,
     ...(noise ? { noise } : {}),
+    ...(noiseFile ? { noiseFile } : {}),
+    ...(file?.run.noiseProtocol ? { noiseProtocol: file.run.noiseProtocol } : {}),
+    ...(folds !== undefined ? { folds } : {}),
+    ...(warmupModel ? { warmupModel } : {}),
+    ...(Object.keys(precomp).length ? { precomp } : {}),
     ...(Object.keys(ccaOptions).length ? { cca: ccaOptions } : {}),
     ...(file?.run.evalSplit ? { split: file.run.evalSplit } : {}),
     ...(flags.checkpoint !== undefined ? { checkpoint: flags.checkpoint } : {}),

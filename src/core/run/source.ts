@@ -4,7 +4,8 @@
  * A *data source* is one string, as the CLI and the experiment scripts take it:
  * - a bundled dataset name (`wikipedia-xmodal`, …; see `bundledDataset`),
  * - a dataset manifest (`*.json`, see `loadPairs`),
- * - a clip-retrieval embedding folder (`img_emb/`, `text_emb/`, optional `metadata/`).
+ * - a clip-retrieval embedding folder (`img_emb/`, `text_emb/`, optional `metadata/`),
+ * - an NCR-family `*_precomp` folder (`{split}_ims.npy`, `{split}_caps.txt|tsv`; see `loadPrecomp`).
  *
  * {@link resolveDataSource} says which it is and lists the run's **inputs** (the manifest and every
  * file it names, the embedding folder, the bundled dataset's folder), so that {@link OutputGuard} can
@@ -34,6 +35,7 @@ import { CleaveError, DataError, OutputError } from '../errors.js';
 import { outputFileError, writeFileAtomic } from '../io/atomic.js';
 import { loadClipRetrievalFolder } from '../io/clip-retrieval.js';
 import { loadPairs, readManifest } from '../io/manifest.js';
+import { isPrecompFolder, loadPrecomp, type PrecompOptions, precompInputFolders } from '../io/precomp.js';
 
 /** A run's data: a data source string (see the module documentation) or a loaded dataset. */
 export const dataInputSchema = z.union([
@@ -48,7 +50,7 @@ export const backendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES]);
 export interface DataSource {
   /** The string as given. */
   spec: string;
-  kind: 'bundled' | 'manifest' | 'clip-retrieval' | 'dataset';
+  kind: 'bundled' | 'manifest' | 'clip-retrieval' | 'precomp' | 'dataset';
   /** The manifest file or the embedding folder (absolute); undefined for an in-memory dataset. */
   path: string | undefined;
   /** Input files: never written. */
@@ -154,8 +156,11 @@ export function resolveDataSource(spec: string): DataSource {
       return { spec, kind: 'clip-retrieval', path: abs, files: [], folders: [abs] };
     }
     if (existsSync(join(abs, 'manifest.json'))) return resolveDataSource(join(abs, 'manifest.json'));
+    if (isPrecompFolder(abs)) {
+      return { spec, kind: 'precomp', path: abs, files: [], folders: precompInputFolders(abs) };
+    }
     throw new DataError(
-      'is a folder without img_emb/ and text_emb/ (a clip-retrieval folder) or a manifest.json',
+      'is a folder without img_emb/ and text_emb/ (a clip-retrieval folder), a manifest.json, or {split}_ims.npy + {split}_caps.txt (a *_precomp folder)',
       {
         file: spec,
       },
@@ -187,7 +192,13 @@ export function inMemorySource(dataset: PairDataset): DataSource {
  * ```
  */
 export async function recommendedTrainerConfig(source: DataSource): Promise<Record<string, unknown>> {
-  if (source.kind === 'clip-retrieval' || source.kind === 'dataset' || !source.path) return {};
+  if (
+    source.kind === 'clip-retrieval' ||
+    source.kind === 'precomp' ||
+    source.kind === 'dataset' ||
+    !source.path
+  )
+    return {};
   return (await readManifest(source.path)).trainer ?? {};
 }
 
@@ -203,13 +214,23 @@ export async function recommendedTrainerConfig(source: DataSource): Promise<Reco
  * source.kind;   // 'bundled'
  * ```
  */
-export async function loadDataSource(spec: string): Promise<{ dataset: PairDataset; source: DataSource }> {
+export async function loadDataSource(
+  spec: string,
+  options: DataLoadOptions = {},
+): Promise<{ dataset: PairDataset; source: DataSource }> {
   const source = resolveDataSource(spec);
-  return { dataset: await loadResolvedSource(source), source };
+  return { dataset: await loadResolvedSource(source, options), source };
 }
 
-function loadResolvedSource(source: DataSource): Promise<PairDataset> {
-  return source.kind === 'clip-retrieval' ? loadClipRetrievalFolder(source.path!) : loadPairs(source.path!);
+/** How some sources are read: `precomp` options for a `*_precomp` folder (see `loadPrecomp`). */
+export interface DataLoadOptions {
+  precomp?: PrecompOptions;
+}
+
+function loadResolvedSource(source: DataSource, options: DataLoadOptions = {}): Promise<PairDataset> {
+  if (source.kind === 'clip-retrieval') return loadClipRetrievalFolder(source.path!);
+  if (source.kind === 'precomp') return loadPrecomp(source.path!, options.precomp ?? {});
+  return loadPairs(source.path!);
 }
 
 /** A run's `data` option: a data source string or a loaded dataset. */
@@ -233,8 +254,12 @@ export function dataInputSource(data: DataInput): DataSource {
  * Load a run's `data` option from the source {@link dataInputSource} resolved for it (without
  * resolving it again); a loaded dataset is returned as it is.
  */
-export async function loadDataInput(data: DataInput, source: DataSource): Promise<PairDataset> {
-  return typeof data === 'string' ? loadResolvedSource(source) : data;
+export async function loadDataInput(
+  data: DataInput,
+  source: DataSource,
+  options: DataLoadOptions = {},
+): Promise<PairDataset> {
+  return typeof data === 'string' ? loadResolvedSource(source, options) : data;
 }
 
 /**

@@ -34,8 +34,9 @@
  * console.log(report.test.rsum, report.split?.auc);
  * ```
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { l2NormalizeRows } from '../../eval/arrays.js';
 import { splitQuality } from '../../eval/detection.js';
@@ -46,18 +47,19 @@ import { expectedCalibrationError, uncertaintyQuality } from '../../eval/uncerta
 import { LocalFdrSplit } from '../../mixture/local-fdr.js';
 import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
-import { injectNoise, type NoiseResult } from '../../noise/inject.js';
-import { saveNoiseIndex } from '../../noise/noise-index.js';
+import { applyNoiseIndex, injectNoise, type NoiseResult } from '../../noise/inject.js';
+import { loadNoiseIndex, saveNoiseIndex } from '../../noise/noise-index.js';
 import { VERSION } from '../../version.js';
 import { type BACKEND_NAMES, getBackendInfo, initBackend } from '../backend/index.js';
 import type { PairDataset, SplitSpec } from '../dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../dataset/splits.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertNotProtected, writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
 import { writeFigure } from '../plot.js';
+import { saveCheckpoint } from '../trainer/checkpoint.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
 import { embedDataset, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
@@ -83,12 +85,23 @@ import {
   backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
+  isInside,
   loadDataInput,
   OutputGuard,
   recommendedTrainerConfig,
   withEvaluationSplits,
 } from './source.js';
 import { saveSplitState } from './split-state.js';
+
+/** How a `*_precomp` source is read (see `loadPrecomp`); the pooled-feature cache defaults to `<out>/../.cleave-cache`. */
+export const runPrecompSchema = z
+  .object({
+    test: z.string().min(1).optional(),
+    pooling: z.enum(['mean', 'none']).optional(),
+    cacheDir: z.string().min(1).optional(),
+    vocab: z.string().min(1).optional(),
+  })
+  .strict();
 
 /** Synthetic noise of a run: `rate` of the training pairs re-paired by `kind`, seeded (default: the run's seed). */
 export const runNoiseSchema = z
@@ -121,6 +134,23 @@ export const trainAndReportOptionsSchema = z
     config: z.record(z.string(), z.unknown()).default({}),
     /** Options of the `cca` method. */
     cca: ccaBaselineOptionsSchema.prefault({}),
+    /**
+     * A noise index file, as NCR's `--noise_file`: replayed when it exists (a published `.npy`, or a
+     * cleave `.json`), else written there (`.npy` in NCR's format, or `.json`) from the `noise` drawn.
+     */
+    noiseFile: z.string().min(1).optional(),
+    /** The protocol of a replayed `.npy` noise file (default `caption-level`, NCR's `t2i_index`). */
+    noiseProtocol: z.enum(['caption-level', 'image-level']).default('caption-level'),
+    /** Also report the fold protocol on the test split (`test.folds`; 5 = NCR's `fold5`). */
+    folds: z.number().int().min(1).optional(),
+    /**
+     * A saved warm-up, as NCR's `warmup_model_path`: when the folder holds one (a checkpoint of the
+     * last warm-up epoch), the run starts after the warm-up from it; otherwise the run saves its own
+     * warm-up there. The trainer config must match the one that saved it (except `epochs`).
+     */
+    warmupModel: z.string().min(1).optional(),
+    /** How a `*_precomp` folder is read. */
+    precomp: runPrecompSchema.optional(),
     /** Overrides `config.seed`; also the default noise seed. */
     seed: z.number().int().optional(),
     /** The output folder (created). */
@@ -353,6 +383,64 @@ export function toJSON(value: unknown): string {
 }
 
 /**
+ * What a run does with `warmupModel`: reuse the saved warm-up in `dir` (`save` false), or save its own
+ * there (`save` true).
+ *
+ * @throws ConfigError when the method has no warm-up, the folder lies inside an input folder, or it
+ *   holds a checkpoint of another epoch than the last warm-up epoch
+ * @example
+ * ```ts
+ * planWarmupModel('runs/warmup-f30k', resolveTrainerConfig({ warmupEpochs: 5 }), []);   // { dir, save: true } at first
+ * ```
+ */
+export function planWarmupModel(
+  path: string,
+  config: TrainerConfig | undefined,
+  inputFolders: readonly string[],
+): { dir: string; save: boolean } {
+  const dir = resolve(path);
+  const fail = (message: string) => {
+    throw new ConfigError(`warmupModel: ${message}`, [{ path: 'warmupModel', message }]);
+  };
+  if (!config || config.method === 'vse' || config.warmupEpochs === 0) {
+    fail('this method has no warm-up to save or reuse (use refurb or ncr-like with warmupEpochs > 0)');
+  }
+  for (const folder of inputFolders)
+    if (isInside(dir, folder)) fail(`${dir} is inside the input folder ${folder}`);
+  const latest = join(dir, 'latest.json');
+  if (!existsSync(latest)) return { dir, save: true };
+  let epoch: unknown;
+  try {
+    epoch = (JSON.parse(readFileSync(latest, 'utf8')) as { epoch?: unknown }).epoch;
+  } catch (error) {
+    fail(`cannot read ${latest} (${(error as Error).message})`);
+  }
+  if (epoch !== config!.warmupEpochs - 1) {
+    fail(
+      `${dir} holds the model after epoch ${Number(epoch) + 1}, this run's warm-up is ${config!.warmupEpochs} epochs; use the same warmupEpochs or another folder`,
+    );
+  }
+  return { dir, save: false };
+}
+
+/** A callback that checkpoints the networks after the last warm-up epoch into `dir` (best: none yet). */
+function saveWarmupCallback(dir: string): TrainerCallback {
+  return {
+    async onEpochEnd(ctx, record) {
+      if (record.epoch !== ctx.config.warmupEpochs - 1) return;
+      await saveCheckpoint(dir, ctx.config, ctx.nets, {
+        epoch: record.epoch,
+        history: [...ctx.history],
+        bestEpoch: -1,
+        bestRsum: Number.NEGATIVE_INFINITY,
+        arrays: {},
+      });
+      log().info({ warmupModel: dir }, 'warm-up saved');
+    },
+  };
+}
+
+/**
  * The zero-shot baseline of a shared-space run: test retrieval by the inputs' own cosine and, with
  * a truth mask, the ROC-AUC of the CLIP-score filter on the training pairs.
  */
@@ -411,12 +499,50 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
   await out.prepare({ checkpoints: opts.checkpoint || opts.resume });
   const backend = await ensureBackend(opts.backend);
 
-  const loaded = await loadDataInput(opts.data, source);
+  const noiseFile = opts.noiseFile ? resolve(opts.noiseFile) : undefined;
+  const replay = noiseFile !== undefined && existsSync(noiseFile);
+  if (noiseFile && !replay) {
+    if (!opts.noise) {
+      throw new ConfigError(
+        `noiseFile: ${opts.noiseFile} does not exist; give a noise rate to draw the noise and write it there, or the path of an existing index`,
+        [{ path: 'noiseFile', message: 'not found and no noise rate given' }],
+      );
+    }
+    assertNotProtected(noiseFile, out.protect);
+    for (const folder of source.folders) {
+      if (isInside(noiseFile, folder)) {
+        throw new ConfigError(`noiseFile: refusing to write ${noiseFile} inside the input folder ${folder}`, [
+          { path: 'noiseFile', message: 'inside an input folder' },
+        ]);
+      }
+    }
+  }
+  const warmupPlan = opts.warmupModel ? planWarmupModel(opts.warmupModel, config, source.folders) : undefined;
+  const precompOptions =
+    source.kind === 'precomp'
+      ? {
+          cacheDir: join(dirname(out.dir), '.cleave-cache'),
+          // token ids only when a text encoder reads them (tokenising F30K's 155,000 captions costs seconds)
+          tokens: config !== undefined && config.model.text.kind !== 'features',
+          ...(opts.precomp ?? {}),
+        }
+      : undefined;
+  const loaded = await loadDataInput(opts.data, source, precompOptions ? { precomp: precompOptions } : {});
   let data = withEvaluationSplits(loaded, opts.split);
   const overlaps = checkSplitOverlap(data, { allow: opts.allowSplitOverlap });
   const warnings = dataWarnings(data, overlaps);
   let noise: NoiseResult | undefined;
-  if (opts.noise) {
+  if (replay) {
+    if (data.train.noise) {
+      throw new ConfigError('noiseFile: the data already carries injected noise; do not inject it twice', [
+        { path: 'noiseFile', message: 'the data is already noisy' },
+      ]);
+    }
+    const index = await loadNoiseIndex(noiseFile!, { protocol: opts.noiseProtocol, split: 'train' });
+    noise = applyNoiseIndex(data, index, { split: 'train' });
+    data = noise.dataset;
+    log().info({ noiseFile, realisedRate: noise.summary.realisedRate }, 'noise index replayed');
+  } else if (opts.noise) {
     if (data.train.noise) {
       throw new ConfigError('noise: the data already carries injected noise; do not inject it twice', [
         { path: 'noise', message: 'the data is already noisy' },
@@ -428,6 +554,10 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       seed: opts.noise.seed ?? seed,
     });
     data = noise.dataset;
+    if (noiseFile) {
+      await saveNoiseIndex(noiseFile, noise.index, { protect: out.protect });
+      log().info({ noiseFile }, 'noise index written');
+    }
   }
   const train = data.train;
   const validation = data.hasSplit('val') ? data.val : undefined;
@@ -511,13 +641,16 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         protect,
       );
     } else {
-      trainer = new Trainer(config!, { callbacks: opts.callbacks });
+      const warmup = warmupPlan;
+      const callbacks = warmup?.save ? [...opts.callbacks, saveWarmupCallback(warmup.dir)] : opts.callbacks;
+      trainer = new Trainer(config!, { callbacks });
+      if (warmup && !warmup.save) await cp(warmup.dir, out.path('checkpoints'), { recursive: true });
+      const resume = opts.resume || (warmup !== undefined && !warmup.save);
       fit = await trainer.fit(fitData, {
         ...(validation ? { validation } : {}),
-        ...(opts.checkpoint || opts.resume
-          ? { checkpointDir: out.path('checkpoints'), resume: opts.resume }
-          : {}),
+        ...(opts.checkpoint || resume ? { checkpointDir: out.path('checkpoints'), resume } : {}),
       });
+      if (warmup && !warmup.save) log().info({ warmupModel: warmup.dir }, 'warm-up reused');
       trainSeconds = seconds(trainStarted);
       evalStarted = performance.now();
       model = fit.model;
@@ -526,6 +659,14 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
       posterior = fit.posterior;
       lastSplit = fit.split;
       test_ = await modelTestSection(model, test);
+      if (opts.folds && opts.folds > 1) {
+        const f = await evaluateRetrieval(model, test, { folds: opts.folds });
+        test_.folds = {
+          count: opts.folds,
+          perFold: (f.folds ?? []).map((x) => ({ ...recallSummary(x), images: x.i2t.queries })),
+          mean: recallSummary(f),
+        };
+      }
       const found = trainer.sharedSpace;
       if (found) {
         sharedSpace = {
@@ -578,6 +719,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     await writeNpy(out.file('posteriors.npy'), posterior, [posterior.length], protect);
     files.posteriors = 'posteriors.npy';
   }
+  if (noiseFile) files.noiseFile = noiseFile;
   if (truth && noise) {
     await writeNpy(out.file('noisy.npy'), truth, [truth.length], protect);
     await saveNoiseIndex(out.file('noise-index.json'), noise.index, protect);

@@ -54,6 +54,18 @@ const encoderSchema = encoderOptionsSchema.omit({ inputDim: true }).extend({
   standardize: z.boolean().default(true),
 });
 
+/**
+ * The caption side: the encoder over caption feature vectors (`kind: 'features'`), or over raw
+ * captions' token ids, trained from scratch as the NCR family does: `bow` (mean of `wordDim`-d word
+ * vectors) or `gru` (bidirectional GRU of `tokenHidden` per direction) in front of the MLP. Token
+ * kinds need captions with token ids (a `*_precomp` folder, or `captions.tokens`).
+ */
+const textEncoderSchema = encoderSchema.extend({
+  kind: z.enum(['features', 'bow', 'gru']).default('features'),
+  wordDim: z.number().int().positive().default(300),
+  tokenHidden: z.number().int().positive().default(512),
+});
+
 const modelSchema = z
   .object({
     /** Shared space dimension d. */
@@ -61,7 +73,7 @@ const modelSchema = z
     /** Head of the retrain phase (`vse` and the warm-up use the means only). */
     head: z.enum(['deterministic', 'probabilistic']).default('probabilistic'),
     image: encoderSchema.prefault({}),
-    text: encoderSchema.prefault({}),
+    text: textEncoderSchema.prefault({}),
     uncertainty: uncertaintyOptionsSchema.prefault({}),
     match: matchOptionsSchema.prefault({}),
     temperature: temperatureOptionsSchema.prefault({ init: 0.1 }),

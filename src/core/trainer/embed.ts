@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../dataset/pair-dataset.js';
 import type { Embedding } from '../model/distance.js';
 import type { CrossModalModel } from '../model/model.js';
+import { captionTokenTensor } from './caption-input.js';
 
 /** Row-major embeddings of a dataset's images and captions. */
 export interface DatasetEmbeddings {
@@ -48,18 +49,22 @@ function embedSide(
   const d = model.embedDim;
   const mean = new Float32Array(count * d);
   const logSigma2 = model.head === 'probabilistic' ? new Float32Array(count * d) : undefined;
-  const width = side === 'image' ? data.imageStride : data.captionDim;
+  const tokens = side === 'caption' && model.readsTokens;
+  const width = side === 'image' ? data.imageStride : tokens ? 0 : data.captionDim;
   const buffer = new Float32Array(Math.min(batchSize, Math.max(count, 1)) * width);
   const indices = new Int32Array(Math.min(batchSize, Math.max(count, 1)));
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const idx = indices.subarray(0, n);
     for (let k = 0; k < n; k++) idx[k] = start + k;
-    const rows = side === 'image' ? data.gatherImages(idx, buffer) : data.gatherCaptions(idx, buffer);
+    const rows =
+      side === 'image' ? data.gatherImages(idx, buffer) : tokens ? buffer : data.gatherCaptions(idx, buffer);
     const out = tf.tidy(() => {
       const shape: number[] =
         side === 'image' && data.imageRegions > 1 ? [n, data.imageRegions, data.imageDim] : [n, width];
-      const x = tf.tensor(rows.subarray(0, n * width), shape, 'float32');
+      const x = tokens
+        ? captionTokenTensor(data, idx)
+        : tf.tensor(rows.subarray(0, n * width), shape, 'float32');
       const e: Embedding = side === 'image' ? model.embedImages(x) : model.embedCaptions(x);
       return e;
     });

@@ -41,6 +41,8 @@ export type ModelRetrievalReport = RetrievalMetrics & {
   scoring: 'cosine' | 'match-probability';
   /** Probabilistic head only: the ranking by the cosine of the means. */
   byMean?: RetrievalMetrics;
+  /** With `folds` > 1: each fold's metrics (the top level is their mean). */
+  folds?: RetrievalMetrics[];
 };
 
 /** `[2μ, −Σσ², 1]` (images) or `[μ, 1, −Σσ²]` (captions), row-major with width d + 2. */
@@ -65,10 +67,14 @@ async function metrics(
   dim: number,
   data: PairDataset,
   options: EvaluateRetrievalOptions,
-): Promise<RetrievalMetrics> {
+): Promise<RetrievalMetrics & { folds?: RetrievalMetrics[] }> {
   const common = { dim, captionToImage: data.captionToImage, ties: options.ties ?? 'pessimistic' } as const;
   if (options.folds && options.folds > 1) {
-    return (await retrievalMetricsFolds(images, captions, { ...common, folds: options.folds })).mean;
+    const { mean, folds } = await retrievalMetricsFolds(images, captions, {
+      ...common,
+      folds: options.folds,
+    });
+    return { ...mean, folds };
   }
   return retrievalMetrics(images, captions, common);
 }
@@ -85,6 +91,7 @@ export async function evaluateRetrieval(
   const emb = options.embeddings ?? embedDataset(model, data);
   const byMean = await metrics(emb.images, emb.captions, emb.dim, data, options);
   if (!emb.imageLogSigma2 || !emb.captionLogSigma2) return { ...byMean, scoring: 'cosine' };
+  const { folds: _meanFolds, ...byMeanTop } = byMean;
   const d = emb.dim;
   const primary = await metrics(
     augmented(emb.images, emb.imageLogSigma2, d, 'image'),
@@ -93,7 +100,7 @@ export async function evaluateRetrieval(
     data,
     options,
   );
-  return { ...primary, scoring: 'match-probability', byMean };
+  return { ...primary, scoring: 'match-probability', byMean: byMeanTop };
 }
 
 /**

@@ -55,6 +55,7 @@ import { createOptimizer, type FusedAdam } from '../optim.js';
 import { createProgress } from '../progress.js';
 import { Rng } from '../random.js';
 import { AuxiliaryHeads } from './auxiliary.js';
+import { captionTokenTensor, textEncoderOptions } from './caption-input.js';
 import { type CheckpointState, loadCheckpoint, saveBestModel, saveCheckpoint } from './checkpoint.js';
 import {
   type LossKind,
@@ -541,7 +542,9 @@ export class Trainer {
     for (const batch of data.batches(batchOptions)) {
       if (batch.size < 2) continue;
       const images = data.gatherImages(batch.images, buffers.images);
-      const captions = data.gatherCaptions(batch.captions, buffers.captions);
+      const captions = net.model.readsTokens
+        ? buffers.captions
+        : data.gatherCaptions(batch.captions, buffers.captions);
       const y = Float32Array.from(batch.pairs, (j) => targetOf[j]!);
       const labels = data.labels ? Int32Array.from(batch.images, (i) => data.labels![i]!) : undefined;
       const siblings =
@@ -554,9 +557,13 @@ export class Trainer {
           data.imageRegions > 1
             ? tf.tensor3d(images, [batch.size, data.imageRegions, data.imageDim])
             : tf.tensor2d(images, [batch.size, data.imageDim]);
-        const xCap = tf.tensor2d(captions, [batch.size, data.captionDim]);
+        const xCap = net.model.readsTokens
+          ? captionTokenTensor(data, batch.captions)
+          : tf.tensor2d(captions, [batch.size, data.captionDim]);
         const xSib = siblings
-          ? tf.tensor2d(data.gatherCaptions(siblings.captions), [siblings.captions.length, data.captionDim])
+          ? net.model.readsTokens
+            ? captionTokenTensor(data, siblings.captions)
+            : tf.tensor2d(data.gatherCaptions(siblings.captions), [siblings.captions.length, data.captionDim])
           : undefined;
         const yT = tf.tensor1d(y);
         const labelsT = labels ? tf.tensor1d(labels, 'int32') : undefined;
@@ -993,6 +1000,7 @@ export class Trainer {
   protected buildNet(tag: string, index: number): TrainerNet {
     const c = this.config;
     const data = this.train;
+    const { text, textTokens } = textEncoderOptions(c, data);
     // On a shared space both encoders are residual adapters that keep the inputs' width.
     const shared = this.sharedSpace?.used === true;
     const a = c.adapter;
@@ -1004,13 +1012,14 @@ export class Trainer {
       embedDim,
       head: c.model.head,
       image: { ...c.model.image, inputDim: data.imageDim, ...adapter },
-      text: { ...c.model.text, inputDim: data.captionDim, ...adapter },
+      text: { ...text, ...(textTokens ? {} : adapter) },
+      ...(textTokens ? { textTokens } : {}),
       uncertainty: c.model.uncertainty,
       match: c.model.match,
       temperature: shared ? { ...c.model.temperature, init: a.temperature } : c.model.temperature,
       seed: this.runSeed(`${tag}/init`),
     });
-    model.fitInputStatistics(data.imageMatrix(), data.captionMatrix());
+    model.fitInputStatistics(data.imageMatrix(), textTokens ? undefined : data.captionMatrix());
     const optimizer = createOptimizer({
       kind: 'adam',
       learningRate: shared ? a.learningRate : c.optimizer.learningRate,
