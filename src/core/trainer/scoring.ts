@@ -57,7 +57,11 @@ function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): t
   return tf.tensor2d(out, [rows.length, d]);
 }
 
-/** Per-pair losses of one block (`infonce` or `triplet`), in block order. */
+/**
+ * Per-pair losses of one block (`infonce` or `triplet`), in block order: one array, or with `partners`
+ * (`infonce` only) one array of random-pair losses per partner assignment, all from one similarity
+ * matrix and one pair of row/column normalisers.
+ */
 function blockScores(
   emb: DatasetEmbeddings,
   data: PairDataset,
@@ -65,8 +69,8 @@ function blockScores(
   kind: 'infonce' | 'triplet',
   temperature: number,
   margin: number,
-  partner?: Int32Array,
-): Float32Array {
+  partners?: readonly Int32Array[],
+): Float32Array[] {
   const n = pairs.length;
   const images = new Int32Array(n);
   for (let k = 0; k < n; k++) images[k] = data.captionToImage[pairs[k]!]!;
@@ -89,24 +93,28 @@ function blockScores(
     const excluded = anySame ? tf.mul(tf.tensor2d(same, [n, n]), -1e9) : tf.zeros([n, n]);
     if (kind === 'infonce') {
       const logits = tf.add(tf.div(s, temperature), excluded);
-      if (partner) {
-        // image k with caption partner[k]: k's row normaliser, the partner's column normaliser
-        const p = tf.tensor1d(partner, 'int32');
-        const pos = tf.div(tf.sum(tf.mul(s, tf.oneHot(p, n)), 1), temperature);
-        const row = tf.sub(tf.logSumExp(logits, 1), pos);
-        const col = tf.sub(tf.gather(tf.logSumExp(logits, 0), p), pos);
-        return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+      const rowLse = tf.logSumExp(logits, 1);
+      const colLse = tf.logSumExp(logits, 0);
+      if (partners) {
+        // image k with caption p[k]: k's row normaliser, the partner's column normaliser
+        return partners.map((partner) => {
+          const p = tf.tensor1d(partner, 'int32');
+          const pos = tf.div(tf.sum(tf.mul(s, tf.oneHot(p, n)), 1), temperature);
+          const row = tf.sub(rowLse, pos);
+          const col = tf.sub(tf.gather(colLse, p), pos);
+          return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+        });
       }
       const pos = tf.div(diag, temperature);
-      const row = tf.sub(tf.logSumExp(logits, 1), pos);
-      const col = tf.sub(tf.logSumExp(logits, 0), pos);
-      return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+      const row = tf.sub(rowLse, pos);
+      const col = tf.sub(colLse, pos);
+      return [tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array];
     }
     const offDiag = tf.add(tf.mul(tf.eye(n), -1e9), excluded);
     const masked = tf.add(s, offDiag);
     const row = tf.relu(tf.add(tf.sub(tf.max(masked, 1), diag), margin));
     const col = tf.relu(tf.add(tf.sub(tf.max(masked, 0), diag), margin));
-    return tf.add(row, col).dataSync() as Float32Array;
+    return [tf.add(row, col).dataSync() as Float32Array];
   });
 }
 
@@ -206,14 +214,14 @@ function matchingScores(
     const end = Math.floor(((k + 1) * n) / blocks);
     const pairs = order.subarray(start, end);
     if (pairs.length < 2) continue;
-    const scores = blockScores(
+    const [scores] = blockScores(
       emb,
       data,
       pairs,
       options.score,
       options.temperature ?? 0.1,
       options.margin ?? 0.2,
-    );
+    ) as [Float32Array];
     for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
   }
   return out;
@@ -252,8 +260,9 @@ export function nullPairScores(
     const pairs = order.subarray(Math.floor((k * n) / blocks), Math.floor(((k + 1) * n) / blocks));
     const m = pairs.length;
     if (m < 2) continue;
+    const partners: Int32Array[] = [];
     for (let d = 0; d < draws; d++) {
-      // a random cyclic shift of a random order: every pair gets another pair as partner
+      // a random cyclic shift of a random order: every pair gets another pair (of another image)
       const perm = rng.permutation(m);
       const partner = new Int32Array(m).fill(-1);
       for (let t = 0; t < m; t++) {
@@ -265,10 +274,13 @@ export function nullPairScores(
           }
         }
       }
-      const usable = Int32Array.from(partner, (p, t) => (p < 0 ? t : p));
-      const scores = blockScores(emb, data, pairs, 'infonce', options.temperature ?? 0.1, 0, usable);
-      for (let t = 0; t < m; t++) if (partner[t]! >= 0) out[d * n + pairs[t]!] = scores[t]!;
+      partners.push(partner);
     }
+    const usable = partners.map((partner) => Int32Array.from(partner, (p, t) => (p < 0 ? t : p)));
+    const scores = blockScores(emb, data, pairs, 'infonce', options.temperature ?? 0.1, 0, usable);
+    partners.forEach((partner, d) => {
+      for (let t = 0; t < m; t++) if (partner[t]! >= 0) out[d * n + pairs[t]!] = scores[d]![t]!;
+    });
   }
   return out;
 }
@@ -294,7 +306,7 @@ export function matchEvidence(
       continue;
     }
     const blockPairs = Int32Array.from(idx, (t) => pairs[t]!);
-    const hinge = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin);
+    const [hinge] = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin) as [Float32Array];
     const p = Array.from(hinge, (h) => Math.min(options.margin, Math.max(0, options.margin - h / 2)));
     const top = [...p].sort((x, y) => y - x).slice(0, Math.floor(p.length / 10) + 1);
     const scale = Math.max(top.reduce((s, v) => s + v, 0) / top.length, 1e-8);
