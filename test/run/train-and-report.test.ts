@@ -16,6 +16,7 @@ import { loadSplitState, scoreWithSplit } from '../../src/core/run/split-state.j
 import { onlyCleanTrainingPairs, trainAndReport } from '../../src/core/run/train-and-report.js';
 import { embedDataset } from '../../src/core/trainer/embed.js';
 import { CCA } from '../../src/eval/cca.js';
+import { LocalFdrSplit } from '../../src/mixture/local-fdr.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex } from '../../src/noise/noise-index.js';
 import {
@@ -197,6 +198,39 @@ describe('trainAndReport', () => {
     // without the noise index the training split is other pairs: scored by the model, not looked up
     const clean = await scoreWithSavedModel({ model: outDir, data, split: 'train' });
     expect(clean.scoredBy).toBe('model');
+  });
+
+  it('CLIP inputs: zero-shot beside the run, and eval/score reproduce the local-fdr split exactly', async () => {
+    const outDir = join(tmp.dir, 'shared');
+    const clip = 'myntra-fashionclip-99';
+    const { report } = await trainAndReport({
+      data: clip,
+      noise: { rate: 0.3 },
+      config: { epochs: 2, adapter: { hidden: 32 } },
+      seed: 1,
+      outDir,
+      plots: false,
+    });
+    expect(report.sharedSpace).toMatchObject({ shared: true, used: true });
+    expect(report.zeroShot?.test.rsum).toBeGreaterThan(0);
+    expect(report.zeroShot?.splitAuc).toBeGreaterThan(0.9);
+    const state = await loadSplitState(outDir);
+    expect(state.mixture).toBeInstanceOf(LocalFdrSplit);
+    expect(state.json.input?.weight).toBeGreaterThanOrEqual(0);
+    const post = (await readNpy(join(outDir, 'posteriors.npy'))).data as Float64Array;
+    expect(await evaluateSavedModel({ model: outDir, data: clip })).toEqual(report.test);
+    const again = await scoreWithSavedModel({
+      model: outDir,
+      data: clip,
+      split: 'train',
+      noiseIndex: join(outDir, 'noise-index.json'),
+    });
+    expect(again.scoredBy).toBe('training-pairs');
+    expect(Array.from(again.pClean)).toEqual(Array.from(post));
+    // new pairs: scored with the saved settings (input-space score and any blend), then the saved split
+    const fresh = await scoreWithSavedModel({ model: outDir, data: clip, split: 'test' });
+    expect(fresh.scoredBy).toBe('model');
+    expect(Array.from(fresh.pClean)).toEqual(Array.from(scoreWithSplit(state, fresh.scores)));
   });
 
   it('cca: the written CCA reproduces the reported test recalls; no posteriors', async () => {

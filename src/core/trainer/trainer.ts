@@ -42,7 +42,7 @@ import {
 import { BetaMixture } from '../../mixture/beta.js';
 import { GaussianMixture } from '../../mixture/gaussian.js';
 import { estimatedSplitAuc, LocalFdrSplit } from '../../mixture/local-fdr.js';
-import { type LossScaling, normaliseLosses } from '../../mixture/normalise.js';
+import { applyScaling, type LossScaling, normaliseLosses } from '../../mixture/normalise.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
 import { ConfigError, DataError, TrainingError } from '../errors.js';
 import { getLogger } from '../logger.js';
@@ -444,19 +444,22 @@ export class Trainer {
   protected splitPairs(net: TrainerNet, scores: Float64Array, nullScores?: Float64Array): SplitResult {
     const s = this.config.split;
     if (this.mixtureKind() === 'local-fdr' && nullScores) {
-      // one affine map for both samples (no clipping: the null may reach past the observed range)
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
       for (const v of scores) {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
-      const span = hi > lo ? hi - lo : 1;
-      const values = scores.map((v) => (v - lo) / span);
-      const nullValues = nullScores.filter(Number.isFinite).map((v) => (v - lo) / span);
+      // one affine map for both samples; the observed ones through applyScaling itself (so a saved
+      // split reproduces them exactly), the null ones unclipped (they may reach past the observed range)
+      const scaling: LossScaling = { method: 'minmax', low: lo, high: hi, clip: 0 };
+      const values = applyScaling(scores, scaling);
+      const range = hi - lo;
+      const nullValues = nullScores
+        .filter(Number.isFinite)
+        .map((v) => (range > 0 ? (v - lo) / range : 0.5));
       const mixture = new LocalFdrSplit().fit(values, nullValues);
       const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
-      const scaling: LossScaling = { method: 'minmax', low: lo, high: lo + span, clip: 0 };
       return { net: net.index, scores, nullScores, values, scaling, posterior, mixture };
     }
     const { values, fitValues, scaling } = normaliseLosses(scores, { method: s.normalise });
