@@ -43,6 +43,9 @@ describe('audit on CLIP-embedded pairs', () => {
       saveModel: false,
       html: false,
     });
+    // every signal is a column: the input cosine, the learned loss, and their blend (loss)
+    expect(rows.every((r) => r.inputCosine !== null && r.learnedLoss !== null)).toBe(true);
+    expect(summary.inputWeight).toBeGreaterThanOrEqual(0);
     const truth = noisy.noisy;
     const suspicion = new Float64Array(rows.length);
     for (const r of rows) suspicion[r.pair] = rows.length - r.rank;

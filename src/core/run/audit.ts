@@ -23,7 +23,9 @@
  * Columns of the ranking: `rank` (1 = most suspicious), `pair` (index in the input, 0-based), `id`,
  * `p_clean` (P(clean) from the last split), `input_cosine` (cos of the given image and caption
  * embeddings — the CLIP-score filter — present when `detectSharedSpace` finds the two sides share one
- * space), `uncertainty` (for a probabilistic head, empty otherwise: the mean σ² of the pair's image and
+ * space), `learned_loss` (on a shared space: the trained model's own per-pair loss, before it is
+ * blended with the input-space score into `loss`; the blend weight is `inputWeight` in `audit.json`),
+ * `uncertainty` (for a probabilistic head, empty otherwise: the mean σ² of the pair's image and
  * caption **relative to the dataset's median**, so 1 is a typical pair and 2 twice as uncertain; the
  * median itself is `uncertaintyMedian` in `audit.json`), `loss` (the per-pair score the mixture was
  * fitted to, higher = worse), `kept` (P(clean) > threshold), and `caption` / `url` when the metadata has
@@ -126,6 +128,8 @@ export interface AuditRow {
   pClean: number;
   /** cos(image, caption) of the input embeddings; null when the sides do not share a space. */
   inputCosine: number | null;
+  /** On a shared space: the model's own per-pair loss before the blend with the input-space score. */
+  learnedLoss: number | null;
   /** Mean σ² relative to the dataset's median (probabilistic head), else null. */
   uncertainty: number | null;
   loss: number;
@@ -159,6 +163,11 @@ export interface AuditSummary {
   mixture: unknown;
   /** Whether the input sides share one space (then `pairs.*` has `input_cosine`), and why. */
   sharedSpace: { shared: boolean; reason: string };
+  /**
+   * On a shared space: the weight of the input-space score in `loss` (chosen without labels: the
+   * blend with the highest clean-vs-noisy AUC estimated from random pairs; see `split.inputWeight`).
+   */
+  inputWeight?: number;
   /** Median mean-σ² of the pairs (the `uncertainty` column's unit); null without a probabilistic head. */
   uncertaintyMedian: number | null;
   /** With a known truth mask and a shared space: ROC-AUC of −input_cosine at finding the noisy pairs. */
@@ -227,6 +236,7 @@ const COLUMNS = [
   'id',
   'p_clean',
   'input_cosine',
+  'learned_loss',
   'uncertainty',
   'loss',
   'kept',
@@ -241,6 +251,7 @@ function rowValues(r: AuditRow, columns: readonly string[]): (string | number | 
     id: r.id,
     p_clean: r.pClean,
     input_cosine: r.inputCosine,
+    learned_loss: r.learnedLoss,
     uncertainty: r.uncertainty,
     loss: r.loss,
     kept: r.kept,
@@ -257,6 +268,7 @@ function parquetRanking(table: ReturnType<typeof rowValues>[], columns: readonly
     id: 'STRING',
     p_clean: 'DOUBLE',
     input_cosine: 'DOUBLE',
+    learned_loss: 'DOUBLE',
     uncertainty: 'DOUBLE',
     loss: 'DOUBLE',
     kept: 'BOOLEAN',
@@ -428,6 +440,7 @@ export async function auditPairs(
         id: data.captionId(j) ?? data.imageId(data.captionToImage[j]!) ?? String(j),
         pClean: post[j]!,
         inputCosine: cosines ? cosines[j]! : null,
+        learnedLoss: split.learned ? split.learned[j]! : null,
         uncertainty: uncertainty ? uncertainty[j]! : null,
         loss: loss[j]!,
         kept: post[j]! > opts.threshold,
@@ -444,7 +457,8 @@ export async function auditPairs(
       (c) =>
         (c !== 'caption' || data.hasCaptionTexts) &&
         (c !== 'url' || rows.some((r) => r.url !== undefined)) &&
-        (c !== 'input_cosine' || cosines !== undefined),
+        (c !== 'input_cosine' || cosines !== undefined) &&
+        (c !== 'learned_loss' || split.learned !== undefined),
     );
 
     const table = rows.map((r) => rowValues(r, columns));
@@ -549,6 +563,7 @@ export async function auditPairs(
       removed: removedIdx.length,
       mixture: split.mixture.toJSON(),
       sharedSpace: { shared: shared.shared, reason: shared.reason },
+      ...(split.inputWeight !== undefined ? { inputWeight: split.inputWeight } : {}),
       uncertaintyMedian,
       ...(data.noise && cosines
         ? {

@@ -414,12 +414,15 @@ export const COLUMN_NOTES: Record<string, string> = {
   rank: '1 = most suspicious',
   pair: 'index of the pair in the input (0-based)',
   id: 'metadata key, else the pair index: the join key of kept-ids.txt',
-  p_clean: 'P(clean) from the fitted mixture; kept iff above the threshold',
+  p_clean:
+    'P(clean) from the split (local-fdr on a shared space, else the mixture); kept iff above the threshold',
   input_cosine:
     'cosine of the given image and caption embeddings (the CLIP-score), when both sides share one space',
+  learned_loss:
+    "the trained model's own per-pair loss, before its blend with the input-space score into loss (shared space)",
   uncertainty:
     "mean σ² of the pair's image and caption relative to the dataset's median (1 = typical, 2 = twice as uncertain)",
-  loss: 'the per-pair score the mixture was fitted to (higher = worse)',
+  loss: 'the per-pair score the split was fitted to (higher = worse); on a shared space the input-space score blended with learned_loss',
   kept: 'P(clean) > threshold',
   noisy: 'ground truth: 1 = the pair was made noisy',
 };
@@ -459,7 +462,7 @@ async function auditRows(dir: string): Promise<{ columns: string[]; rows: HtmlCe
       'input_cosine',
       'uncertainty',
       'loss',
-      'learned_score',
+      'learned_loss',
     ]);
     return {
       columns: table.header,

@@ -91,6 +91,8 @@ export interface SplitResult {
   mixture: BetaMixture | GaussianMixture | LocalFdrSplit;
   /** On a shared space: the weight of the input-space score in the blend (see `split.inputWeight`). */
   inputWeight?: number;
+  /** On a shared space: the learned per-pair losses (after any EMA) before the blend, in pair order. */
+  learned?: Float64Array;
   /** How `scores` were mapped to `values` (what a saved model needs to place new scores). */
   scaling: LossScaling;
   /**
@@ -455,9 +457,7 @@ export class Trainer {
       const scaling: LossScaling = { method: 'minmax', low: lo, high: hi, clip: 0 };
       const values = applyScaling(scores, scaling);
       const range = hi - lo;
-      const nullValues = nullScores
-        .filter(Number.isFinite)
-        .map((v) => (range > 0 ? (v - lo) / range : 0.5));
+      const nullValues = nullScores.filter(Number.isFinite).map((v) => (range > 0 ? (v - lo) / range : 0.5));
       const mixture = new LocalFdrSplit().fit(values, nullValues);
       const posterior = s.monotone ? mixture.monotonePosterior(values) : mixture.posterior(values);
       return { net: net.index, scores, nullScores, values, scaling, posterior, mixture };
@@ -749,7 +749,10 @@ export class Trainer {
       }
       const blended = this.withInputScore(scores, nulls);
       const split = this.splitPairs(net, blended.scores, blended.nullScores);
-      if (this.sharedSpace?.used) split.inputWeight = blended.inputWeight;
+      if (this.sharedSpace?.used && this.config.split.score !== 'input-cosine') {
+        split.inputWeight = blended.inputWeight;
+        split.learned = scores;
+      }
       if (blended.blend) split.blend = blended.blend;
       this.state.posterior[net.index] = split.posterior;
       splits.push(split);
