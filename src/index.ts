@@ -288,11 +288,11 @@ export {
   trainerConfigSchema,
 } from './core/trainer/config.js';
 export type { DatasetEmbeddings, EmbedDatasetOptions } from './core/trainer/embed.js';
-export { embedDataset, meanVariance } from './core/trainer/embed.js';
+export { embedDataset, inputEmbeddings, meanVariance } from './core/trainer/embed.js';
 export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './core/trainer/evaluate.js';
 export { evaluateClassMAP, evaluateRetrieval } from './core/trainer/evaluate.js';
 export type { PairScoreOptions } from './core/trainer/scoring.js';
-export { matchEvidence, nullPairScores, pairScores } from './core/trainer/scoring.js';
+export { inputPairScores, matchEvidence, nullPairScores, pairScores } from './core/trainer/scoring.js';
 export type {
   EpochRecord,
   FitOptions,

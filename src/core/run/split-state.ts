@@ -29,7 +29,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { l2NormalizeRows } from '../../eval/arrays.js';
 import { inputCosines } from '../../eval/shared-space.js';
 import { BetaMixture } from '../../mixture/beta.js';
 import { GaussianMixture } from '../../mixture/gaussian.js';
@@ -43,7 +42,7 @@ import { getLogger } from '../logger.js';
 import type { CrossModalModel } from '../model/model.js';
 import type { TrainerConfig } from '../trainer/config.js';
 import type { DatasetEmbeddings } from '../trainer/embed.js';
-import { pairScores } from '../trainer/scoring.js';
+import { blendScores, inputPairScores, pairScores } from '../trainer/scoring.js';
 import type { SplitResult } from '../trainer/trainer.js';
 
 /** `split.json`. */
@@ -175,23 +174,13 @@ export function splitScoresOf(
     });
   const input = json.input;
   if (!input || input.weight === 0) return learned();
-  const d = pairs.imageDim;
-  const inputScores = pairScores(model, pairs, {
-    score: 'infonce',
+  const inputScores = inputPairScores(pairs, {
     temperature: input.temperature,
     block: s.block,
     seed: s.seed,
-    embeddings: {
-      dim: d,
-      images: l2NormalizeRows(pairs.imageMatrix(), d),
-      captions: l2NormalizeRows(pairs.captionMatrix(), d),
-    },
   });
   if (input.weight === 1 || !input.blend) return inputScores;
-  const z = (v: number, p: { mean: number; sd: number }) => (p.sd > 0 ? (v - p.mean) / p.sd : 0);
-  const l = learned();
-  const w = input.weight;
-  return inputScores.map((v, j) => w * z(v, input.blend!.input) + (1 - w) * z(l[j]!, input.blend!.learned));
+  return blendScores(inputScores, learned(), input.weight, input.blend);
 }
 
 /**

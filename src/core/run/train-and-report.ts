@@ -38,7 +38,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { l2NormalizeRows } from '../../eval/arrays.js';
 import { splitQuality } from '../../eval/detection.js';
 import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
@@ -61,7 +60,7 @@ import type { CrossModalModel } from '../model/model.js';
 import { writeFigure } from '../plot.js';
 import { saveCheckpoint } from '../trainer/checkpoint.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
-import { embedDataset, meanVariance } from '../trainer/embed.js';
+import { embedDataset, inputEmbeddings, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
 import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
@@ -449,12 +448,11 @@ async function zeroShotSection(
   train: PairDataset,
   truth: Uint8Array | undefined,
 ): Promise<NonNullable<RunReport['zeroShot']>> {
-  const d = test.imageDim;
-  const m = await retrievalMetrics(
-    l2NormalizeRows(test.imageMatrix(), d),
-    l2NormalizeRows(test.captionMatrix(), d),
-    { dim: d, captionToImage: test.captionToImage },
-  );
+  const emb = inputEmbeddings(test);
+  const m = await retrievalMetrics(emb.images, emb.captions, {
+    dim: emb.dim,
+    captionToImage: test.captionToImage,
+  });
   const section: NonNullable<RunReport['zeroShot']> = { test: recallSummary(m) };
   if (truth)
     section.splitAuc = splitQuality(

@@ -12,6 +12,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { l2NormalizeRows } from '../../eval/arrays.js';
 import type { PairDataset } from '../dataset/pair-dataset.js';
 import type { Embedding } from '../model/distance.js';
 import type { CrossModalModel } from '../model/model.js';
@@ -104,4 +105,22 @@ export function meanVariance(logSigma2: Float32Array, dim: number): Float64Array
     out[i] = s / dim;
   }
   return out;
+}
+
+/**
+ * The unit-normalised input vectors of a shared-space dataset as embeddings: what an untrained
+ * residual adapter (the zero-shot model) embeds, without running one.
+ *
+ * @example
+ * ```ts
+ * const emb = inputEmbeddings(data.test);   // { dim: 512, images, captions }, unit rows
+ * ```
+ */
+export function inputEmbeddings(data: PairDataset): DatasetEmbeddings {
+  const d = data.imageDim;
+  return {
+    dim: d,
+    images: l2NormalizeRows(data.imageMatrix(), d),
+    captions: l2NormalizeRows(data.captionMatrix(), d),
+  };
 }

@@ -28,7 +28,7 @@ import type { PairDataset } from '../dataset/pair-dataset.js';
 import type { CrossModalModel } from '../model/model.js';
 import { Rng } from '../random.js';
 import type { AuxiliaryHeads } from './auxiliary.js';
-import { type DatasetEmbeddings, embedDataset } from './embed.js';
+import { type DatasetEmbeddings, embedDataset, inputEmbeddings } from './embed.js';
 
 /** Options of {@link pairScores}. */
 export interface PairScoreOptions {
@@ -167,7 +167,7 @@ function addClassTerm(
 
 /** The matching part of {@link pairScores} (no class term). */
 function matchingScores(
-  model: CrossModalModel,
+  model: CrossModalModel | undefined,
   data: PairDataset,
   emb: DatasetEmbeddings,
   options: PairScoreOptions,
@@ -182,6 +182,7 @@ function matchingScores(
       if (!emb.imageLogSigma2 || !emb.captionLogSigma2) {
         throw new Error("pairScores: score 'match' needs a probabilistic head");
       }
+      if (!model) throw new Error("pairScores: score 'match' needs the model's match scale and shift");
       a = tf.tidy(() => model.matchScale().dataSync()[0]!);
       b = tf.tidy(() => model.matchShift().dataSync()[0]!);
     }
@@ -225,6 +226,56 @@ function matchingScores(
     for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
   }
   return out;
+}
+
+/**
+ * The **input-space** per-pair score of a shared-space dataset: symmetric InfoNCE of the
+ * unit-normalised inputs themselves (the zero-shot model's `infonce` score, see {@link pairScores}).
+ *
+ * @example
+ * ```ts
+ * const scores = inputPairScores(data.train, { temperature: 0.02, seed: 0 });
+ * ```
+ */
+export function inputPairScores(
+  data: PairDataset,
+  options: { temperature: number; block?: number; seed?: number; embeddings?: DatasetEmbeddings },
+): Float64Array {
+  const { embeddings, ...rest } = options;
+  return matchingScores(undefined, data, embeddings ?? inputEmbeddings(data), { score: 'infonce', ...rest });
+}
+
+/** Mean and (population) standard deviation of per-pair scores, for {@link blendScores}. */
+export function scoreStandardisation(x: ArrayLike<number>): { mean: number; sd: number } {
+  let mean = 0;
+  for (let j = 0; j < x.length; j++) mean += x[j]!;
+  mean /= x.length || 1;
+  let ss = 0;
+  for (let j = 0; j < x.length; j++) ss += (x[j]! - mean) ** 2;
+  return { mean, sd: Math.sqrt(ss / (x.length || 1)) };
+}
+
+/**
+ * The blend of an input-space and a learned score, w·z(input) + (1 − w)·z(learned), each standardised
+ * with the given mean and sd (sd 0 maps to 0): the split score of a shared space.
+ *
+ * @example
+ * ```ts
+ * const params = { input: scoreStandardisation(input), learned: scoreStandardisation(learned) };
+ * blendScores(input, learned, 0.5, params);
+ * ```
+ */
+export function blendScores(
+  input: ArrayLike<number>,
+  learned: ArrayLike<number>,
+  weight: number,
+  params: { input: { mean: number; sd: number }; learned: { mean: number; sd: number } },
+): Float64Array {
+  const z = (v: number, p: { mean: number; sd: number }) => (p.sd > 0 ? (v - p.mean) / p.sd : 0);
+  return Float64Array.from(
+    { length: input.length },
+    (_, j) => weight * z(input[j]!, params.input) + (1 - weight) * z(learned[j]!, params.learned),
+  );
 }
 
 /**

@@ -31,7 +31,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { l2NormalizeRows } from '../../eval/arrays.js';
 import { splitQuality } from '../../eval/detection.js';
 import {
   detectSharedSpace,
@@ -63,9 +62,16 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from './config.js';
-import { type DatasetEmbeddings, embedDataset } from './embed.js';
+import { embedDataset, inputEmbeddings } from './embed.js';
 import { evaluateRetrieval } from './evaluate.js';
-import { matchEvidence, nullPairScores, pairScores } from './scoring.js';
+import {
+  blendScores,
+  inputPairScores,
+  matchEvidence,
+  nullPairScores,
+  pairScores,
+  scoreStandardisation,
+} from './scoring.js';
 
 /** One network of the trainer: a model, its optimizer and its auxiliary heads. */
 export interface TrainerNet {
@@ -234,17 +240,6 @@ interface RunState {
 }
 
 const log = () => getLogger('trainer');
-
-/** v ↦ (v − mean)/sd with the mean and sd of `x` (sd 0 maps everything to 0). */
-function standardiser(x: Float64Array): { map: (v: number) => number; params: { mean: number; sd: number } } {
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= x.length || 1;
-  let ss = 0;
-  for (const v of x) ss += (v - mean) ** 2;
-  const sd = Math.sqrt(ss / (x.length || 1));
-  return { map: (v) => (sd > 0 ? (v - mean) / sd : 0), params: { mean, sd } };
-}
 
 /** The trainer (see the module documentation). */
 export class Trainer {
@@ -877,17 +872,6 @@ export class Trainer {
     return withNull ? [0, 0.25, 0.5, 0.75, 1] : [0.5];
   }
 
-  /** The unit-normalised inputs as embeddings: what the untrained (zero-shot) model embeds. */
-  private inputEmbeddings(): DatasetEmbeddings {
-    const data = this.train;
-    const d = data.imageDim;
-    return {
-      dim: d,
-      images: l2NormalizeRows(data.imageMatrix(), d),
-      captions: l2NormalizeRows(data.captionMatrix(), d),
-    };
-  }
-
   /**
    * The input-space per-pair score and its random-pair null: symmetric InfoNCE of the inputs
    * themselves (the zero-shot model's score) at `split.inputTemperature`; computed once per fit.
@@ -895,19 +879,15 @@ export class Trainer {
   private inputScores(): { scores: Float64Array; nullScores: Float64Array } {
     if (this.inputScoreCache) return this.inputScoreCache;
     const s = this.config.split;
-    const embeddings = this.inputEmbeddings();
-    const common = { temperature: s.inputTemperature, block: s.scoreBlock, embeddings };
+    const common = {
+      temperature: s.inputTemperature,
+      block: s.scoreBlock,
+      seed: this.runSeed('scores/null'),
+      embeddings: inputEmbeddings(this.train),
+    };
     this.inputScoreCache = {
-      scores: pairScores(this.nets[0]!.model, this.train, {
-        score: 'infonce',
-        ...common,
-        seed: this.runSeed('scores/null'),
-      }),
-      nullScores: nullPairScores(this.nets[0]!.model, this.train, {
-        ...common,
-        seed: this.runSeed('scores/null'),
-        draws: s.nullDraws,
-      }),
+      scores: inputPairScores(this.train, common),
+      nullScores: nullPairScores(this.nets[0]!.model, this.train, { ...common, draws: s.nullDraws }),
     };
     return this.inputScoreCache;
   }
@@ -950,14 +930,13 @@ export class Trainer {
       if (w === 0) return nullScores ? { scores, nullScores } : { scores };
       const input = this.inputScores();
       if (w === 1) return input;
-      const zi = standardiser(input.scores);
-      const zl = standardiser(scores);
-      const blended = input.scores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(scores[j]!));
-      const params = { input: zi.params, learned: zl.params };
+      // the nulls go through the observed scores' standardisation
+      const params = { input: scoreStandardisation(input.scores), learned: scoreStandardisation(scores) };
+      const blended = blendScores(input.scores, scores, w, params);
       if (!nullScores) return { scores: blended, blend: params };
       return {
         scores: blended,
-        nullScores: input.nullScores.map((v, j) => w * zi.map(v) + (1 - w) * zl.map(nullScores[j]!)),
+        nullScores: blendScores(input.nullScores, nullScores, w, params),
         blend: params,
       };
     };
