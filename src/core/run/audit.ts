@@ -85,7 +85,6 @@ import {
   ensureBackend,
   pairUncertainty,
   runMethodAndSeed,
-  splitFigureValues,
   toJSON,
 } from './train-and-report.js';
 
@@ -509,7 +508,7 @@ export async function auditPairs(
 
     if (opts.plots) {
       for (const f of ['mixture.svg', 'mixture.png', 'posterior.svg', 'posterior.png']) out.file(f);
-      await plotMixture(out.path('mixture'), splitFigureValues(split, config), split.mixture, {
+      await plotMixture(out.path('mixture'), split.values, split.mixture, {
         title: `${method}: per-pair loss split (${data.numPairs} pairs)`,
         protect: out.protect,
       });

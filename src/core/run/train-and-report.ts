@@ -43,8 +43,6 @@ import { classMAP } from '../../eval/map.js';
 import { retrievalMetrics } from '../../eval/retrieval.js';
 import { inputCosines } from '../../eval/shared-space.js';
 import { expectedCalibrationError, uncertaintyQuality } from '../../eval/uncertainty.js';
-import { LocalFdrSplit } from '../../mixture/local-fdr.js';
-import { normaliseLosses } from '../../mixture/normalise.js';
 import { plotMixture } from '../../mixture/plot.js';
 import { applyNoiseIndex, injectNoise, type NoiseResult } from '../../noise/inject.js';
 import { loadNoiseIndex, saveNoiseIndex } from '../../noise/noise-index.js';
@@ -240,29 +238,6 @@ export function onlyCleanTrainingPairs(data: PairDataset, truth: Uint8Array): Pa
   for (const name of data.splitNames) splits[name] = { pairs: data.splitIndices(name).pairs };
   splits.train = { pairs: trainPairs.filter((_, k) => truth[k] === 0) };
   return data.withSplits(splits);
-}
-
-/**
- * The values a split's mixture was fitted on, as the trainer normalised them (for the figure); warns
- * when they do not reproduce the trainer's posterior (a changed normalisation).
- *
- * @example
- * ```ts
- * await plotMixture('split', splitFigureValues(fit.split!, trainer.config), fit.split!.mixture);
- * ```
- */
-export function splitFigureValues(split: SplitResult, config: TrainerConfig): Float64Array {
-  if (split.mixture instanceof LocalFdrSplit) return split.values;
-  const { values } = normaliseLosses(split.scores, { method: config.split.normalise });
-  const again = config.split.monotone
-    ? split.mixture.monotonePosterior(values)
-    : split.mixture.posterior(values);
-  let worst = 0;
-  for (let j = 0; j < again.length; j++) worst = Math.max(worst, Math.abs(again[j]! - split.posterior[j]!));
-  if (worst > 1e-6) {
-    log().warn({ worst }, 'mixture figure: the recomputed normalisation does not reproduce the posterior');
-  }
-  return values;
 }
 
 /**
@@ -725,7 +700,7 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
     files.noiseIndex = 'noise-index.json';
   }
   if (opts.plots && lastSplit && config) {
-    const values = splitFigureValues(lastSplit, config);
+    const values = lastSplit.values; // the x axis the trainer's split saw
     const epoch = history.at(-1)?.epoch ?? 0;
     const noiseLabel = opts.noise ? `, ${opts.noise.rate * 100}% ${train.noise?.protocol ?? ''} noise` : '';
     out.file('mixture.svg');
