@@ -107,6 +107,7 @@ export type { Progress } from './core/progress.js';
 export { createProgress, progressEnabled } from './core/progress.js';
 export { Rng } from './core/random.js';
 export { ensureGradients, gradientsRegistered } from './core/tf-gradients.js';
+export { VERSION } from './core/version.js';
 // --- eval: retrieval metrics, class-level mAP, split quality, uncertainty, CCA baseline ---
 export type { NumberArray } from './eval/arrays.js';
 export { l2NormalizeRows } from './eval/arrays.js';
@@ -187,7 +188,6 @@ export {
   localFdrOptionsSchema,
   storeyNoiseRate,
 } from './mixture/local-fdr.js';
-export { VERSION } from './version.js';
 
 // --- data: datasets, readers/writers, synthetic noise ---
 
@@ -276,36 +276,6 @@ export {
 } from './core/model/text-encoder.js';
 export type { BuildVocabularyOptions } from './core/text/tokenizer.js';
 export { SPECIAL_TOKENS, Vocabulary, wordTokenize } from './core/text/tokenizer.js';
-export { AuxiliaryHeads, gradientReversal } from './core/trainer/auxiliary.js';
-export { captionTokenTensor, textEncoderOptions } from './core/trainer/caption-input.js';
-export type { CheckpointState, LoadedCheckpoint } from './core/trainer/checkpoint.js';
-export { loadCheckpoint, saveCheckpoint } from './core/trainer/checkpoint.js';
-export type { LossKind, TrainerConfig, TrainerConfigInput, TrainerMethod } from './core/trainer/config.js';
-export {
-  checkedTrainerConfigSchema,
-  METHOD_PRESETS,
-  resolveTrainerConfig,
-  trainerConfigSchema,
-} from './core/trainer/config.js';
-export type { DatasetEmbeddings, EmbedDatasetOptions } from './core/trainer/embed.js';
-export { embedDataset, inputEmbeddings, meanVariance } from './core/trainer/embed.js';
-export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './core/trainer/evaluate.js';
-export { evaluateClassMAP, evaluateRetrieval } from './core/trainer/evaluate.js';
-export type { PairScoreOptions } from './core/trainer/scoring.js';
-export { inputPairScores, matchEvidence, nullPairScores, pairScores } from './core/trainer/scoring.js';
-export type {
-  EpochRecord,
-  FitOptions,
-  FitResult,
-  Relabelled,
-  SplitRecord,
-  SplitResult,
-  TrainerCallback,
-  TrainerContext,
-  TrainerNet,
-  ValidationRecord,
-} from './core/trainer/trainer.js';
-export { chanceRsum, Trainer } from './core/trainer/trainer.js';
 export type { ApplyNoiseOptions, InjectNoiseOptions, NoiseResult, NoiseSummary } from './noise/inject.js';
 export {
   ApplyNoiseOptionsSchema,
@@ -323,6 +293,36 @@ export type {
 } from './noise/noise-index.js';
 export { loadNoiseIndex, saveNoiseIndex, validateNoiseIndex } from './noise/noise-index.js';
 export { hardCaptions, shuffleCaptions, shuffleImages } from './noise/shuffle.js';
+export { AuxiliaryHeads, gradientReversal } from './trainer/auxiliary.js';
+export { captionTokenTensor, textEncoderOptions } from './trainer/caption-input.js';
+export type { CheckpointState, LoadedCheckpoint } from './trainer/checkpoint.js';
+export { loadCheckpoint, saveCheckpoint } from './trainer/checkpoint.js';
+export type { LossKind, TrainerConfig, TrainerConfigInput, TrainerMethod } from './trainer/config.js';
+export {
+  checkedTrainerConfigSchema,
+  METHOD_PRESETS,
+  resolveTrainerConfig,
+  trainerConfigSchema,
+} from './trainer/config.js';
+export type { DatasetEmbeddings, EmbedDatasetOptions } from './trainer/embed.js';
+export { embedDataset, inputEmbeddings, meanVariance } from './trainer/embed.js';
+export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './trainer/evaluate.js';
+export { evaluateClassMAP, evaluateRetrieval } from './trainer/evaluate.js';
+export type { PairScoreOptions } from './trainer/scoring.js';
+export { inputPairScores, matchEvidence, nullPairScores, pairScores } from './trainer/scoring.js';
+export type {
+  EpochRecord,
+  FitOptions,
+  FitResult,
+  Relabelled,
+  SplitRecord,
+  SplitResult,
+  TrainerCallback,
+  TrainerContext,
+  TrainerNet,
+  ValidationRecord,
+} from './trainer/trainer.js';
+export { chanceRsum, Trainer } from './trainer/trainer.js';
 
 // --- run: one run end to end, run files, experiment grid, tables, pair audit ---
 
@@ -330,13 +330,13 @@ export { runCli } from './cli/program.js';
 export type { CsvValue } from './core/io/csv.js';
 export { formatCsv } from './core/io/csv.js';
 export { setProgressScope } from './core/progress.js';
-export type { AuditOptions, AuditRow, AuditSummary } from './core/run/audit.js';
-export { auditOptionsSchema, auditPairs, suspicionOrder } from './core/run/audit.js';
-export { calibrationSpec } from './core/run/calibration-figure.js';
-export type { CCABaseline, CCABaselineOptions } from './core/run/cca-baseline.js';
-export { ccaBaselineOptionsSchema, fitCCABaseline } from './core/run/cca-baseline.js';
-export type { ClipMetadata, ClipShard, WriteClipFolderOptions } from './core/run/clip-folder.js';
-export { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './core/run/clip-folder.js';
+export type { AuditOptions, AuditRow, AuditSummary } from './run/audit.js';
+export { auditOptionsSchema, auditPairs, suspicionOrder } from './run/audit.js';
+export { calibrationSpec } from './run/calibration-figure.js';
+export type { CCABaseline, CCABaselineOptions } from './run/cca-baseline.js';
+export { ccaBaselineOptionsSchema, fitCCABaseline } from './run/cca-baseline.js';
+export type { ClipMetadata, ClipShard, WriteClipFolderOptions } from './run/clip-folder.js';
+export { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from './run/clip-folder.js';
 export type {
   GridCell,
   GridCellEvent,
@@ -344,7 +344,7 @@ export type {
   GridOptions,
   GridResults,
   GridRun,
-} from './core/run/grid.js';
+} from './run/grid.js';
 export {
   cellDir,
   cellKey,
@@ -352,16 +352,16 @@ export {
   gridOptionsSchema,
   readGridResults,
   runGrid,
-} from './core/run/grid.js';
-export type { GridOutputPaths } from './core/run/grid-outputs.js';
-export { gridCells, rsumVsNoiseSpec, trainingCurvesSpec, writeGridOutputs } from './core/run/grid-outputs.js';
-export type { HtmlCell, HtmlReportData, WriteHtmlReportOptions } from './core/run/html-report.js';
+} from './run/grid.js';
+export type { GridOutputPaths } from './run/grid-outputs.js';
+export { gridCells, rsumVsNoiseSpec, trainingCurvesSpec, writeGridOutputs } from './run/grid-outputs.js';
+export type { HtmlCell, HtmlReportData, WriteHtmlReportOptions } from './run/html-report.js';
 export {
   COLUMN_NOTES,
   htmlReportData,
   renderHtmlReport,
   writeHtmlReport,
-} from './core/run/html-report.js';
+} from './run/html-report.js';
 export type {
   LossSplitSection,
   NoiseSection,
@@ -371,31 +371,31 @@ export type {
   SplitSection,
   TestSection,
   UncertaintySection,
-} from './core/run/report.js';
-export { RUN_METHODS, recallSummary, splitSection, trainerMethodOf } from './core/run/report.js';
+} from './run/report.js';
+export { RUN_METHODS, recallSummary, splitSection, trainerMethodOf } from './run/report.js';
 export type {
   EvaluateSavedModelOptions,
   SavedModelScores,
   ScoreSavedModelOptions,
-} from './core/run/reuse.js';
+} from './run/reuse.js';
 export {
   evaluateSavedModel,
   evaluateSavedModelOptionsSchema,
   scoreSavedModelOptionsSchema,
   scoreWithSavedModel,
   writeSavedModelScores,
-} from './core/run/reuse.js';
-export type { RunFile, RunFileKeys, TrainFlags } from './core/run/run-file.js';
+} from './run/reuse.js';
+export type { RunFile, RunFileKeys, TrainFlags } from './run/run-file.js';
 export {
   methodTrainerConfig,
   parseRunFile,
   readRunFile,
   runFileSchema,
   trainOptionsFromFlags,
-} from './core/run/run-file.js';
-export type { SplitOverlap } from './core/run/sanity.js';
-export { checkSplitOverlap, dataWarnings, duplicatePairs, MIN_TEST_PAIRS } from './core/run/sanity.js';
-export type { DataInput, DataLoadOptions, DataSource } from './core/run/source.js';
+} from './run/run-file.js';
+export type { SplitOverlap } from './run/sanity.js';
+export { checkSplitOverlap, dataWarnings, duplicatePairs, MIN_TEST_PAIRS } from './run/sanity.js';
+export type { DataInput, DataLoadOptions, DataSource } from './run/source.js';
 export {
   DEFAULT_SPLIT,
   dataInputSource,
@@ -407,16 +407,16 @@ export {
   recommendedTrainerConfig,
   resolveDataSource,
   withEvaluationSplits,
-} from './core/run/source.js';
-export type { SplitState, SplitStateJSON } from './core/run/split-state.js';
+} from './run/source.js';
+export type { SplitState, SplitStateJSON } from './run/split-state.js';
 export {
   loadSplitState,
   pairDigest,
   saveSplitState,
   scoreWithSplit,
   splitStateSchema,
-} from './core/run/split-state.js';
-export type { Align, GridMetric, GridRow, PairedRow } from './core/run/table.js';
+} from './run/split-state.js';
+export type { Align, GridMetric, GridRow, PairedRow } from './run/table.js';
 export {
   aggregateGrid,
   formatMeanSd,
@@ -430,12 +430,12 @@ export {
   protocolOf,
   reportsTable,
   signTestP,
-} from './core/run/table.js';
-export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './core/run/train-and-report.js';
+} from './run/table.js';
+export type { RunNoise, TrainAndReportOptions, TrainAndReportResult } from './run/train-and-report.js';
 export {
   modelTestSection,
   onlyCleanTrainingPairs,
   runNoiseSchema,
   trainAndReport,
   trainAndReportOptionsSchema,
-} from './core/run/train-and-report.js';
+} from './run/train-and-report.js';

@@ -10,9 +10,9 @@
  * ```
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { auditPairs } from '../core/run/audit.js';
-import { methodTrainerConfig, readRunFile } from '../core/run/run-file.js';
-import { markdownTable } from '../core/run/table.js';
+import { auditPairs } from '../run/audit.js';
+import { methodTrainerConfig, readRunFile } from '../run/run-file.js';
+import { markdownTable } from '../run/table.js';
 import { integerArg, positiveIntegerArg, unitArg } from './args.js';
 import type { CliCommand } from './context.js';
 

@@ -11,8 +11,8 @@
  * ```
  */
 import { Option } from 'commander';
-import { evaluateSavedModel } from '../core/run/reuse.js';
-import { markdownTable } from '../core/run/table.js';
+import { evaluateSavedModel } from '../run/reuse.js';
+import { markdownTable } from '../run/table.js';
 import { positiveIntegerArg } from './args.js';
 import type { CliCommand } from './context.js';
 

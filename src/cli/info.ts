@@ -10,7 +10,7 @@
  */
 import { arch, cpus, platform } from 'node:os';
 import { type BackendStatus, probeBackends } from '../core/backend/index.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import type { CliCommand } from './context.js';
 
 export const infoCommand: CliCommand = {

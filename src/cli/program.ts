@@ -13,7 +13,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKEND_NAMES } from '../core/backend/index.js';
 import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
 import { LOG_FORMATS, type LogFormat, type LogLevel, setLogFormat, setLogLevel } from '../core/logger.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { commands } from './commands.js';
 import { createContext } from './context.js';
 

@@ -10,7 +10,7 @@
  * ```
  */
 import { Option } from 'commander';
-import { writeHtmlReport } from '../core/run/html-report.js';
+import { writeHtmlReport } from '../run/html-report.js';
 import { positiveIntegerArg } from './args.js';
 import type { CliCommand } from './context.js';
 

@@ -10,7 +10,7 @@
  * cleave score --model runs/wiki --data wikipedia-xmodal --split train --noise-index runs/wiki/noise-index.json --out s.jsonl
  * ```
  */
-import { scoreWithSavedModel, writeSavedModelScores } from '../core/run/reuse.js';
+import { scoreWithSavedModel, writeSavedModelScores } from '../run/reuse.js';
 import { unitArg } from './args.js';
 import type { CliCommand } from './context.js';
 

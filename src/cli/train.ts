@@ -4,7 +4,7 @@
  * into `--out` (see `trainAndReport`).
  *
  * Options come from the flags, then `--config run.json` (a trainer config plus `data`, `noise`, `out`,
- * … — see `src/core/run/run-file.ts`), then the defaults; the trainer config is validated by the
+ * … — see `src/run/run-file.ts`), then the defaults; the trainer config is validated by the
  * trainer's schema and errors name the field.
  *
  * @example
@@ -14,10 +14,10 @@
  * ```
  */
 import { Option } from 'commander';
-import { RUN_METHODS } from '../core/run/report.js';
-import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../core/run/run-file.js';
-import { reportsTable } from '../core/run/table.js';
-import { trainAndReport } from '../core/run/train-and-report.js';
+import { RUN_METHODS } from '../run/report.js';
+import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../run/run-file.js';
+import { reportsTable } from '../run/table.js';
+import { trainAndReport } from '../run/train-and-report.js';
 import { integerArg, nonNegativeIntegerArg, positiveIntegerArg, sharedSpaceArg, unitArg } from './args.js';
 import type { CliCommand } from './context.js';
 

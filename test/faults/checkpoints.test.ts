@@ -7,7 +7,7 @@ import { cpSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleaveError } from '../../src/core/errors.js';
-import { trainAndReport } from '../../src/core/run/train-and-report.js';
+import { trainAndReport } from '../../src/run/train-and-report.js';
 import { tempDir, useCpu } from '../run/helpers.js';
 import { snapshot } from './helpers.js';
 

@@ -21,10 +21,10 @@ import { CleaveError, ConfigError, DataError, OutputError, TrainingError } from 
 import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
 import { readNpy, writeNpy } from '../../src/core/io/npy.js';
-import { auditPairs } from '../../src/core/run/audit.js';
-import { markdownTable } from '../../src/core/run/table.js';
-import { trainAndReport } from '../../src/core/run/train-and-report.js';
-import { Trainer, type TrainerCallback } from '../../src/core/trainer/trainer.js';
+import { auditPairs } from '../../src/run/audit.js';
+import { markdownTable } from '../../src/run/table.js';
+import { trainAndReport } from '../../src/run/train-and-report.js';
+import { Trainer, type TrainerCallback } from '../../src/trainer/trainer.js';
 import {
   SMALL,
   syntheticPairs,

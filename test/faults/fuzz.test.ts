@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleaveError } from '../../src/core/errors.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
 import { encodeNpy, readNpy } from '../../src/core/io/npy.js';
-import { parseRunFile } from '../../src/core/run/run-file.js';
-import { resolveDataSource } from '../../src/core/run/source.js';
+import { parseRunFile } from '../../src/run/run-file.js';
+import { resolveDataSource } from '../../src/run/source.js';
 import { tempDir, writeSyntheticManifest } from '../run/helpers.js';
 import { FUZZ_RUNS, snapshot } from './helpers.js';
 

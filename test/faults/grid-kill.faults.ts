@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGrid } from '../../src/core/run/grid.js';
+import { runGrid } from '../../src/run/grid.js';
 import { tempDir, useCpu, writeSyntheticManifest } from '../run/helpers.js';
 import { FAULT_GRID } from './grid-fixture.js';
 import { debris, freshDir, ROUNDS, seeded, snapshot, stableJson } from './helpers.js';

@@ -6,7 +6,7 @@ import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { ConfigError, DataError } from '../../src/core/errors.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex, saveNoiseIndex } from '../../src/noise/noise-index.js';
-import { tempDir } from '../core/io-tempdir.js';
+import { tempDir } from '../core/io/tempdir.js';
 
 // The published files (copied from /work/shared/data/noise-index-f30k) and NumPy statistics of them:
 // test/reference/noise_f30k_stats.py

@@ -1,4 +1,4 @@
-"""Reference .npy files written by NumPy itself, for test/core/io-npy.test.ts.
+"""Reference .npy files written by NumPy itself, for test/core/io/npy.test.ts.
 
 Each case is saved with numpy (np.save / np.lib.format.write_array) and described in
 fixtures/io/npy_cases.json: dtype descriptor, shape, Fortran flag, format version and the values in C order

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/index.js';
 import { bundledDataset } from '../../src/core/dataset/bundled.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
-import { auditPairs } from '../../src/core/run/audit.js';
-import { writeClipRetrievalFolder } from '../../src/core/run/clip-folder.js';
 import { rocAuc } from '../../src/eval/detection.js';
 import { inputCosines } from '../../src/eval/shared-space.js';
 import { injectNoise } from '../../src/noise/inject.js';
+import { auditPairs } from '../../src/run/audit.js';
+import { writeClipRetrievalFolder } from '../../src/run/clip-folder.js';
 import { tempDir } from './helpers.js';
 
 const tmp = tempDir();

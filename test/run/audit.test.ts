@@ -12,16 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
 import { readCsv } from '../../src/core/io/csv.js';
 import { readNpy } from '../../src/core/io/npy.js';
+import { injectNoise } from '../../src/noise/inject.js';
 import {
   type AuditRow,
   type AuditSummary,
   auditPairs,
   noiseRateInterval,
   suspicionOrder,
-} from '../../src/core/run/audit.js';
-import { readClipMetadata } from '../../src/core/run/clip-folder.js';
-import { scoreWithSavedModel } from '../../src/core/run/reuse.js';
-import { injectNoise } from '../../src/noise/inject.js';
+} from '../../src/run/audit.js';
+import { readClipMetadata } from '../../src/run/clip-folder.js';
+import { scoreWithSavedModel } from '../../src/run/reuse.js';
 import { openInChromium } from './browser.js';
 import { SMALL, syntheticPairs, tempDir, useCpu, writeScrapedFolder } from './helpers.js';
 

@@ -8,11 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClipRetrievalFolder } from '../../src/core/io/clip-retrieval.js';
 import { readNpy } from '../../src/core/io/npy.js';
-import {
-  clipShardLayout,
-  readClipMetadata,
-  writeClipRetrievalFolder,
-} from '../../src/core/run/clip-folder.js';
+import { clipShardLayout, readClipMetadata, writeClipRetrievalFolder } from '../../src/run/clip-folder.js';
 import { tempDir, writeScrapedFolder } from './helpers.js';
 
 const tmp = tempDir('cleave-clip-folder-');

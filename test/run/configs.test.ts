@@ -5,9 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type RunMethod, trainerMethodOf } from '../../src/core/run/report.js';
-import { methodTrainerConfig, readRunFile } from '../../src/core/run/run-file.js';
-import { resolveTrainerConfig } from '../../src/core/trainer/config.js';
+import { type RunMethod, trainerMethodOf } from '../../src/run/report.js';
+import { methodTrainerConfig, readRunFile } from '../../src/run/run-file.js';
+import { resolveTrainerConfig } from '../../src/trainer/config.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'experiments', 'configs');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

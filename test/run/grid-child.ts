@@ -2,7 +2,7 @@
  * A grid run in its own process, for the kill test in grid.test.ts:
  * `node --import tsx test/run/grid-child.ts <manifest> <outDir>`.
  */
-import { runGrid } from '../../src/core/run/grid.js';
+import { runGrid } from '../../src/run/grid.js';
 import { GRID_CONFIG, KILL_GRID } from './grid-fixture.js';
 
 const [manifest, outDir] = process.argv.slice(2);

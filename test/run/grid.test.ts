@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/core/errors.js';
 import { parseCsv } from '../../src/core/io/csv.js';
-import { cellKey, type GridCellEvent, type GridResults, runGrid } from '../../src/core/run/grid.js';
-import { writeGridOutputs } from '../../src/core/run/grid-outputs.js';
+import { cellKey, type GridCellEvent, type GridResults, runGrid } from '../../src/run/grid.js';
+import { writeGridOutputs } from '../../src/run/grid-outputs.js';
 import { GRID_CONFIG, KILL_GRID } from './grid-fixture.js';
 import { syntheticPairs, tempDir, useCpu, writeSyntheticManifest } from './helpers.js';
 

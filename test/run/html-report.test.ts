@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CleaveError } from '../../src/core/errors.js';
 import { writeNpy } from '../../src/core/io/npy.js';
-import { type HtmlCell, renderHtmlReport, writeHtmlReport } from '../../src/core/run/html-report.js';
+import { type HtmlCell, renderHtmlReport, writeHtmlReport } from '../../src/run/html-report.js';
 import { openInChromium } from './browser.js';
 import { tempDir } from './helpers.js';
 

@@ -13,8 +13,8 @@ import { writeSyntheticPrecomp } from '../../src/core/dataset/synthetic-precomp.
 import { readNpy } from '../../src/core/io/npy.js';
 import { loadPrecomp } from '../../src/core/io/precomp.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
-import { embedDataset } from '../../src/core/trainer/embed.js';
-import { evaluateRetrieval } from '../../src/core/trainer/evaluate.js';
+import { embedDataset } from '../../src/trainer/embed.js';
+import { evaluateRetrieval } from '../../src/trainer/evaluate.js';
 import { tempDir, useCpu } from './helpers.js';
 
 const tmp = tempDir('cleave-precomp-run-');

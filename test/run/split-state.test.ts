@@ -7,16 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.js';
-import {
-  loadSplitState,
-  pairDigest,
-  saveSplitState,
-  scoreWithSplit,
-} from '../../src/core/run/split-state.js';
-import { resolveTrainerConfig } from '../../src/core/trainer/config.js';
 import { BetaMixture } from '../../src/mixture/beta.js';
 import { GaussianMixture } from '../../src/mixture/gaussian.js';
 import { normaliseLosses } from '../../src/mixture/normalise.js';
+import { loadSplitState, pairDigest, saveSplitState, scoreWithSplit } from '../../src/run/split-state.js';
+import { resolveTrainerConfig } from '../../src/trainer/config.js';
 import { syntheticPairs, tempDir } from './helpers.js';
 
 const tmp = tempDir('cleave-split-state-');

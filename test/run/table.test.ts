@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatCsv, parseCsv } from '../../src/core/io/csv.js';
-import type { GridCell } from '../../src/core/run/grid.js';
-import type { RunReport } from '../../src/core/run/report.js';
+import type { GridCell } from '../../src/run/grid.js';
+import type { RunReport } from '../../src/run/report.js';
 import {
   aggregateGrid,
   formatMeanSd,
@@ -19,7 +19,7 @@ import {
   pairedMarkdown,
   reportsTable,
   signTestP,
-} from '../../src/core/run/table.js';
+} from '../../src/run/table.js';
 
 function cell(
   kind: GridCell['kind'],

@@ -9,16 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledDataDir } from '../../src/core/dataset/bundled.js';
 import { readNpy } from '../../src/core/io/npy.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
-import type { RunReport } from '../../src/core/run/report.js';
-import { evaluateSavedModel, scoreWithSavedModel } from '../../src/core/run/reuse.js';
-import { OutputGuard, resolveDataSource } from '../../src/core/run/source.js';
-import { loadSplitState, scoreWithSplit } from '../../src/core/run/split-state.js';
-import { onlyCleanTrainingPairs, trainAndReport } from '../../src/core/run/train-and-report.js';
-import { embedDataset } from '../../src/core/trainer/embed.js';
 import { CCA } from '../../src/eval/cca.js';
 import { LocalFdrSplit } from '../../src/mixture/local-fdr.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex } from '../../src/noise/noise-index.js';
+import type { RunReport } from '../../src/run/report.js';
+import { evaluateSavedModel, scoreWithSavedModel } from '../../src/run/reuse.js';
+import { OutputGuard, resolveDataSource } from '../../src/run/source.js';
+import { loadSplitState, scoreWithSplit } from '../../src/run/split-state.js';
+import { onlyCleanTrainingPairs, trainAndReport } from '../../src/run/train-and-report.js';
+import { embedDataset } from '../../src/trainer/embed.js';
 import {
   SMALL,
   syntheticPairs,

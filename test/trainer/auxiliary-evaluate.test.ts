@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import { Rng } from '../../src/core/random.js';
-import { AuxiliaryHeads, gradientReversal } from '../../src/core/trainer/auxiliary.js';
-import { embedDataset, meanVariance } from '../../src/core/trainer/embed.js';
-import { evaluateRetrieval } from '../../src/core/trainer/evaluate.js';
 import { retrievalMetrics } from '../../src/eval/retrieval.js';
+import { AuxiliaryHeads, gradientReversal } from '../../src/trainer/auxiliary.js';
+import { embedDataset, meanVariance } from '../../src/trainer/embed.js';
+import { evaluateRetrieval } from '../../src/trainer/evaluate.js';
 import { syntheticPairs, useCpu } from './helpers.js';
 
 beforeAll(useCpu);

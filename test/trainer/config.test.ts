@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { deepMerge, METHOD_PRESETS, resolveTrainerConfig } from '../../src/core/trainer/config.js';
+import { deepMerge, METHOD_PRESETS, resolveTrainerConfig } from '../../src/trainer/config.js';
 
 describe('trainer config', () => {
   it('applies the method preset under the user values', () => {

@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import { Rng } from '../../src/core/random.js';
-import { AuxiliaryHeads } from '../../src/core/trainer/auxiliary.js';
-import type { DatasetEmbeddings } from '../../src/core/trainer/embed.js';
-import { pairScores } from '../../src/core/trainer/scoring.js';
+import { AuxiliaryHeads } from '../../src/trainer/auxiliary.js';
+import type { DatasetEmbeddings } from '../../src/trainer/embed.js';
+import { pairScores } from '../../src/trainer/scoring.js';
 import { useCpu } from './helpers.js';
 
 beforeAll(useCpu);

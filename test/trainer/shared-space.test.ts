@@ -5,13 +5,13 @@ import { ConfigError, DataError } from '../../src/core/errors.js';
 import { loadPairs } from '../../src/core/io/manifest.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
 import { Rng } from '../../src/core/random.js';
-import { resolveTrainerConfig } from '../../src/core/trainer/config.js';
-import { evaluateRetrieval } from '../../src/core/trainer/evaluate.js';
-import { nullPairScores, pairScores } from '../../src/core/trainer/scoring.js';
-import { Trainer } from '../../src/core/trainer/trainer.js';
 import { retrievalMetrics } from '../../src/eval/retrieval.js';
 import { detectSharedSpace, inputCosines } from '../../src/eval/shared-space.js';
 import { injectNoise } from '../../src/noise/inject.js';
+import { resolveTrainerConfig } from '../../src/trainer/config.js';
+import { evaluateRetrieval } from '../../src/trainer/evaluate.js';
+import { nullPairScores, pairScores } from '../../src/trainer/scoring.js';
+import { Trainer } from '../../src/trainer/trainer.js';
 import { syntheticPairs, useCpu } from './helpers.js';
 
 let myntra: PairDataset;

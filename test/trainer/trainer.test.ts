@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrainerConfigInput } from '../../src/core/trainer/config.js';
+import { BetaMixture } from '../../src/mixture/beta.js';
+import { injectNoise } from '../../src/noise/inject.js';
+import type { TrainerConfigInput } from '../../src/trainer/config.js';
 import {
   type EpochRecord,
   type Relabelled,
   type SplitResult,
   Trainer,
   type TrainerNet,
-} from '../../src/core/trainer/trainer.js';
-import { BetaMixture } from '../../src/mixture/beta.js';
-import { injectNoise } from '../../src/noise/inject.js';
+} from '../../src/trainer/trainer.js';
 import { SMALL, syntheticPairs, useCpu } from './helpers.js';
 
 beforeAll(useCpu);

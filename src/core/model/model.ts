@@ -30,9 +30,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { VERSION } from '../../version.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { Rng } from '../random.js';
+import { VERSION } from '../version.js';
 import { type HeadType, type ModelConfig, type ModelConfigInput, modelConfigSchema } from './config.js';
 import {
   closedFormDistance,

@@ -1,0 +1,369 @@
+/**
+ * Per-pair losses of training pairs: the scores the clean/noisy split is fitted to (higher = more
+ * likely a mismatched pair). Computed in evaluation mode (no dropout) from the embeddings of every
+ * image and caption of the dataset.
+ *
+ * Definitions (pair i = caption i with image g(i); e = unit-norm means; S(i, j) = e_img(g(i))·e_cap(j)):
+ * - `infonce`: the pairs are shuffled (seeded) into blocks of `block` pairs (one block holding every
+ *   pair when there are at most `block`), and within its block pair i scores
+ *   ℓᵢ = ½·[(logΣⱼ exp(S(i, j)/τ) − S(i, i)/τ) + (logΣⱼ exp(S(j, i)/τ) − S(i, i)/τ)],
+ *   where j runs over the block's pairs whose image differs from g(i) (other captions of the same
+ *   image are not negatives), plus i itself.
+ * - `triplet`: VSE++ hinge to the hardest negative within the block, both directions:
+ *   ℓᵢ = maxⱼ[α + S(i, j) − S(i, i)]₊ + maxⱼ[α + S(j, i) − S(i, i)]₊ (same exclusions).
+ * - `cosine`: ℓᵢ = 1 − S(i, i).
+ * - `match` (probabilistic head): ℓᵢ = −log p(i, i) = softplus(a·d(i, i) − b), with the closed-form
+ *   distance d = ‖μ_img − μ_cap‖² + Σσ²_img + Σσ²_cap.
+ *
+ * With `classTerm`, λ·CE(class head on caption i, class of image g(i)) is added to each score.
+ *
+ * @example
+ * ```ts
+ * import { pairScores } from 'cleave';
+ * const losses = pairScores(model, data.train, { score: 'infonce', temperature: 0.1, block: 4096, seed: 0 });
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PairDataset } from '../core/dataset/pair-dataset.js';
+import type { CrossModalModel } from '../core/model/model.js';
+import { Rng } from '../core/random.js';
+import type { AuxiliaryHeads } from './auxiliary.js';
+import { type DatasetEmbeddings, embedDataset, inputEmbeddings } from './embed.js';
+
+/** Options of {@link pairScores}. */
+export interface PairScoreOptions {
+  score: 'infonce' | 'triplet' | 'match' | 'cosine';
+  /** τ of `infonce` (default 0.1). */
+  temperature?: number;
+  /** Block size of `infonce`/`triplet` (default 4096). */
+  block?: number;
+  /** Margin α of `triplet` (default 0.2). */
+  margin?: number;
+  /** Seed of the block assignment. */
+  seed?: number;
+  /** Precomputed embeddings of `data` (skips the forward pass). */
+  embeddings?: DatasetEmbeddings;
+  /**
+   * Add `weight`·CE(class head on caption j, labels[image of j]) to every pair's score (the
+   * class-consistency term; `labels` per image of `data`).
+   */
+  classTerm?: { heads: AuxiliaryHeads; labels: Int32Array; scale: number; weight: number };
+}
+
+/** Gather rows `rows` of a row-major `n × d` matrix into a new `[rows.length, d]` tensor. */
+function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): tf.Tensor2D {
+  const out = new Float32Array(rows.length * d);
+  for (let k = 0; k < rows.length; k++) out.set(matrix.subarray(rows[k]! * d, rows[k]! * d + d), k * d);
+  return tf.tensor2d(out, [rows.length, d]);
+}
+
+/**
+ * Per-pair losses of one block (`infonce` or `triplet`), in block order: one array, or with `partners`
+ * (`infonce` only) one array of random-pair losses per partner assignment, all from one similarity
+ * matrix and one pair of row/column normalisers.
+ */
+function blockScores(
+  emb: DatasetEmbeddings,
+  data: PairDataset,
+  pairs: Int32Array,
+  kind: 'infonce' | 'triplet',
+  temperature: number,
+  margin: number,
+  partners?: readonly Int32Array[],
+): Float32Array[] {
+  const n = pairs.length;
+  const images = new Int32Array(n);
+  for (let k = 0; k < n; k++) images[k] = data.captionToImage[pairs[k]!]!;
+  const same = new Float32Array(n * n); // 1 where two different pairs share an image
+  let anySame = false;
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) {
+      if (a !== b && images[a] === images[b]) {
+        same[a * n + b] = 1;
+        anySame = true;
+      }
+    }
+  }
+  return tf.tidy(() => {
+    const img = rowsTensor(emb.images, emb.dim, images);
+    const cap = rowsTensor(emb.captions, emb.dim, pairs);
+    const s = tf.matMul(img, cap, false, true);
+    const diag = tf.sum(tf.mul(s, tf.eye(n)), 1);
+    // excluded entries (other captions of the same image) get −∞ before the reductions
+    const excluded = anySame ? tf.mul(tf.tensor2d(same, [n, n]), -1e9) : tf.zeros([n, n]);
+    if (kind === 'infonce') {
+      const logits = tf.add(tf.div(s, temperature), excluded);
+      const rowLse = tf.logSumExp(logits, 1);
+      const colLse = tf.logSumExp(logits, 0);
+      if (partners) {
+        // image k with caption p[k]: k's row normaliser, the partner's column normaliser
+        return partners.map((partner) => {
+          const p = tf.tensor1d(partner, 'int32');
+          const pos = tf.div(tf.sum(tf.mul(s, tf.oneHot(p, n)), 1), temperature);
+          const row = tf.sub(rowLse, pos);
+          const col = tf.sub(tf.gather(colLse, p), pos);
+          return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+        });
+      }
+      const pos = tf.div(diag, temperature);
+      const row = tf.sub(rowLse, pos);
+      const col = tf.sub(colLse, pos);
+      return [tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array];
+    }
+    const offDiag = tf.add(tf.mul(tf.eye(n), -1e9), excluded);
+    const masked = tf.add(s, offDiag);
+    const row = tf.relu(tf.add(tf.sub(tf.max(masked, 1), diag), margin));
+    const col = tf.relu(tf.add(tf.sub(tf.max(masked, 0), diag), margin));
+    return [tf.add(row, col).dataSync() as Float32Array];
+  });
+}
+
+/**
+ * The per-pair loss of every pair of `data` (see the module documentation for the definitions).
+ * @returns `numPairs` values, in pair order
+ */
+export function pairScores(
+  model: CrossModalModel,
+  data: PairDataset,
+  options: PairScoreOptions,
+): Float64Array {
+  const emb = options.embeddings ?? embedDataset(model, data);
+  const out = matchingScores(model, data, emb, options);
+  if (options.classTerm) addClassTerm(out, data, emb, options.classTerm);
+  return out;
+}
+
+/**
+ * Add λ·CE(class head on caption j, labels[image of j]) to `out[j]`, in blocks of 4096 captions.
+ * @throws Error when `labels` does not have one entry per image
+ */
+function addClassTerm(
+  out: Float64Array,
+  data: PairDataset,
+  emb: DatasetEmbeddings,
+  term: NonNullable<PairScoreOptions['classTerm']>,
+): void {
+  if (term.labels.length !== data.numImages) {
+    throw new Error(
+      `pairScores: classTerm.labels has ${term.labels.length} entries for ${data.numImages} images`,
+    );
+  }
+  const n = data.numPairs;
+  const d = emb.dim;
+  const step = 4096;
+  for (let start = 0; start < n; start += step) {
+    const end = Math.min(n, start + step);
+    const labels = Int32Array.from(
+      { length: end - start },
+      (_, k) => term.labels[data.captionToImage[start + k]!]!,
+    );
+    const ce = tf.tidy(() => {
+      const captions = tf.tensor2d(emb.captions.subarray(start * d, end * d), [end - start, d]);
+      return term.heads.classCrossEntropy(captions, tf.tensor1d(labels, 'int32'), term.scale).dataSync();
+    });
+    for (let k = 0; k < end - start; k++) out[start + k] = out[start + k]! + term.weight * ce[k]!;
+  }
+}
+
+/** The matching part of {@link pairScores} (no class term). */
+function matchingScores(
+  model: CrossModalModel | undefined,
+  data: PairDataset,
+  emb: DatasetEmbeddings,
+  options: PairScoreOptions,
+): Float64Array {
+  const n = data.numPairs;
+  const out = new Float64Array(n);
+  const d = emb.dim;
+  if (options.score === 'cosine' || options.score === 'match') {
+    let a = 0;
+    let b = 0;
+    if (options.score === 'match') {
+      if (!emb.imageLogSigma2 || !emb.captionLogSigma2) {
+        throw new Error("pairScores: score 'match' needs a probabilistic head");
+      }
+      if (!model) throw new Error("pairScores: score 'match' needs the model's match scale and shift");
+      a = tf.tidy(() => model.matchScale().dataSync()[0]!);
+      b = tf.tidy(() => model.matchShift().dataSync()[0]!);
+    }
+    for (let j = 0; j < n; j++) {
+      const g = data.captionToImage[j]!;
+      let dist = 0;
+      let cos = 0;
+      for (let k = 0; k < d; k++) {
+        const x = emb.images[g * d + k]!;
+        const y = emb.captions[j * d + k]!;
+        cos += x * y;
+        dist += (x - y) ** 2;
+        if (emb.imageLogSigma2 && emb.captionLogSigma2 && options.score === 'match') {
+          dist += Math.exp(emb.imageLogSigma2[g * d + k]!) + Math.exp(emb.captionLogSigma2[j * d + k]!);
+        }
+      }
+      if (options.score === 'cosine') out[j] = 1 - cos;
+      else {
+        const z = a * dist - b; // −logit; −log sigmoid(logit) = softplus(−logit)
+        out[j] = z > 30 ? z : Math.log1p(Math.exp(z));
+      }
+    }
+    return out;
+  }
+  const block = options.block ?? 4096;
+  const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
+  const blocks = Math.max(1, Math.round(n / block));
+  for (let k = 0; k < blocks; k++) {
+    const start = Math.floor((k * n) / blocks);
+    const end = Math.floor(((k + 1) * n) / blocks);
+    const pairs = order.subarray(start, end);
+    if (pairs.length < 2) continue;
+    const [scores] = blockScores(
+      emb,
+      data,
+      pairs,
+      options.score,
+      options.temperature ?? 0.1,
+      options.margin ?? 0.2,
+    ) as [Float32Array];
+    for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
+  }
+  return out;
+}
+
+/**
+ * The **input-space** per-pair score of a shared-space dataset: symmetric InfoNCE of the
+ * unit-normalised inputs themselves (the zero-shot model's `infonce` score, see {@link pairScores}).
+ *
+ * @example
+ * ```ts
+ * const scores = inputPairScores(data.train, { temperature: 0.02, seed: 0 });
+ * ```
+ */
+export function inputPairScores(
+  data: PairDataset,
+  options: { temperature: number; block?: number; seed?: number; embeddings?: DatasetEmbeddings },
+): Float64Array {
+  const { embeddings, ...rest } = options;
+  return matchingScores(undefined, data, embeddings ?? inputEmbeddings(data), { score: 'infonce', ...rest });
+}
+
+/** Mean and (population) standard deviation of per-pair scores, for {@link blendScores}. */
+export function scoreStandardisation(x: ArrayLike<number>): { mean: number; sd: number } {
+  let mean = 0;
+  for (let j = 0; j < x.length; j++) mean += x[j]!;
+  mean /= x.length || 1;
+  let ss = 0;
+  for (let j = 0; j < x.length; j++) ss += (x[j]! - mean) ** 2;
+  return { mean, sd: Math.sqrt(ss / (x.length || 1)) };
+}
+
+/**
+ * The blend of an input-space and a learned score, w·z(input) + (1 − w)·z(learned), each standardised
+ * with the given mean and sd (sd 0 maps to 0): the split score of a shared space.
+ *
+ * @example
+ * ```ts
+ * const params = { input: scoreStandardisation(input), learned: scoreStandardisation(learned) };
+ * blendScores(input, learned, 0.5, params);
+ * ```
+ */
+export function blendScores(
+  input: ArrayLike<number>,
+  learned: ArrayLike<number>,
+  weight: number,
+  params: { input: { mean: number; sd: number }; learned: { mean: number; sd: number } },
+): Float64Array {
+  const z = (v: number, p: { mean: number; sd: number }) => (p.sd > 0 ? (v - p.mean) / p.sd : 0);
+  return Float64Array.from(
+    { length: input.length },
+    (_, j) => weight * z(input[j]!, params.input) + (1 - weight) * z(learned[j]!, params.learned),
+  );
+}
+
+/**
+ * Losses of **random mismatched pairs** under the same score as {@link pairScores} (`infonce`):
+ * what a shuffled pair's loss looks like, the null sample of a {@link LocalFdrSplit}. Within the same
+ * blocks as {@link pairScores} (same `seed`), draw d pairs image g(i) with the caption of another pair
+ * of the block whose image differs (a seeded derangement per draw), and score it with the block's row
+ * and column normalisers: ½[(logΣⱼ exp S(i, j)/τ − S(i, p)/τ) + (logΣⱼ exp S(j, p)/τ − S(i, p)/τ)].
+ *
+ * @returns `draws × numPairs` values (draw-major); a pair whose block has no partner of another image
+ *   gets NaN (skip it)
+ */
+export function nullPairScores(
+  model: CrossModalModel,
+  data: PairDataset,
+  options: {
+    temperature?: number;
+    block?: number;
+    seed?: number;
+    draws?: number;
+    embeddings?: DatasetEmbeddings;
+  },
+): Float64Array {
+  const emb = options.embeddings ?? embedDataset(model, data);
+  const n = data.numPairs;
+  const draws = options.draws ?? 5;
+  const out = new Float64Array(n * draws).fill(Number.NaN);
+  const block = options.block ?? 4096;
+  const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
+  const blocks = Math.max(1, Math.round(n / block));
+  const rng = new Rng(options.seed ?? 0).fork('null-partners');
+  for (let k = 0; k < blocks; k++) {
+    const pairs = order.subarray(Math.floor((k * n) / blocks), Math.floor(((k + 1) * n) / blocks));
+    const m = pairs.length;
+    if (m < 2) continue;
+    const partners: Int32Array[] = [];
+    for (let d = 0; d < draws; d++) {
+      // a random cyclic shift of a random order: every pair gets another pair (of another image)
+      const perm = rng.permutation(m);
+      const partner = new Int32Array(m).fill(-1);
+      for (let t = 0; t < m; t++) {
+        for (let step = 1; step < m; step++) {
+          const cand = perm[(t + step) % m]!;
+          if (data.captionToImage[pairs[cand]!] !== data.captionToImage[pairs[perm[t]!]!]) {
+            partner[perm[t]!] = cand;
+            break;
+          }
+        }
+      }
+      partners.push(partner);
+    }
+    const usable = partners.map((partner) => Int32Array.from(partner, (p, t) => (p < 0 ? t : p)));
+    const scores = blockScores(emb, data, pairs, 'infonce', options.temperature ?? 0.1, 0, usable);
+    partners.forEach((partner, d) => {
+      for (let t = 0; t < m; t++) if (partner[t]! >= 0) out[d * n + pairs[t]!] = scores[d]![t]!;
+    });
+  }
+  return out;
+}
+
+/**
+ * NCR's match evidence p_model of each pair in `pairs` (its corrected-label ingredient): within
+ * shuffled batches of `batchSize`, the mean hardest-negative hinge h = ½(h_row + h_col) gives
+ * p = clamp(α − h, 0, α), divided by the mean of the batch's top 10% and clipped to [0, 1].
+ * @returns one value per entry of `pairs`, in that order
+ */
+export function matchEvidence(
+  emb: DatasetEmbeddings,
+  data: PairDataset,
+  pairs: Int32Array,
+  options: { batchSize: number; margin: number; seed: number },
+): Float64Array {
+  const out = new Float64Array(pairs.length);
+  const order = new Rng(options.seed).fork('match-evidence').permutation(pairs.length);
+  for (let start = 0; start < pairs.length; start += options.batchSize) {
+    const idx = order.subarray(start, Math.min(pairs.length, start + options.batchSize));
+    if (idx.length < 2) {
+      for (const t of idx) out[t] = 1;
+      continue;
+    }
+    const blockPairs = Int32Array.from(idx, (t) => pairs[t]!);
+    const [hinge] = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin) as [Float32Array];
+    const p = Array.from(hinge, (h) => Math.min(options.margin, Math.max(0, options.margin - h / 2)));
+    const top = [...p].sort((x, y) => y - x).slice(0, Math.floor(p.length / 10) + 1);
+    const scale = Math.max(top.reduce((s, v) => s + v, 0) / top.length, 1e-8);
+    idx.forEach((t, k) => {
+      out[t] = Math.min(1, Math.max(0, p[k]! / scale));
+    });
+  }
+  return out;
+}
