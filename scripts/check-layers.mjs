@@ -74,7 +74,11 @@ for (const file of files) {
   if (from.rank < 0) findings.push(`${rel}: folder src/${from.name} is not a layer (see CONTRIBUTING.md)`);
   const edges = [];
   for (const { target, line } of importsOf(file, text)) {
-    const resolved = known.has(target) ? target : known.has(join(target, 'index.ts')) ? join(target, 'index.ts') : null;
+    const resolved = known.has(target)
+      ? target
+      : known.has(join(target, 'index.ts'))
+        ? join(target, 'index.ts')
+        : null;
     if (!resolved) {
       if (target.startsWith(root)) findings.push(`${rel}:${line}: import of a file that is not in src/`);
       continue;
@@ -93,7 +97,9 @@ for (const file of files) {
   graph.set(file, edges);
   const lines = text.split('\n').length;
   if (lines > MAX_LINES && !/long file:\s*\S/i.test(text.split('\n').slice(0, 40).join('\n'))) {
-    findings.push(`${rel}: ${lines} lines (over ${MAX_LINES}) and no "Long file: <reason>" comment at its top`);
+    findings.push(
+      `${rel}: ${lines} lines (over ${MAX_LINES}) and no "Long file: <reason>" comment at its top`,
+    );
   }
 }
 
@@ -110,7 +116,9 @@ function visit(file) {
       const key = [...cycle].sort().join(' ');
       if (!reported.has(key)) {
         reported.add(key);
-        findings.push(`import cycle: ${[...cycle, relative(process.cwd(), target)].join(' → ')} (line ${line})`);
+        findings.push(
+          `import cycle: ${[...cycle, relative(process.cwd(), target)].join(' → ')} (line ${line})`,
+        );
       }
     } else if (!state.has(target)) visit(target);
   }
