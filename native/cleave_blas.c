@@ -9,6 +9,8 @@
  *   binary       add/sub/mul/div with broadcasting (strides from JS), float32 like tfjs's cpu kernels
  *   reduceSum    sum (or mean) over one contiguous block of axes, accumulated in double like tfjs's cpu Sum
  *   unary        Relu, Step, Square with tfjs's cpu semantics
+ *   maskedLogSumExp  row and column log-sum-exp pieces of a square matrix in one pass each, skipping
+ *                the entries (i, j), i != j, of one group (the same-image mask of the per-pair scores)
  *   info / setNumThreads  OpenBLAS's configuration and thread count
  *
  * Every typed array is bounds-checked here before it is handed to BLAS, so a wrong shape from JS is a
@@ -451,6 +453,64 @@ static napi_value ReduceSum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * maskedLogSumExp(x, n, groups, rowMax, rowSum, colMax, colSum): for the row-major n x n matrix x, with
+ * the entries (i, j), i != j, groups[i] == groups[j] left out (groups may be null: nothing left out),
+ *   rowMax[i] = max_j x[i, j],  rowSum[i] = sum_j float(exp(float(x[i, j] - rowMax[i]))),
+ * and the same over columns. The sums run in double in index order and are rounded to float32 at the
+ * end: exactly tfjs's logSumExp (max, sub, exp, sum) on x with -1e9 added to the left-out entries,
+ * whose exp is 0 (the cpu kernels' float32 semantics; Exp as in `unary`). The caller takes the log.
+ * NaN propagates through the maxima as in tfjs's cpu Max.
+ */
+static napi_value MaskedLogSumExp(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, 7, argv)) FAIL(type_error, "maskedLogSumExp: expected 7 arguments");
+  float *x, *rowMax, *rowSum, *colMax, *colSum;
+  int32_t *groups = NULL;
+  size_t lx, lg = 0, lrm, lrs, lcm, lcs;
+  int64_t n;
+  if (!get_f32(env, argv[0], &x, &lx) || !get_int(env, argv[1], &n) ||
+      !(is_null(env, argv[2]) || get_typed(env, argv[2], napi_int32_array, (void **)&groups, &lg)) ||
+      !get_f32(env, argv[3], &rowMax, &lrm) || !get_f32(env, argv[4], &rowSum, &lrs) ||
+      !get_f32(env, argv[5], &colMax, &lcm) || !get_f32(env, argv[6], &colSum, &lcs))
+    FAIL(type_error, "maskedLogSumExp: bad argument types");
+  if (n < 1 || lx != (size_t)(n * n) || (groups && lg != (size_t)n) || lrm != (size_t)n || lrs != (size_t)n ||
+      lcm != (size_t)n || lcs != (size_t)n)
+    FAIL(range_error, "maskedLogSumExp: sizes do not match");
+  double *acc = (double *)calloc((size_t)n, sizeof(double));
+  if (!acc) FAIL(error, "maskedLogSumExp: out of memory");
+  /* maxima: rows directly, columns accumulated row by row (the diagonal is never left out) */
+  for (int64_t j = 0; j < n; j++) colMax[j] = x[j * n + j];
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    float m = xi[i];
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      if (v > m || v != v) m = v;
+      if (v > colMax[j] || v != v) colMax[j] = v;
+    }
+    rowMax[i] = m;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    const float m = rowMax[i];
+    double s = 0;
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      s += (double)(float)exp((double)(float)(v - m));
+      acc[j] += (double)(float)exp((double)(float)(v - colMax[j]));
+    }
+    rowSum[i] = (float)s;
+  }
+  for (int64_t j = 0; j < n; j++) colSum[j] = (float)acc[j];
+  free(acc);
+  return NULL;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -493,6 +553,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
       {"reduceSum", NULL, ReduceSum, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+      {"maskedLogSumExp", NULL, MaskedLogSumExp, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
       {"setNumThreads", NULL, SetNumThreads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -485,6 +485,23 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
   ];
 }
 
+/** The addon the `cpu-blas` backend was registered with (set by {@link registerCpuBlasBackend}). */
+let registeredAddon: BlasAddon | undefined;
+
+/**
+ * The native addon behind the active tfjs backend when that backend is `cpu-blas`, else undefined: for
+ * fused host-side loops that should use the same native float semantics as the backend's kernels.
+ *
+ * @example
+ * ```ts
+ * const addon = activeBlasAddon();
+ * if (addon?.maskedLogSumExp) addon.maskedLogSumExp(x, n, null, rowMax, rowSum, colMax, colSum);
+ * ```
+ */
+export function activeBlasAddon(): BlasAddon | undefined {
+  return tf.getBackend() === CPU_BLAS ? registeredAddon : undefined;
+}
+
 /**
  * Register the `cpu-blas` backend with tfjs (idempotent). It does not switch to it: call
  * `tf.setBackend('cpu-blas')` (or let `initBackend` do it).
@@ -493,6 +510,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
  */
 export function registerCpuBlasBackend(addon: BlasAddon): void {
   if (tf.findBackendFactory(CPU_BLAS)) return;
+  registeredAddon = addon;
   tf.registerBackend(
     CPU_BLAS,
     () => {
