@@ -194,6 +194,22 @@ export function diagonal(matrix: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.mul(matrix, tf.eye(matrix.shape[0])), 1) as tf.Tensor1D);
 }
 
+/**
+ * The diagonal `[B]` of a `[B, B]` matrix by a gather of its B entries (no `[B, B]` pass): equal to
+ * {@link diagonal} for finite entries (which multiplies by the identity, so an infinite entry elsewhere
+ * in its row turns into NaN there).
+ */
+export function diagonalEntries(matrix: tf.Tensor2D): tf.Tensor1D {
+  const b = matrix.shape[0];
+  return tf.tidy(() => {
+    const at = tf.tensor1d(
+      Int32Array.from({ length: b }, (_, i) => i * (b + 1)),
+      'int32',
+    );
+    return tf.gather(tf.reshape(matrix, [-1]), at) as tf.Tensor1D;
+  });
+}
+
 /** 1 off the diagonal, 0 on it, `[B, B]`. */
 export function offDiagonal(b: number): tf.Tensor2D {
   return tf.tidy(() => tf.sub(1, tf.eye(b)) as tf.Tensor2D);

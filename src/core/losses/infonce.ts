@@ -32,7 +32,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkBatch, diagonal, maskedLogSumExp, type PairMask } from './batch.js';
+import { checkBatch, diagonal, diagonalEntries, maskedLogSumExp, type PairMask } from './batch.js';
 
 /**
  * The per-pair InfoNCE loss ℓᵢ `[B]` (no reduction over pairs; see the module documentation).
@@ -48,6 +48,16 @@ export function infoNCELossPerPair(
 ): tf.Tensor1D {
   checkBatch('infoNCELoss', scores, targets, mask);
   return tf.tidy(() => {
+    if (mask.sameImage) {
+      // scoring (no reduction over a [B, B] mask): the diagonal read directly, no ×1 pass
+      const logits = (scale === 1 ? scores : tf.mul(scores, scale)) as tf.Tensor2D;
+      const positive = diagonalEntries(logits);
+      const lse = maskedLogSumExp(logits, mask.sameImage);
+      return tf.mul(
+        tf.mul(0.5, targets),
+        tf.add(tf.sub(lse.row, positive), tf.sub(lse.col, positive)),
+      ) as tf.Tensor1D;
+    }
     const logits = tf.mul(scores, scale) as tf.Tensor2D;
     const positive = diagonal(logits);
     const lse = mask.sameImage
