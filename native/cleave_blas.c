@@ -26,6 +26,7 @@
 #endif
 #include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,7 +462,68 @@ static napi_value ReduceSum(napi_env env, napi_callback_info info) {
  * end: exactly tfjs's logSumExp (max, sub, exp, sum) on x with -1e9 added to the left-out entries,
  * whose exp is 0 (the cpu kernels' float32 semantics; Exp as in `unary`). The caller takes the log.
  * NaN propagates through the maxima as in tfjs's cpu Max.
+ *
+ * Runs on OpenBLAS's thread count: each thread owns a range of rows (their maxima and sums) and a range
+ * of columns (theirs, accumulated over the rows in order), so every sum keeps its serial order and the
+ * result does not depend on the thread count.
  */
+typedef struct {
+  const float *x;
+  const int32_t *groups;
+  int64_t n, lo, hi; /* this thread's rows and columns: [lo, hi) */
+  float *rowMax, *rowSum, *colMax, *colSum;
+  double *acc; /* n doubles, this thread's columns used */
+} lse_task;
+
+static void *lse_run(void *arg) {
+  const lse_task *t = (const lse_task *)arg;
+  const float *x = t->x;
+  const int32_t *groups = t->groups;
+  const int64_t n = t->n, lo = t->lo, hi = t->hi;
+  for (int64_t i = lo; i < hi; i++) { /* rows: maxima, then sums */
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    float m = xi[i];
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      if (v > m || v != v) m = v;
+    }
+    double s = 0;
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      s += (double)(float)exp((double)(float)(xi[j] - m));
+    }
+    t->rowMax[i] = m;
+    t->rowSum[i] = (float)s;
+  }
+  float *colMax = t->colMax;
+  double *acc = t->acc;
+  for (int64_t j = lo; j < hi; j++) {
+    colMax[j] = x[j * n + j];
+    acc[j] = 0;
+  }
+  for (int64_t i = 0; i < n; i++) { /* columns: maxima over all rows, then sums in row order */
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    for (int64_t j = lo; j < hi; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      if (v > colMax[j] || v != v) colMax[j] = v;
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    for (int64_t j = lo; j < hi; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      acc[j] += (double)(float)exp((double)(float)(xi[j] - colMax[j]));
+    }
+  }
+  for (int64_t j = lo; j < hi; j++) t->colSum[j] = (float)acc[j];
+  return NULL;
+}
+
 static napi_value MaskedLogSumExp(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   if (!get_args(env, info, 7, argv)) FAIL(type_error, "maskedLogSumExp: expected 7 arguments");
@@ -479,34 +541,22 @@ static napi_value MaskedLogSumExp(napi_env env, napi_callback_info info) {
     FAIL(range_error, "maskedLogSumExp: sizes do not match");
   double *acc = (double *)calloc((size_t)n, sizeof(double));
   if (!acc) FAIL(error, "maskedLogSumExp: out of memory");
-  /* maxima: rows directly, columns accumulated row by row (the diagonal is never left out) */
-  for (int64_t j = 0; j < n; j++) colMax[j] = x[j * n + j];
-  for (int64_t i = 0; i < n; i++) {
-    const float *xi = x + i * n;
-    const int32_t gi = groups ? groups[i] : 0;
-    float m = xi[i];
-    for (int64_t j = 0; j < n; j++) {
-      if (groups && j != i && groups[j] == gi) continue;
-      const float v = xi[j];
-      if (v > m || v != v) m = v;
-      if (v > colMax[j] || v != v) colMax[j] = v;
-    }
-    rowMax[i] = m;
+  int threads = openblas_get_num_threads();
+  if (threads < 1) threads = 1;
+  if (threads > 16) threads = 16;
+  if ((int64_t)threads > n / 256) threads = n >= 512 ? (int)(n / 256) : 1; /* small blocks: one thread */
+  lse_task tasks[16];
+  pthread_t ids[16];
+  int started[16] = {0};
+  for (int k = 0; k < threads; k++) {
+    tasks[k] = (lse_task){x, groups, n, (n * k) / threads, (n * (k + 1)) / threads, rowMax, rowSum, colMax, colSum, acc};
   }
-  for (int64_t i = 0; i < n; i++) {
-    const float *xi = x + i * n;
-    const int32_t gi = groups ? groups[i] : 0;
-    const float m = rowMax[i];
-    double s = 0;
-    for (int64_t j = 0; j < n; j++) {
-      if (groups && j != i && groups[j] == gi) continue;
-      const float v = xi[j];
-      s += (double)(float)exp((double)(float)(v - m));
-      acc[j] += (double)(float)exp((double)(float)(v - colMax[j]));
-    }
-    rowSum[i] = (float)s;
+  for (int k = 1; k < threads; k++) started[k] = pthread_create(&ids[k], NULL, lse_run, &tasks[k]) == 0;
+  lse_run(&tasks[0]);
+  for (int k = 1; k < threads; k++) {
+    if (started[k]) pthread_join(ids[k], NULL);
+    else lse_run(&tasks[k]); /* no thread: do its share here */
   }
-  for (int64_t j = 0; j < n; j++) colSum[j] = (float)acc[j];
   free(acc);
   return NULL;
 }

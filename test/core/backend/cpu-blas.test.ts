@@ -461,7 +461,7 @@ describe('cpu-blas buffer pool', () => {
 describe('cpu-blas fused masked log-sum-exp (the per-pair InfoNCE scores)', () => {
   it("the native kernel equals the cpu kernels' dense logSumExp with −1e9 on the masked entries", async () => {
     expect(typeof addon.maskedLogSumExp).toBe('function');
-    const n = 300;
+    const n = 700; // ≥ 512: split over OpenBLAS's threads (rows and columns), sums in serial order
     const groups = Int32Array.from({ length: n }, (_, i) => (i * 7) % 101);
     const x = () => tf.mul(tensor([n, n], 21), 4) as tf.Tensor2D;
     const fused = () => {
