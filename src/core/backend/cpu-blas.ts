@@ -1,4 +1,7 @@
 /**
+ * Long file: one backend: its buffer pool, its native kernels and their registration share the addon
+ * and the float32 semantics they must keep equal to the reference cpu kernels.
+ *
  * The `cpu-blas` tfjs backend: tfjs's own `MathBackendCPU` with every `cpu` kernel registered under the
  * name `cpu-blas`, and `BatchMatMul` / `_FusedMatMul` replaced by OpenBLAS `cblas_sgemm` through the
  * native addon. All ranks, batch broadcasting (numpy rules), both transposes, fused bias and every fused
