@@ -9,6 +9,8 @@
  *   binary       add/sub/mul/div with broadcasting (strides from JS), float32 like tfjs's cpu kernels
  *   reduceSum    sum (or mean) over one contiguous block of axes, accumulated in double like tfjs's cpu Sum
  *   unary        Relu, Step, Square with tfjs's cpu semantics
+ *   maskedLogSumExp  row and column log-sum-exp pieces of a square matrix in one pass each, skipping
+ *                the entries (i, j), i != j, of one group (the same-image mask of the per-pair scores)
  *   info / setNumThreads  OpenBLAS's configuration and thread count
  *
  * Every typed array is bounds-checked here before it is handed to BLAS, so a wrong shape from JS is a
@@ -24,6 +26,7 @@
 #endif
 #include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +454,113 @@ static napi_value ReduceSum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * maskedLogSumExp(x, n, groups, rowMax, rowSum, colMax, colSum): for the row-major n x n matrix x, with
+ * the entries (i, j), i != j, groups[i] == groups[j] left out (groups may be null: nothing left out),
+ *   rowMax[i] = max_j x[i, j],  rowSum[i] = sum_j float(exp(float(x[i, j] - rowMax[i]))),
+ * and the same over columns. The sums run in double in index order and are rounded to float32 at the
+ * end: exactly tfjs's logSumExp (max, sub, exp, sum) on x with -1e9 added to the left-out entries,
+ * whose exp is 0 (the cpu kernels' float32 semantics; Exp as in `unary`). The caller takes the log.
+ * NaN propagates through the maxima as in tfjs's cpu Max.
+ *
+ * Runs on OpenBLAS's thread count: each thread owns a range of rows (their maxima and sums) and a range
+ * of columns (theirs, accumulated over the rows in order), so every sum keeps its serial order and the
+ * result does not depend on the thread count.
+ */
+typedef struct {
+  const float *x;
+  const int32_t *groups;
+  int64_t n, lo, hi; /* this thread's rows and columns: [lo, hi) */
+  float *rowMax, *rowSum, *colMax, *colSum;
+  double *acc; /* n doubles, this thread's columns used */
+} lse_task;
+
+static void *lse_run(void *arg) {
+  const lse_task *t = (const lse_task *)arg;
+  const float *x = t->x;
+  const int32_t *groups = t->groups;
+  const int64_t n = t->n, lo = t->lo, hi = t->hi;
+  for (int64_t i = lo; i < hi; i++) { /* rows: maxima, then sums */
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    float m = xi[i];
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      if (v > m || v != v) m = v;
+    }
+    double s = 0;
+    for (int64_t j = 0; j < n; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      s += (double)(float)exp((double)(float)(xi[j] - m));
+    }
+    t->rowMax[i] = m;
+    t->rowSum[i] = (float)s;
+  }
+  float *colMax = t->colMax;
+  double *acc = t->acc;
+  for (int64_t j = lo; j < hi; j++) {
+    colMax[j] = x[j * n + j];
+    acc[j] = 0;
+  }
+  for (int64_t i = 0; i < n; i++) { /* columns: maxima over all rows, then sums in row order */
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    for (int64_t j = lo; j < hi; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      const float v = xi[j];
+      if (v > colMax[j] || v != v) colMax[j] = v;
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * n;
+    const int32_t gi = groups ? groups[i] : 0;
+    for (int64_t j = lo; j < hi; j++) {
+      if (groups && j != i && groups[j] == gi) continue;
+      acc[j] += (double)(float)exp((double)(float)(xi[j] - colMax[j]));
+    }
+  }
+  for (int64_t j = lo; j < hi; j++) t->colSum[j] = (float)acc[j];
+  return NULL;
+}
+
+static napi_value MaskedLogSumExp(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, 7, argv)) FAIL(type_error, "maskedLogSumExp: expected 7 arguments");
+  float *x, *rowMax, *rowSum, *colMax, *colSum;
+  int32_t *groups = NULL;
+  size_t lx, lg = 0, lrm, lrs, lcm, lcs;
+  int64_t n;
+  if (!get_f32(env, argv[0], &x, &lx) || !get_int(env, argv[1], &n) ||
+      !(is_null(env, argv[2]) || get_typed(env, argv[2], napi_int32_array, (void **)&groups, &lg)) ||
+      !get_f32(env, argv[3], &rowMax, &lrm) || !get_f32(env, argv[4], &rowSum, &lrs) ||
+      !get_f32(env, argv[5], &colMax, &lcm) || !get_f32(env, argv[6], &colSum, &lcs))
+    FAIL(type_error, "maskedLogSumExp: bad argument types");
+  if (n < 1 || lx != (size_t)(n * n) || (groups && lg != (size_t)n) || lrm != (size_t)n || lrs != (size_t)n ||
+      lcm != (size_t)n || lcs != (size_t)n)
+    FAIL(range_error, "maskedLogSumExp: sizes do not match");
+  double *acc = (double *)calloc((size_t)n, sizeof(double));
+  if (!acc) FAIL(error, "maskedLogSumExp: out of memory");
+  int threads = openblas_get_num_threads();
+  if (threads < 1) threads = 1;
+  if (threads > 16) threads = 16;
+  if ((int64_t)threads > n / 256) threads = n >= 512 ? (int)(n / 256) : 1; /* small blocks: one thread */
+  lse_task tasks[16];
+  pthread_t ids[16];
+  int started[16] = {0};
+  for (int k = 0; k < threads; k++) {
+    tasks[k] = (lse_task){x, groups, n, (n * k) / threads, (n * (k + 1)) / threads, rowMax, rowSum, colMax, colSum, acc};
+  }
+  for (int k = 1; k < threads; k++) started[k] = pthread_create(&ids[k], NULL, lse_run, &tasks[k]) == 0;
+  lse_run(&tasks[0]);
+  for (int k = 1; k < threads; k++) {
+    if (started[k]) pthread_join(ids[k], NULL);
+    else lse_run(&tasks[k]); /* no thread: do its share here */
+  }
+  free(acc);
+  return NULL;
+}
+
 static napi_value Info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, v;
@@ -493,6 +603,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
       {"reduceSum", NULL, ReduceSum, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+      {"maskedLogSumExp", NULL, MaskedLogSumExp, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_default, NULL},
       {"setNumThreads", NULL, SetNumThreads, NULL, NULL, NULL, napi_default, NULL},
   };

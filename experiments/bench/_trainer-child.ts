@@ -22,23 +22,33 @@ const o = JSON.parse(process.argv[2]!) as ChildOptions;
 setLogLevel('warn');
 const started = performance.now();
 await initBackend({ backend: (o.backend ?? 'cpu-blas') as 'cpu-blas' });
-const epochs: { epoch: number; phase: string; seconds: number; rss: number }[] = [];
+/** This process's CPU seconds so far (user + system): steadier than wall time on a shared machine. */
+const cpuSeconds = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+const epochs: { epoch: number; phase: string; seconds: number; cpuSeconds: number; rss: number }[] = [];
 const splitSeconds: number[] = [];
+const splitCpuSeconds: number[] = [];
 let splitStarted = 0;
+let cpuStarted = 0;
 const timer: TrainerCallback = {
   onEpochEnd(_ctx, record) {
     epochs.push({
       epoch: record.epoch,
       phase: record.phase,
       seconds: record.seconds,
+      cpuSeconds: cpuSeconds() - cpuStarted,
       rss: process.memoryUsage().rss,
     });
   },
   onEpochStart() {
     splitStarted = performance.now();
+    cpuStarted = cpuSeconds();
   },
   onSplit() {
     splitSeconds.push((performance.now() - splitStarted) / 1000);
+    splitCpuSeconds.push(cpuSeconds() - cpuStarted);
   },
 };
 const { report } = await trainAndReport({
@@ -58,14 +68,19 @@ const { report } = await trainAndReport({
 });
 const total = (performance.now() - started) / 1000;
 const inEpochs = epochs.reduce((s, e) => s + e.seconds, 0);
+const totalCpu = cpuSeconds();
+const inEpochsCpu = epochs.reduce((s, e) => s + e.cpuSeconds, 0);
 console.log(
   JSON.stringify({
     method: o.method,
     epochs,
     splitSeconds,
+    splitCpuSeconds,
     timing: report.timing,
     totalSeconds: total,
     outsideEpochsSeconds: total - inEpochs,
+    totalCpuSeconds: totalCpu,
+    outsideEpochsCpuSeconds: totalCpu - inEpochsCpu,
     testRsum: report.test.rsum,
     splitAuc: report.split?.auc ?? null,
     peakRssMB: process.resourceUsage().maxRSS / 1024,

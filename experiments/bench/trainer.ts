@@ -35,8 +35,11 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 
 interface ChildResult {
   method: string;
-  epochs: { epoch: number; phase: string; seconds: number; rss: number }[];
+  epochs: { epoch: number; phase: string; seconds: number; cpuSeconds: number; rss: number }[];
   splitSeconds: number[];
+  splitCpuSeconds: number[];
+  totalCpuSeconds: number;
+  outsideEpochsCpuSeconds: number;
   timing: { loadSeconds: number; trainSeconds: number; evalSeconds: number; totalSeconds: number };
   totalSeconds: number;
   outsideEpochsSeconds: number;
@@ -129,6 +132,8 @@ export async function run(args: string[]): Promise<unknown> {
   const vseEpoch = mean(vse.epochs.map((e) => e.seconds));
   const after = refurb.epochs.filter((e) => e.phase === 'train').map((e) => e.seconds);
   const refurbEpoch = mean(after);
+  const vseEpochCpu = mean(vse.epochs.map((e) => e.cpuSeconds));
+  const afterCpu = refurb.epochs.filter((e) => e.phase === 'train').map((e) => e.cpuSeconds);
   const torchEpoch = 'epochs' in torch ? mean(torch.epochs) : Number.NaN;
   return {
     suite: 'trainer',
@@ -142,7 +147,9 @@ export async function run(args: string[]): Promise<unknown> {
     vse: {
       epochSeconds: vse.epochs.map((e) => round(e.seconds)),
       meanEpochSeconds: round(vseEpoch),
+      epochCpuSeconds: vse.epochs.map((e) => round(e.cpuSeconds)),
       outsideEpochsSeconds: round(vse.outsideEpochsSeconds),
+      outsideEpochsCpuSeconds: round(vse.outsideEpochsCpuSeconds),
       loadSeconds: round(vse.timing.loadSeconds),
       peakRssMB: round(vse.peakRssMB, 0),
       testRsum: round(vse.testRsum, 1),
@@ -152,7 +159,11 @@ export async function run(args: string[]): Promise<unknown> {
       epochSeconds: after.map((s) => round(s)),
       scoreAndSplitSeconds: refurb.splitSeconds.map((s) => round(s)),
       meanEpochSeconds: round(refurbEpoch),
+      warmupCpuSeconds: refurb.epochs.filter((e) => e.phase === 'warmup').map((e) => round(e.cpuSeconds)),
+      epochCpuSeconds: afterCpu.map((s) => round(s)),
+      scoreAndSplitCpuSeconds: refurb.splitCpuSeconds.map((s) => round(s)),
       outsideEpochsSeconds: round(refurb.outsideEpochsSeconds),
+      outsideEpochsCpuSeconds: round(refurb.outsideEpochsCpuSeconds),
       timing: refurb.timing,
       peakRssMB: round(refurb.peakRssMB, 0),
       testRsum: round(refurb.testRsum, 1),
@@ -173,10 +184,12 @@ export async function run(args: string[]): Promise<unknown> {
     ratios: {
       vseVsTorch: Number.isFinite(torchEpoch) ? round(torchEpoch / vseEpoch) : null,
       refurbVsVse: round(refurbEpoch / vseEpoch),
+      refurbVsVseCpu: round(mean(afterCpu) / vseEpochCpu),
     },
     notes: {
       vseVsTorch: 'torch epoch seconds / cleave vse epoch seconds (>= 1: cleave at least as fast)',
       refurbVsVse: 'refurb epoch after the warm-up / vse epoch (target <= 1.5)',
+      cpuSeconds: 'the same in process CPU seconds (user + system): steadier on a shared machine',
       outsideEpochsSeconds:
         'the run process wall time minus its epochs: start-up, load, noise, evaluation, writing',
     },

@@ -1,4 +1,8 @@
 /**
+ * Long file: one run end to end; `trainAndReport` is a single pipeline (load → noise → train →
+ * evaluate → write) whose steps share the run's state (data, truth, fit, output files), and the
+ * schemas and report sections beside it are used only by it.
+ *
  * One run, end to end: load the pairs, inject synthetic noise (optional), train (or fit the CCA
  * baseline), evaluate on the test split, and write everything into one output folder.
  *

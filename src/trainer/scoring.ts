@@ -25,6 +25,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
+import { ConfigError, DataError } from '../core/errors.js';
+import { maskedLogSumExp } from '../core/losses/batch.js';
+import { infoNCELossPerPair } from '../core/losses/infonce.js';
+import { alignedMatchLoss } from '../core/losses/match.js';
+import { tripletLossPerPair } from '../core/losses/triplet.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { Rng } from '../core/random.js';
 import type { AuxiliaryHeads } from './auxiliary.js';
@@ -60,7 +65,8 @@ function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): t
 /**
  * Per-pair losses of one block (`infonce` or `triplet`), in block order: one array, or with `partners`
  * (`infonce` only) one array of random-pair losses per partner assignment, all from one similarity
- * matrix and one pair of row/column normalisers.
+ * matrix and one pair of row/column normalisers. The losses are {@link infoNCELossPerPair} (on S/τ,
+ * scale 1) and {@link tripletLossPerPair} (margin α, no soft margin), with the same-image mask.
  */
 function blockScores(
   emb: DatasetEmbeddings,
@@ -74,47 +80,30 @@ function blockScores(
   const n = pairs.length;
   const images = new Int32Array(n);
   for (let k = 0; k < n; k++) images[k] = data.captionToImage[pairs[k]!]!;
-  const same = new Float32Array(n * n); // 1 where two different pairs share an image
-  let anySame = false;
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b < n; b++) {
-      if (a !== b && images[a] === images[b]) {
-        same[a * n + b] = 1;
-        anySame = true;
-      }
-    }
-  }
+  const mask = { sameImage: images }; // other captions of the same image are not negatives
   return tf.tidy(() => {
     const img = rowsTensor(emb.images, emb.dim, images);
     const cap = rowsTensor(emb.captions, emb.dim, pairs);
-    const s = tf.matMul(img, cap, false, true);
-    const diag = tf.sum(tf.mul(s, tf.eye(n)), 1);
-    // excluded entries (other captions of the same image) get −∞ before the reductions
-    const excluded = anySame ? tf.mul(tf.tensor2d(same, [n, n]), -1e9) : tf.zeros([n, n]);
-    if (kind === 'infonce') {
-      const logits = tf.add(tf.div(s, temperature), excluded);
-      const rowLse = tf.logSumExp(logits, 1);
-      const colLse = tf.logSumExp(logits, 0);
-      if (partners) {
-        // image k with caption p[k]: k's row normaliser, the partner's column normaliser
-        return partners.map((partner) => {
-          const p = tf.tensor1d(partner, 'int32');
-          const pos = tf.div(tf.sum(tf.mul(s, tf.oneHot(p, n)), 1), temperature);
-          const row = tf.sub(rowLse, pos);
-          const col = tf.sub(tf.gather(colLse, p), pos);
-          return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
-        });
-      }
-      const pos = tf.div(diag, temperature);
-      const row = tf.sub(rowLse, pos);
-      const col = tf.sub(colLse, pos);
-      return [tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array];
+    const s = tf.matMul(img, cap, false, true) as tf.Tensor2D;
+    const ones = tf.ones([n]) as tf.Tensor1D;
+    if (kind === 'triplet') {
+      return [tripletLossPerPair(s, ones, { margin, softMargin: 'none' }, mask).dataSync() as Float32Array];
     }
-    const offDiag = tf.add(tf.mul(tf.eye(n), -1e9), excluded);
-    const masked = tf.add(s, offDiag);
-    const row = tf.relu(tf.add(tf.sub(tf.max(masked, 1), diag), margin));
-    const col = tf.relu(tf.add(tf.sub(tf.max(masked, 0), diag), margin));
-    return [tf.add(row, col).dataSync() as Float32Array];
+    const logits = tf.div(s, temperature) as tf.Tensor2D;
+    if (!partners) return [infoNCELossPerPair(logits, ones, 1, mask).dataSync() as Float32Array];
+    // image k with caption p[k]: k's row normaliser, the partner's column normaliser
+    const { row: rowLse, col: colLse } = maskedLogSumExp(logits, images);
+    const flat = tf.reshape(s, [-1]);
+    return partners.map((partner) => {
+      const at = tf.tensor1d(
+        Int32Array.from(partner, (p, k) => k * n + p),
+        'int32',
+      );
+      const pos = tf.div(tf.gather(flat, at), temperature);
+      const row = tf.sub(rowLse, pos);
+      const col = tf.sub(tf.gather(colLse, tf.tensor1d(partner, 'int32')), pos);
+      return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
+    });
   });
 }
 
@@ -135,7 +124,7 @@ export function pairScores(
 
 /**
  * Add λ·CE(class head on caption j, labels[image of j]) to `out[j]`, in blocks of 4096 captions.
- * @throws Error when `labels` does not have one entry per image
+ * @throws DataError when `labels` does not have one entry per image
  */
 function addClassTerm(
   out: Float64Array,
@@ -144,7 +133,7 @@ function addClassTerm(
   term: NonNullable<PairScoreOptions['classTerm']>,
 ): void {
   if (term.labels.length !== data.numImages) {
-    throw new Error(
+    throw new DataError(
       `pairScores: classTerm.labels has ${term.labels.length} entries for ${data.numImages} images`,
     );
   }
@@ -180,9 +169,11 @@ function matchingScores(
     let b = 0;
     if (options.score === 'match') {
       if (!emb.imageLogSigma2 || !emb.captionLogSigma2) {
-        throw new Error("pairScores: score 'match' needs a probabilistic head");
+        throw new ConfigError(
+          "pairScores: score 'match' needs a probabilistic head (model head 'probabilistic')",
+        );
       }
-      if (!model) throw new Error("pairScores: score 'match' needs the model's match scale and shift");
+      if (!model) throw new ConfigError("pairScores: score 'match' needs the model's match scale and shift");
       a = tf.tidy(() => model.matchScale().dataSync()[0]!);
       b = tf.tidy(() => model.matchShift().dataSync()[0]!);
     }
@@ -200,10 +191,7 @@ function matchingScores(
         }
       }
       if (options.score === 'cosine') out[j] = 1 - cos;
-      else {
-        const z = a * dist - b; // −logit; −log sigmoid(logit) = softplus(−logit)
-        out[j] = z > 30 ? z : Math.log1p(Math.exp(z));
-      }
+      else out[j] = alignedMatchLoss(dist, a, b);
     }
     return out;
   }

@@ -1,6 +1,7 @@
 """Independent float64 references for cleave's model and losses (src/core/model, src/core/losses).
 
-Writes test/reference/fixtures/model/losses.json and test/reference/fixtures/model/encoder.json.
+Writes test/reference/fixtures/model/losses.json, encoder.json and pair-scores.json (the trainer's
+per-pair scores with the same-image mask: other captions of a pair's image are not its negatives).
 Rerun from the repository root with:
 
     python3 test/reference/model_losses.py
@@ -417,12 +418,72 @@ def encoder_fixture():
     }
 
 
+# ---------------------------------------------------------------- per-pair scores with the same-image mask
+def pair_scores_fixture():
+    """One block of 9 pairs over 5 images (images 0 and 2 have several captions): the per-pair losses the
+    trainer's scoring uses (src/trainer/scoring.ts pairScores), each negative set leaving out the other
+    captions of the pair's own image."""
+    rng = np.random.default_rng(2026)
+    d = 6
+    caption_to_image = np.array([0, 0, 1, 2, 2, 2, 3, 4, 0])
+    images = unit_rows(rng.normal(size=(5, d)))
+    captions = unit_rows(rng.normal(size=(9, d)))
+    tau, alpha, scale, shift = 0.2, 0.2, 1.5, 2.0
+    g = caption_to_image
+    n = len(g)
+    S = images[g] @ captions.T  # S[i, j] = e_img(g(i)) . e_cap(j)
+    keep = (g[:, None] != g[None, :]) | np.eye(n, dtype=bool)  # i itself and the pairs of other images
+    neg = keep & ~np.eye(n, dtype=bool)
+
+    L = np.where(keep, S / tau, -np.inf)
+    diag = np.diag(S) / tau
+    infonce = 0.5 * ((logsumexp(L, 1) - diag) + (logsumexp(L, 0) - diag))
+
+    hinge_row = np.where(neg, alpha + S - np.diag(S)[:, None], -np.inf).max(1)
+    hinge_col = np.where(neg, alpha + S - np.diag(S)[None, :], -np.inf).max(0)
+    triplet = np.maximum(hinge_row, 0) + np.maximum(hinge_col, 0)
+    row_terms = np.where(neg, np.maximum(alpha + S - np.diag(S)[:, None], 0), 0).sum(1)
+    col_terms = np.where(neg, np.maximum(alpha + S - np.diag(S)[None, :], 0), 0).sum(0)
+    triplet_mean = (row_terms + col_terms) / neg.sum(1)
+
+    image_ls = rng.normal(-3, 0.3, size=(5, d))
+    caption_ls = rng.normal(-2, 0.3, size=(9, d))
+    dist = csd(images[g], image_ls[g], captions, caption_ls)  # [n, n] closed-form distance
+    logits = shift - scale * dist
+    logP, logQ = log_sigmoid(logits), log_sigmoid(-logits)
+    match = -np.diag(logP)
+    negq = np.where(neg, -logQ, 0)
+    match_neg = match + (negq.sum(1) + negq.sum(0)) / (2 * neg.sum(1))
+
+    return {
+        "captionToImage": g.tolist(),
+        "images": images.tolist(),
+        "captions": captions.tolist(),
+        "imageLogSigma2": image_ls.tolist(),
+        "captionLogSigma2": caption_ls.tolist(),
+        "temperature": tau,
+        "margin": alpha,
+        "matchScale": scale,
+        "matchShift": shift,
+        "similarity": S.tolist(),
+        "logP": logP.tolist(),
+        "logQ": logQ.tolist(),
+        "infonce": infonce.tolist(),
+        "triplet": triplet.tolist(),
+        "tripletMean": triplet_mean.tolist(),
+        "match": match.tolist(),
+        "matchWithNegatives": match_neg.tolist(),
+    }
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "losses.json"), "w") as f:
         json.dump(losses_fixture(), f)
     with open(os.path.join(OUT, "encoder.json"), "w") as f:
         json.dump(encoder_fixture(), f)
+    with open(os.path.join(OUT, "pair-scores.json"), "w") as f:
+        json.dump(pair_scores_fixture(), f)
     print("wrote", OUT)
 
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
@@ -169,5 +171,74 @@ describe('pairScores', () => {
       }),
     ).toThrow(/4 entries for 5 images/);
     heads.dispose();
+  });
+});
+
+/** test/reference/model_losses.py → pair-scores.json: float64 per-pair losses with the same-image mask. */
+interface PairScoresFixture {
+  captionToImage: number[];
+  images: number[][];
+  captions: number[][];
+  imageLogSigma2: number[][];
+  captionLogSigma2: number[][];
+  temperature: number;
+  margin: number;
+  matchScale: number;
+  matchShift: number;
+  infonce: number[];
+  triplet: number[];
+  match: number[];
+}
+
+describe('pairScores against the numpy fixture (the per-pair losses of src/core/losses)', () => {
+  const F = JSON.parse(
+    readFileSync(
+      join(import.meta.dirname, '..', 'reference', 'fixtures', 'model', 'pair-scores.json'),
+      'utf8',
+    ),
+  ) as PairScoresFixture;
+  const map = Int32Array.from(F.captionToImage);
+  const d = F.images[0]!.length;
+  const emb: DatasetEmbeddings = {
+    dim: d,
+    images: Float32Array.from(F.images.flat()),
+    captions: Float32Array.from(F.captions.flat()),
+    imageLogSigma2: Float32Array.from(F.imageLogSigma2.flat()),
+    captionLogSigma2: Float32Array.from(F.captionLogSigma2.flat()),
+  };
+  const data = PairDataset.fromArrays({
+    images: { data: new Float32Array(F.images.length * 3), dim: 3 },
+    captions: { data: new Float32Array(map.length * 2), dim: 2 },
+    captionToImage: map,
+  });
+  const expectAll = (got: Float64Array, want: number[], digits: number) => {
+    expect(got.length).toBe(want.length);
+    want.forEach((v, i) => {
+      expect(got[i]).toBeCloseTo(v, digits);
+    });
+  };
+
+  it('infonce and triplet (one block, other captions of the same image masked) equal the fixture', () => {
+    const model = new CrossModalModel({ image: { inputDim: 3 }, text: { inputDim: 2 }, embedDim: d });
+    const common = { embeddings: emb, block: 4096, seed: 0 };
+    expectAll(
+      pairScores(model, data, { score: 'infonce', temperature: F.temperature, ...common }),
+      F.infonce,
+      4,
+    );
+    expectAll(pairScores(model, data, { score: 'triplet', margin: F.margin, ...common }), F.triplet, 5);
+    model.dispose();
+  });
+
+  it('match (−log p of the aligned pair, closed-form distance) equals the fixture', () => {
+    const prob = new CrossModalModel({
+      image: { inputDim: 3 },
+      text: { inputDim: 2 },
+      embedDim: d,
+      head: 'probabilistic',
+      match: { initScale: F.matchScale, initShift: F.matchShift },
+    });
+    expectAll(pairScores(prob, data, { score: 'match', embeddings: emb }), F.match, 4);
+    prob.dispose();
   });
 });

@@ -1,4 +1,7 @@
 /**
+ * Long file: one backend: its buffer pool, its native kernels and their registration share the addon
+ * and the float32 semantics they must keep equal to the reference cpu kernels.
+ *
  * The `cpu-blas` tfjs backend: tfjs's own `MathBackendCPU` with every `cpu` kernel registered under the
  * name `cpu-blas`, and `BatchMatMul` / `_FusedMatMul` replaced by OpenBLAS `cblas_sgemm` through the
  * native addon. All ranks, batch broadcasting (numpy rules), both transposes, fused bias and every fused
@@ -485,6 +488,23 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
   ];
 }
 
+/** The addon the `cpu-blas` backend was registered with (set by {@link registerCpuBlasBackend}). */
+let registeredAddon: BlasAddon | undefined;
+
+/**
+ * The native addon behind the active tfjs backend when that backend is `cpu-blas`, else undefined: for
+ * fused host-side loops that should use the same native float semantics as the backend's kernels.
+ *
+ * @example
+ * ```ts
+ * const addon = activeBlasAddon();
+ * if (addon?.maskedLogSumExp) addon.maskedLogSumExp(x, n, null, rowMax, rowSum, colMax, colSum);
+ * ```
+ */
+export function activeBlasAddon(): BlasAddon | undefined {
+  return tf.getBackend() === CPU_BLAS ? registeredAddon : undefined;
+}
+
 /**
  * Register the `cpu-blas` backend with tfjs (idempotent). It does not switch to it: call
  * `tf.setBackend('cpu-blas')` (or let `initBackend` do it).
@@ -493,6 +513,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
  */
 export function registerCpuBlasBackend(addon: BlasAddon): void {
   if (tf.findBackendFactory(CPU_BLAS)) return;
+  registeredAddon = addon;
   tf.registerBackend(
     CPU_BLAS,
     () => {

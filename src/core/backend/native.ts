@@ -107,6 +107,21 @@ export interface BlasAddon {
   ): void;
   /** out = op(x) elementwise, op = UNARY_OP[…] (`alpha` is Step's value for x ≤ 0). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /**
+   * Row and column maxima and exp-sums of the row-major `n × n` matrix `x` with the entries (i, j),
+   * i ≠ j, `groups[i] === groups[j]` left out (`groups` null: none), as tfjs's cpu `logSumExp` computes
+   * them (float32 steps, double sums); the caller takes max + log(sum). Optional: an addon built from
+   * older sources lacks it (callers then use the JS loop).
+   */
+  maskedLogSumExp?(
+    x: Float32Array,
+    n: number,
+    groups: Int32Array | null,
+    rowMax: Float32Array,
+    rowSum: Float32Array,
+    colMax: Float32Array,
+    colSum: Float32Array,
+  ): void;
   info(): BlasInfo;
   setNumThreads(n: number): void;
   /** Interface version of the built addon (see {@link BLAS_ABI}). */

@@ -17,6 +17,11 @@
  * - The weights are not renormalised (divided by B, not by Σy), so the loss shrinks with the clean
  *   share of the batch rather than up-weighting the surviving pairs.
  *
+ * With a same-image mask ({@link PairMask}, `sameImage`: the image of each pair), j runs only over i
+ * itself and the pairs of other images (another caption of image i is not a negative); the row and
+ * column log-sum-exps are then fused ({@link maskedLogSumExp}). This is the trainer's `infonce` score
+ * (`pairScores`, with S already divided by τ and scale 1).
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -27,23 +32,39 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkBatch, diagonal } from './batch.js';
+import { checkBatch, diagonal, diagonalEntries, maskedLogSumExp, type PairMask } from './batch.js';
 
 /**
  * The per-pair InfoNCE loss ℓᵢ `[B]` (no reduction over pairs; see the module documentation).
  * @param scale the logit scale 1/τ > 0
+ * @param mask the same-image mask (`sameImage`: one image id per pair), if any
+ * @throws DataError on mismatched shapes
  */
 export function infoNCELossPerPair(
   scores: tf.Tensor2D,
   targets: tf.Tensor1D,
   scale: tf.Scalar | number,
+  mask: PairMask = {},
 ): tf.Tensor1D {
-  checkBatch('infoNCELoss', scores, targets);
+  checkBatch('infoNCELoss', scores, targets, mask);
   return tf.tidy(() => {
+    if (mask.sameImage) {
+      // scoring (no reduction over a [B, B] mask): the diagonal read directly, no ×1 pass
+      const logits = (scale === 1 ? scores : tf.mul(scores, scale)) as tf.Tensor2D;
+      const positive = diagonalEntries(logits);
+      const lse = maskedLogSumExp(logits, mask.sameImage);
+      return tf.mul(
+        tf.mul(0.5, targets),
+        tf.add(tf.sub(lse.row, positive), tf.sub(lse.col, positive)),
+      ) as tf.Tensor1D;
+    }
     const logits = tf.mul(scores, scale) as tf.Tensor2D;
     const positive = diagonal(logits);
-    const i2t = tf.sub(tf.logSumExp(logits, 1), positive);
-    const t2i = tf.sub(tf.logSumExp(logits, 0), positive);
+    const lse = mask.sameImage
+      ? maskedLogSumExp(logits, mask.sameImage)
+      : { row: tf.logSumExp(logits, 1), col: tf.logSumExp(logits, 0) };
+    const i2t = tf.sub(lse.row, positive);
+    const t2i = tf.sub(lse.col, positive);
     return tf.mul(tf.mul(0.5, targets), tf.add(i2t, t2i)) as tf.Tensor1D;
   });
 }

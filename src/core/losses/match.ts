@@ -43,9 +43,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { parseOrThrow } from '../errors.js';
+import { ConfigError, parseOrThrow } from '../errors.js';
 import type { Embedding, MatchLogProbs } from '../model/distance.js';
-import { checkBatch, diagonal, offDiagonal } from './batch.js';
+import { checkBatch, diagonal, offDiagonal, type PairMask, sameImageMask } from './batch.js';
 
 /** Options of {@link matchLoss}. */
 export const matchLossOptionsSchema = z
@@ -101,20 +101,34 @@ export function matchLoss(m: MatchLogProbs, targets: tf.Tensor1D, options: Match
  *
  * and with `negatives: true` additionally ½·(mean_{j≠i} −log(1 − p(i, j)) + mean_{j≠i} −log(1 − p(j, i))),
  * the average negative term of image i's row and caption i's column. With y = 1 and no negatives this
- * is −log p(i, i), a monotone function of the pair's distance: the natural clean/noisy score.
+ * is −log p(i, i), a monotone function of the pair's distance: the natural clean/noisy score (the
+ * trainer's `match` score, `pairScores`, evaluates exactly this in float64 from the closed-form
+ * distance: {@link alignedMatchLoss}). With a same-image mask ({@link PairMask}) the negatives are
+ * only the pairs of other images (the means divide by their count).
+ * @throws DataError on mismatched shapes
  */
 export function matchLossPerPair(
   m: MatchLogProbs,
   targets: tf.Tensor1D,
   options: MatchPerPairOptions = {},
+  mask: PairMask = {},
 ): tf.Tensor1D {
   const o = parseOrThrow(matchPerPairOptionsSchema, options, 'match per-pair options');
-  const b = checkBatch('matchLossPerPair', m.logP, targets);
+  const b = checkBatch('matchLossPerPair', m.logP, targets, mask);
   return tf.tidy(() => {
     const positive = tf.neg(
       tf.add(tf.mul(targets, diagonal(m.logP)), tf.mul(tf.sub(1, targets), diagonal(m.logQ))),
     );
     if (!o.negatives) return positive as tf.Tensor1D;
+    if (mask.sameImage) {
+      const keep = tf.sub(offDiagonal(b), sameImageMask(mask.sameImage));
+      const neg = tf.mul(tf.neg(m.logQ), keep);
+      const count = tf.maximum(tf.sum(keep, 1), 1);
+      return tf.add(
+        positive,
+        tf.div(tf.add(tf.sum(neg, 1), tf.sum(neg, 0)), tf.mul(2, count)),
+      ) as tf.Tensor1D;
+    }
     const neg = tf.mul(tf.neg(m.logQ), offDiagonal(b));
     const negTerm = tf.div(tf.add(tf.sum(neg, 1), tf.sum(neg, 0)), 2 * (b - 1));
     return tf.add(positive, negTerm) as tf.Tensor1D;
@@ -122,13 +136,30 @@ export function matchLossPerPair(
 }
 
 /**
+ * −log p of one aligned pair with a target of 1, in float64: softplus(a·d − b) for the closed-form
+ * distance d and the match scale a and shift b (p = sigmoid(b − a·d)). The per-pair value of
+ * {@link matchLossPerPair} (y = 1, no negatives) evaluated on the host, without a `[B, B]` matrix.
+ *
+ * @example
+ * ```ts
+ * alignedMatchLoss(0.5, 3, 2);   // log1p(exp(3·0.5 − 2))
+ * ```
+ */
+export function alignedMatchLoss(distance: number, scale: number, shift: number): number {
+  const z = scale * distance - shift; // −logit; −log sigmoid(logit) = softplus(−logit)
+  return z > 30 ? z : Math.log1p(Math.exp(z));
+}
+
+/**
  * The VIB regulariser: KL(N(μ, diag σ²) ‖ N(0, I)) averaged over items and dimensions,
  * mean_{b,k} ½(μ² + σ² − 1 − log σ²) (PCME++'s normalisation).
- * @throws Error when the embedding has no `logSigma2`.
+ * @throws ConfigError when the embedding has no `logSigma2` (the model's head is not probabilistic).
  */
 export function vibLoss(embedding: Embedding): tf.Scalar {
   const logSigma2 = embedding.logSigma2;
-  if (!logSigma2) throw new Error('vibLoss needs probabilistic embeddings (logSigma2)');
+  if (!logSigma2) {
+    throw new ConfigError("vibLoss needs probabilistic embeddings (logSigma2): use head 'probabilistic'");
+  }
   return tf.tidy(
     () =>
       tf.mul(

@@ -19,6 +19,9 @@
  * - y = 0 gives margin 0: the pair is still pulled together when a negative beats it
  *   (ℓᵢ = agg [S(i,j) − S(i,i)]₊), but it no longer has to win by a margin; it still serves as a
  *   negative for the other pairs.
+ * - With a same-image mask ({@link PairMask}, `sameImage`), j runs only over the pairs of other
+ *   images (another caption of image i is not a negative; `mean` divides by their count, and a pair
+ *   with none gets 0). This is the trainer's `triplet` score (`pairScores`, margin α, `softMargin: 'none'`).
  * - Deviation from NCR's code: its image→text term uses the *negative's* margin (a broadcasting
  *   detail); here, as in the NCR paper, both terms use the anchor pair's margin mᵢ.
  *
@@ -35,7 +38,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.js';
-import { checkBatch, diagonal, offDiagonal } from './batch.js';
+import { checkBatch, diagonal, EXCLUDED, offDiagonal, type PairMask, sameImageMask } from './batch.js';
 
 /** Options of the triplet loss (see the module documentation). */
 export const tripletOptionsSchema = z
@@ -69,17 +72,41 @@ export function softMargin(
 /**
  * The per-pair triplet loss ℓᵢ `[B]` (no reduction over pairs; see the module documentation).
  * @param scores similarity matrix `[B, B]`, @param targets soft targets `[B]` in [0, 1]
+ * @param mask the same-image mask (`sameImage`: one image id per pair), if any
+ * @throws DataError on mismatched shapes
  */
 export function tripletLossPerPair(
   scores: tf.Tensor2D,
   targets: tf.Tensor1D,
   options: TripletOptions = {},
+  mask: PairMask = {},
 ): tf.Tensor1D {
   const o = parseOrThrow(tripletOptionsSchema, options, 'triplet loss options');
-  const b = checkBatch('tripletLoss', scores, targets);
+  const b = checkBatch('tripletLoss', scores, targets, mask);
   return tf.tidy(() => {
     const positive = diagonal(scores);
     const m = softMargin(targets, o.margin, o.softMargin);
+    if (mask.sameImage) {
+      // the negatives' entries only: the diagonal and the same-image entries pushed to EXCLUDED
+      const same = sameImageMask(mask.sameImage);
+      if (o.negatives === 'hardest') {
+        const negatives = tf.add(scores, tf.mul(tf.add(tf.eye(b), same), EXCLUDED));
+        const row = tf.relu(tf.add(tf.sub(tf.max(negatives, 1), positive), m));
+        const col = tf.relu(tf.add(tf.sub(tf.max(negatives, 0), positive), m));
+        return tf.add(row, col) as tf.Tensor1D;
+      }
+      const keep = tf.sub(offDiagonal(b), same);
+      const i2t = tf.mul(
+        tf.relu(tf.add(tf.sub(scores, tf.expandDims(positive, 1)), tf.expandDims(m, 1))),
+        keep,
+      );
+      const t2i = tf.mul(
+        tf.relu(tf.add(tf.sub(scores, tf.expandDims(positive, 0)), tf.expandDims(m, 0))),
+        keep,
+      );
+      const count = tf.maximum(tf.sum(keep, 1), 1);
+      return tf.add(tf.div(tf.sum(i2t, 1), count), tf.div(tf.sum(t2i, 0), count)) as tf.Tensor1D;
+    }
     const off = offDiagonal(b);
     // image i as anchor, caption j as negative: [mᵢ + S(i,j) − S(i,i)]₊ (rows)
     const i2t = tf.mul(tf.relu(tf.add(tf.sub(scores, tf.expandDims(positive, 1)), tf.expandDims(m, 1))), off);

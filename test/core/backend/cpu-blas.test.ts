@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CPU_BLAS, CpuBlasBackend, collapseBroadcast } from '../../../src/core/backend/cpu-blas.js';
 import type { BlasAddon } from '../../../src/core/backend/native.js';
+import { EXCLUDED, maskedLogSumExp, sameImageMask } from '../../../src/core/losses/batch.js';
 import { expectClose, on, randn, requireCpuBlas } from './helpers.js';
 
 let addon: BlasAddon;
@@ -454,5 +455,35 @@ describe('cpu-blas buffer pool', () => {
     churn(x, z);
     expect(mine.every((v) => v === 3)).toBe(true);
     tf.dispose([x, z]);
+  });
+});
+
+describe('cpu-blas fused masked log-sum-exp (the per-pair InfoNCE scores)', () => {
+  it("the native kernel equals the cpu kernels' dense logSumExp with −1e9 on the masked entries", async () => {
+    expect(typeof addon.maskedLogSumExp).toBe('function');
+    const n = 700; // ≥ 512: split over OpenBLAS's threads (rows and columns), sums in serial order
+    const groups = Int32Array.from({ length: n }, (_, i) => (i * 7) % 101);
+    const x = () => tf.mul(tensor([n, n], 21), 4) as tf.Tensor2D;
+    const fused = () => {
+      const a = maskedLogSumExp(x(), groups);
+      const b = maskedLogSumExp(x());
+      return [a.row, a.col, b.row, b.col];
+    };
+    const dense = () => {
+      const l = tf.add(x(), tf.mul(sameImageMask(groups), EXCLUDED));
+      return [tf.logSumExp(l, 1), tf.logSumExp(l, 0), tf.logSumExp(x(), 1), tf.logSumExp(x(), 0)];
+    };
+    const got = await on(CPU_BLAS, fused);
+    const want = await on('cpu', dense);
+    const wantBlas = await on(CPU_BLAS, dense);
+    for (let i = 0; i < got.length; i++) {
+      expect(Array.from(got[i]!)).toEqual(Array.from(want[i]!));
+      expect(Array.from(got[i]!)).toEqual(Array.from(wantBlas[i]!));
+    }
+  });
+
+  it('checks its argument sizes', () => {
+    const v = new Float32Array(4);
+    expect(() => addon.maskedLogSumExp!(new Float32Array(9), 2, null, v, v, v, v)).toThrow(/sizes/);
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXCLUDED, maskedLogSumExp, sameImageMask } from '../../../src/core/losses/batch.js';
 import { infoNCELoss, infoNCELossPerPair } from '../../../src/core/losses/infonce.js';
 import { matchLoss, matchLossPerPair, vibLoss } from '../../../src/core/losses/match.js';
 import { softMargin, tripletLoss, tripletLossPerPair } from '../../../src/core/losses/triplet.js';
@@ -315,5 +316,74 @@ describe('no tensor leaks in the losses', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) run();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+/** pair-scores.json: one block of 9 pairs over 5 images, float64 per-pair losses with the same-image mask. */
+interface PairScoresFixture {
+  captionToImage: number[];
+  similarity: number[][];
+  logP: number[][];
+  logQ: number[][];
+  temperature: number;
+  margin: number;
+  infonce: number[];
+  triplet: number[];
+  tripletMean: number[];
+  match: number[];
+  matchWithNegatives: number[];
+}
+
+describe("per-pair losses with the same-image mask (the trainer's scores)", () => {
+  const P = fixture<PairScoresFixture>('pair-scores.json');
+  const sameImage = Int32Array.from(P.captionToImage);
+  const ones = () => tf.ones([sameImage.length]) as tf.Tensor1D;
+
+  it('infoNCE, triplet (hardest and mean) and match (with negatives) equal the float64 reference', () => {
+    const S = t2(P.similarity);
+    expectClose(infoNCELossPerPair(S, ones(), 1 / P.temperature, { sameImage }), P.infonce);
+    const opts = { margin: P.margin, softMargin: 'none' as const };
+    expectClose(tripletLossPerPair(S, ones(), opts, { sameImage }), P.triplet);
+    expectClose(tripletLossPerPair(S, ones(), { ...opts, negatives: 'mean' }, { sameImage }), P.tripletMean);
+    const m = { logP: t2(P.logP), logQ: t2(P.logQ) };
+    expectClose(matchLossPerPair(m, ones()), P.match);
+    expectClose(matchLossPerPair(m, ones(), { negatives: true }, { sameImage }), P.matchWithNegatives);
+  });
+
+  it('the fused masked log-sum-exp equals the dense ops (−1e9 on the masked entries) bit for bit', () => {
+    const n = 70;
+    const groups = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 3) % 17);
+    const x = tf.mul(tf.randomNormal([n, n], 0, 3, 'float32', 5), 1) as tf.Tensor2D;
+    const dense = tf.add(x, tf.mul(sameImageMask(groups), EXCLUDED));
+    const got = maskedLogSumExp(x, groups);
+    expect(Array.from(got.row.dataSync())).toEqual(Array.from(tf.logSumExp(dense, 1).dataSync()));
+    expect(Array.from(got.col.dataSync())).toEqual(Array.from(tf.logSumExp(dense, 0).dataSync()));
+    const plain = maskedLogSumExp(x);
+    expect(Array.from(plain.row.dataSync())).toEqual(Array.from(tf.logSumExp(x, 1).dataSync()));
+    expect(Array.from(plain.col.dataSync())).toEqual(Array.from(tf.logSumExp(x, 0).dataSync()));
+    expect(Array.from(sameImageMask([4, 4, 1]).dataSync())).toEqual([0, 1, 0, 1, 0, 0, 0, 0, 0]);
+  });
+
+  it('the fused masked log-sum-exp has the gradient of the dense ops', () => {
+    const groups = Int32Array.from([0, 0, 1, 2, 2, 2, 3]);
+    const x = tf.randomNormal([7, 7], 0, 1, 'float32', 8) as tf.Tensor2D;
+    const w = tf.randomNormal([2, 7], 0, 1, 'float32', 9);
+    const mask = sameImageMask(groups);
+    const fused = (a: tf.Tensor) => {
+      const { row, col } = maskedLogSumExp(a as tf.Tensor2D, groups);
+      return tf.sum(tf.mul(tf.stack([row, col]), w)) as tf.Scalar;
+    };
+    const dense = (a: tf.Tensor) => {
+      const l = tf.add(a, tf.mul(mask, EXCLUDED));
+      return tf.sum(tf.mul(tf.stack([tf.logSumExp(l, 1), tf.logSumExp(l, 0)]), w)) as tf.Scalar;
+    };
+    expectClose(tf.grad(fused)(x), Array.from(tf.grad(dense)(x).dataSync()), 1e-6);
+  });
+
+  it('a mask of the wrong length is a DataError', () => {
+    const S = t2(P.similarity);
+    expect(() => infoNCELossPerPair(S, ones(), 5, { sameImage: sameImage.subarray(1) })).toThrow(
+      /one image id per pair/,
+    );
   });
 });
