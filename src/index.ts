@@ -191,18 +191,12 @@ export {
 
 // --- data: datasets, readers/writers, synthetic noise ---
 
+export type { BatchOptions, PairBatch } from './core/dataset/batching.js';
+export { BatchOptionsSchema } from './core/dataset/batching.js';
 export type { BundledDatasetName } from './core/dataset/bundled.js';
 export { BUNDLED_DATASETS, bundledDataDir, bundledDataset } from './core/dataset/bundled.js';
-export type {
-  BatchOptions,
-  DatasetSummary,
-  PairBatch,
-  PairDatasetInit,
-  PairNoiseInfo,
-  SplitSpec,
-  TokenSequences,
-} from './core/dataset/pair-dataset.js';
-export { BatchOptionsSchema, PairDataset } from './core/dataset/pair-dataset.js';
+export type { PairNoiseInfo } from './core/dataset/noise-state.js';
+export { PairDataset } from './core/dataset/pair-dataset.js';
 export type { CarveOptions, RandomSplitOptions } from './core/dataset/splits.js';
 export {
   CarveSchema,
@@ -217,6 +211,7 @@ export {
   SyntheticPrecompOptionsSchema,
   writeSyntheticPrecomp,
 } from './core/dataset/synthetic-precomp.js';
+export type { DatasetSummary, PairDatasetInit, SplitSpec, TokenSequences } from './core/dataset/types.js';
 export { readCaptions, readColumn } from './core/io/captions.js';
 export type { ClipRetrievalOptions, ClipRetrievalParts } from './core/io/clip-retrieval.js';
 export {

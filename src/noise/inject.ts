@@ -26,7 +26,8 @@
  * ```
  */
 import { z } from 'zod';
-import type { PairDataset, PairNoiseInfo } from '../core/dataset/pair-dataset.js';
+import type { PairNoiseInfo } from '../core/dataset/noise-state.js';
+import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { DataError, parseOrThrow } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
 import { Rng } from '../core/random.js';

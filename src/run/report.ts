@@ -35,7 +35,7 @@
  * ```
  */
 
-import type { DatasetSummary } from '../core/dataset/pair-dataset.js';
+import type { DatasetSummary } from '../core/dataset/types.js';
 import { averagePrecision, rocAuc, splitQuality } from '../eval/detection.js';
 import type { ClassMAPMetrics } from '../eval/map.js';
 import type { RetrievalMetrics } from '../eval/retrieval.js';

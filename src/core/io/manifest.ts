@@ -31,7 +31,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { PairDataset, type PairDatasetInit, type SplitSpec } from '../dataset/pair-dataset.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
 import {
   CarveSchema,
   carveSplit,
@@ -39,6 +39,7 @@ import {
   randomSplit,
   splitsFromColumn,
 } from '../dataset/splits.js';
+import type { PairDatasetInit, SplitSpec } from '../dataset/types.js';
 import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { readCaptions, readColumn } from './captions.js';
 import { readClipRetrievalFolder } from './clip-retrieval.js';

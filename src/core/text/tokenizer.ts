@@ -21,7 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { TokenSequences } from '../dataset/pair-dataset.js';
+import type { TokenSequences } from '../dataset/types.js';
 import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
