@@ -195,7 +195,7 @@ export type { BatchOptions, PairBatch } from './core/dataset/batching.js';
 export { BatchOptionsSchema } from './core/dataset/batching.js';
 export type { BundledDatasetName } from './core/dataset/bundled.js';
 export { BUNDLED_DATASETS, bundledDataDir, bundledDataset } from './core/dataset/bundled.js';
-export type { PairNoiseInfo } from './core/dataset/noise-state.js';
+export type { NoiseProtocol, PairNoiseInfo } from './core/dataset/noise-state.js';
 export { PairDataset } from './core/dataset/pair-dataset.js';
 export type { CarveOptions, RandomSplitOptions } from './core/dataset/splits.js';
 export {
@@ -280,12 +280,7 @@ export {
 } from './noise/inject.js';
 export type { NearestNeighbourOptions } from './noise/knn.js';
 export { nearestNeighbours, neighbourLookup, normalizeRows } from './noise/knn.js';
-export type {
-  LoadNoiseIndexOptions,
-  NoiseIndex,
-  NoiseProtocol,
-  SaveNoiseIndexOptions,
-} from './noise/noise-index.js';
+export type { LoadNoiseIndexOptions, NoiseIndex, SaveNoiseIndexOptions } from './noise/noise-index.js';
 export { loadNoiseIndex, saveNoiseIndex, validateNoiseIndex } from './noise/noise-index.js';
 export { hardCaptions, shuffleCaptions, shuffleImages } from './noise/shuffle.js';
 export { AuxiliaryHeads, gradientReversal } from './trainer/auxiliary.js';

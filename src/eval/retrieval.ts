@@ -55,6 +55,13 @@ import { getLogger } from '../core/logger.js';
 import { numberArraySchema } from './arrays.js';
 import { dotProductScorer, type RetrievalScorer } from './scorer.js';
 
+/** How a non-matching item that ties with the match is ranked: before it (`pessimistic`) or after. */
+export const TIE_RULES = ['pessimistic', 'optimistic'] as const;
+/** One of {@link TIE_RULES}. */
+export const tieRuleSchema = z.enum(TIE_RULES);
+/** @see tieRuleSchema */
+export type TieRule = z.output<typeof tieRuleSchema>;
+
 const scoringOptionsShape = {
   /**
    * Which image each caption belongs to: an array (caption j → image `captionToImage[j]`), or a
@@ -71,7 +78,7 @@ const scoringOptionsShape = {
     .min(1024)
     .default(64 * 2 ** 20),
   /** How a non-matching item that ties with the match is ranked (see the module documentation). */
-  ties: z.enum(['pessimistic', 'optimistic']).default('pessimistic'),
+  ties: tieRuleSchema.default('pessimistic'),
   /** Also return every query's rank (`ranks`, 1-based, in query order). */
   keepRanks: z.boolean().default(false),
   /** Also return the time spent scoring vs counting ranks (`timing`). */

@@ -26,13 +26,14 @@
  * ```
  */
 import { z } from 'zod';
-import type { PairNoiseInfo } from '../core/dataset/noise-state.js';
+import type { NoiseProtocol, PairNoiseInfo } from '../core/dataset/noise-state.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { DataError, parseOrThrow } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
 import { Rng } from '../core/random.js';
+import { noiseKindSchema, type PartialBy, type PartialNoiseTest, partialBySchema } from './kinds.js';
 import { neighbourLookup } from './knn.js';
-import type { NoiseIndex, NoiseProtocol } from './noise-index.js';
+import type { NoiseIndex } from './noise-index.js';
 import { validateNoiseIndex } from './noise-index.js';
 import { hardCaptions, shuffleCaptions, shuffleImages } from './shuffle.js';
 
@@ -40,7 +41,7 @@ import { hardCaptions, shuffleCaptions, shuffleImages } from './shuffle.js';
 export const InjectNoiseOptionsSchema = z.object({
   /** Fraction of the covered captions (`shuffle`, `hard`) or images (`shuffle-images`) to re-pair. */
   rate: z.number().min(0).max(1),
-  kind: z.enum(['shuffle', 'shuffle-images', 'hard']),
+  kind: noiseKindSchema,
   seed: z.number().int(),
   /** Split to noise; default `train` when defined, else all pairs; `null` forces all pairs. */
   split: z.string().nullable().optional(),
@@ -52,7 +53,7 @@ export const InjectNoiseOptionsSchema = z.object({
    * How to tell partial from complete noise: `labels` (same class), `neighbours` (kNN in image feature
    * space), `none`, or `auto` (labels when present, else neighbours unless the kNN would be too costly).
    */
-  partialBy: z.enum(['auto', 'labels', 'neighbours', 'none']).default('auto'),
+  partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link injectNoise}, as the caller writes them. */
 export type InjectNoiseOptions = z.input<typeof InjectNoiseOptionsSchema>;
@@ -62,7 +63,7 @@ export const ApplyNoiseOptionsSchema = z.object({
   /** Split the index covers; default: the index's own, else `train` when defined, else all pairs. */
   split: z.string().nullable().optional(),
   neighbours: z.number().int().positive().default(10),
-  partialBy: z.enum(['auto', 'labels', 'neighbours', 'none']).default('auto'),
+  partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link applyNoiseIndex}, as the caller writes them. */
 export type ApplyNoiseOptions = z.input<typeof ApplyNoiseOptionsSchema>;
@@ -80,7 +81,7 @@ export interface NoiseSummary {
   noisyPairs: number;
   /** Images whose pairing changed (image-level), else images with at least one noisy caption. */
   noisyImages: number;
-  partialBy: 'labels' | 'neighbours' | 'none';
+  partialBy: PartialNoiseTest;
   /** Noisy pairs whose new image shares semantics with the true one (null when not decided). */
   partial: number | null;
   complete: number | null;
@@ -134,11 +135,11 @@ function labelNoise(
   clean: Int32Array,
   noisyMap: Int32Array,
   noisy: Uint8Array,
-  partialBy: 'auto' | 'labels' | 'neighbours' | 'none',
+  partialBy: PartialBy,
   k: number,
   features: () => Float32Array,
-): { by: 'labels' | 'neighbours' | 'none'; noiseType: Uint8Array | undefined } {
-  let by: 'labels' | 'neighbours' | 'none' = partialBy === 'auto' ? 'none' : partialBy;
+): { by: PartialNoiseTest; noiseType: Uint8Array | undefined } {
+  let by: PartialNoiseTest = partialBy === 'auto' ? 'none' : partialBy;
   if (partialBy === 'auto') {
     if (view.labels) by = 'labels';
     else {
@@ -192,7 +193,7 @@ function finish(
   noisyMap: Int32Array,
   permutation: Int32Array | undefined,
   meta: { protocol: NoiseProtocol; kind: NoiseIndex['kind']; rate: number | null; seed: number | null },
-  partialBy: 'auto' | 'labels' | 'neighbours' | 'none',
+  partialBy: PartialBy,
   k: number,
 ): NoiseResult {
   const clean = view.captionToImage;

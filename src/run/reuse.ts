@@ -17,6 +17,7 @@
  */
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
+import { backendChoiceSchema } from '../core/backend/index.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { RandomSplitSchema } from '../core/dataset/splits.js';
 import { CleaveError, DataError, parseOrThrow } from '../core/errors.js';
@@ -29,7 +30,6 @@ import { loadNoiseIndex } from '../noise/noise-index.js';
 import { embedDataset } from '../trainer/embed.js';
 import type { TestSection } from './report.js';
 import {
-  backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
   loadDataInput,

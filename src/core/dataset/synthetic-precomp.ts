@@ -39,10 +39,13 @@ export const PRECOMP_SHAPES = {
   cc152k: { captionsPerImage: 1, splits: { train: 150000, dev: 1000, test: 1000 } },
 } as const;
 
+/** The benchmark shapes {@link writeSyntheticPrecomp} can imitate. */
+export const SYNTHETIC_SHAPES = ['f30k', 'coco', 'cc152k'] as const;
+
 /** Options of {@link writeSyntheticPrecomp}. */
 export const SyntheticPrecompOptionsSchema = z
   .object({
-    shape: z.enum(['f30k', 'coco', 'cc152k']),
+    shape: z.enum(SYNTHETIC_SHAPES),
     /** Multiplies every split's image count (1 = the real sizes). */
     scale: z.number().positive().max(1).default(1),
     regions: z.number().int().positive().default(36),

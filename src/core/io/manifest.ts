@@ -52,6 +52,8 @@ const ColumnRef = z.union([
   z.strictObject({ path: PathField, field: z.string().optional() }),
 ]);
 const IndexList = z.array(z.number().int().nonnegative());
+/** A split file lists image indices (all their captions) or pair indices. */
+const SplitBy = z.enum(['images', 'pairs']);
 
 const SplitColumn = z.strictObject({
   path: PathField,
@@ -63,12 +65,12 @@ const SplitColumn = z.strictObject({
   }).optional(),
 });
 const SplitLists = z.strictObject({
-  by: z.enum(['images', 'pairs']).default('images'),
+  by: SplitBy.default('images'),
   train: IndexList,
   val: IndexList.optional(),
   test: IndexList.optional(),
 });
-const SplitFile = z.strictObject({ path: PathField, by: z.enum(['images', 'pairs']).optional() });
+const SplitFile = z.strictObject({ path: PathField, by: SplitBy.optional() });
 
 /** The manifest schema (see the module documentation). */
 export const ManifestSchema = z

@@ -29,7 +29,9 @@ import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readExactly, readRange } from './read.js';
 
 /** The element types cleave reads and writes in `.npy` files. */
-export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
+export const NPY_DTYPES = ['float16', 'float32', 'float64', 'int32', 'int64', 'uint8', 'bool'] as const;
+/** One of {@link NPY_DTYPES}. */
+export type NpyDtype = (typeof NPY_DTYPES)[number];
 
 /** The typed array a dtype is returned in (`float16` is widened to `Float32Array`). */
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -262,7 +264,7 @@ function int64ToInt32(data: BigInt64Array, shape: readonly number[], file: strin
   return out;
 }
 
-function convert(array: NpyArray, as: 'native' | 'float32' | 'float64' | 'int32', file: string): NpyData {
+function convert(array: NpyArray, as: z.output<typeof NpyReadOptionsSchema>['as'], file: string): NpyData {
   const { data, dtype } = array;
   if (as === 'native') return data;
   const isFloat = dtype === 'float16' || dtype === 'float32' || dtype === 'float64';
@@ -429,7 +431,7 @@ export const NpyWriteOptionsSchema = z.object({
    * → `<f8`, `Int32Array` → `<i4`, `BigInt64Array` → `<i8`, `Uint8Array` → `|u1`). Allowed conversions:
    * float arrays → `float16`/`float32`/`float64`, `Int32Array` → `int64`, `Uint8Array` → `bool`.
    */
-  dtype: z.enum(['float16', 'float32', 'float64', 'int32', 'int64', 'uint8', 'bool']).optional(),
+  dtype: z.enum(NPY_DTYPES).optional(),
   /** Format version; by default the oldest that fits (1.0 almost always), as numpy does. */
   version: z.enum(['1.0', '2.0', '3.0']).optional(),
   /** Paths that must never be written (a run's inputs). */

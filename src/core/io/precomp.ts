@@ -51,6 +51,11 @@ import { assertFinite } from './finite.js';
 import { type NpyHeader, readNpy, readNpyHeader, writeNpy } from './npy.js';
 import { readExactly } from './read.js';
 
+/** How region features are read: `mean` of the regions (streamed) or `none` (keep `[N, R, D]`). */
+export const PRECOMP_POOLINGS = ['mean', 'none'] as const;
+/** One of {@link PRECOMP_POOLINGS}. */
+export const precompPoolingSchema = z.enum(PRECOMP_POOLINGS);
+
 /** Options of {@link loadPrecomp}. */
 export const PrecompOptionsSchema = z
   .object({
@@ -61,7 +66,7 @@ export const PrecompOptionsSchema = z
     /** File prefix of the test split: `test` (default when present) or `testall` (MS-COCO 5K, 5 folds). */
     test: z.string().min(1).optional(),
     /** `mean`: mean of the regions, streamed (default); `none`: keep `[N, R, D]` in memory. */
-    pooling: z.enum(['mean', 'none']).default('mean'),
+    pooling: precompPoolingSchema.default('mean'),
     /** Folder for the pooled features (and a built vocabulary); never inside the input folder. */
     cacheDir: z.string().min(1).optional(),
     /** A vocabulary file; default: `vocab/<name>_precomp_vocab.json` here or in `../vocab/`. */
