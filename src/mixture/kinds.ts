@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 
-/** `beta` ({@link BetaMixture}), `gaussian` ({@link GaussianMixture}), `local-fdr` ({@link LocalFdrSplit}). */
+/** `beta` (`BetaMixture`), `gaussian` (`GaussianMixture`), `local-fdr` (`LocalFdrSplit`). */
 export const MIXTURE_KINDS = ['beta', 'gaussian', 'local-fdr'] as const;
 /** One of {@link MIXTURE_KINDS}. */
 export const mixtureKindSchema = z.enum(MIXTURE_KINDS);

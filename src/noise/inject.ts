@@ -38,7 +38,7 @@ import { validateNoiseIndex } from './noise-index.js';
 import { hardCaptions, shuffleCaptions, shuffleImages } from './shuffle.js';
 
 /** Options of {@link injectNoise}. */
-export const InjectNoiseOptionsSchema = z.object({
+export const injectNoiseOptionsSchema = z.object({
   /** Fraction of the covered captions (`shuffle`, `hard`) or images (`shuffle-images`) to re-pair. */
   rate: z.number().min(0).max(1),
   kind: noiseKindSchema,
@@ -56,17 +56,17 @@ export const InjectNoiseOptionsSchema = z.object({
   partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link injectNoise}, as the caller writes them. */
-export type InjectNoiseOptions = z.input<typeof InjectNoiseOptionsSchema>;
+export type InjectNoiseOptions = z.input<typeof injectNoiseOptionsSchema>;
 
 /** Options of {@link applyNoiseIndex}. */
-export const ApplyNoiseOptionsSchema = z.object({
+export const applyNoiseOptionsSchema = z.object({
   /** Split the index covers; default: the index's own, else `train` when defined, else all pairs. */
   split: z.string().nullable().optional(),
   neighbours: z.number().int().positive().default(10),
   partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link applyNoiseIndex}, as the caller writes them. */
-export type ApplyNoiseOptions = z.input<typeof ApplyNoiseOptionsSchema>;
+export type ApplyNoiseOptions = z.input<typeof applyNoiseOptionsSchema>;
 
 /** Counts for reports; `protocol` must be quoted with any number measured on this noise. */
 export interface NoiseSummary {
@@ -298,13 +298,13 @@ function finish(
  * Inject synthetic noise with ground truth (see the module documentation).
  *
  * @param dataset the clean dataset (or a split view of it)
- * @param options rate, kind, seed, split, … (see {@link InjectNoiseOptionsSchema})
+ * @param options rate, kind, seed, split, … (see {@link injectNoiseOptionsSchema})
  * @returns the noisy dataset, the truth mask per pair, partial/complete labels, the index and a summary
  * @throws DataError when the covered split is unknown, has no other image to move captions to, or
  *   partial labelling by labels is asked for without labels
  */
 export function injectNoise(dataset: PairDataset, options: InjectNoiseOptions): NoiseResult {
-  const opts = parseOrThrow(InjectNoiseOptionsSchema, options, 'injectNoise options');
+  const opts = parseOrThrow(injectNoiseOptionsSchema, options, 'injectNoise options');
   const { view, split } = coveredView(dataset, opts.split);
   const clean = view.captionToImage;
   const rng = new Rng(opts.seed).fork(`noise/${opts.kind}`);
@@ -368,7 +368,7 @@ export function applyNoiseIndex(
   index: NoiseIndex,
   options: ApplyNoiseOptions = {},
 ): NoiseResult {
-  const opts = parseOrThrow(ApplyNoiseOptionsSchema, options, 'applyNoiseIndex options');
+  const opts = parseOrThrow(applyNoiseOptionsSchema, options, 'applyNoiseIndex options');
   validateNoiseIndex(index);
   const wanted = opts.split !== undefined ? opts.split : index.split !== null ? index.split : undefined;
   const { view, split } = coveredView(dataset, wanted);

@@ -72,8 +72,8 @@ export interface NoiseIndex {
   neighbours?: number;
 }
 
-const IntArray = z.array(z.number().int());
-const NoiseIndexJsonSchema = z
+const intArraySchema = z.array(z.number().int());
+const noiseIndexJsonSchema = z
   .object({
     format: z.literal('cleave-noise-index'),
     version: z.literal(1),
@@ -86,9 +86,9 @@ const NoiseIndexJsonSchema = z
     realisedRate: z.number().min(0).max(1).nullable().default(null),
     numPairs: z.number().int().nonnegative().nullable().default(null),
     numImages: z.number().int().nonnegative().nullable().default(null),
-    captionToImage: IntArray.optional(),
-    imagePermutation: IntArray.optional(),
-    cleanCaptionToImage: IntArray.optional(),
+    captionToImage: intArraySchema.optional(),
+    imagePermutation: intArraySchema.optional(),
+    cleanCaptionToImage: intArraySchema.optional(),
     noisy: z.array(z.union([z.literal(0), z.literal(1)])).optional(),
     noiseType: z.array(z.union([z.literal(0), z.literal(1), z.literal(2)])).optional(),
     partialBy: partialNoiseTestSchema.optional(),
@@ -170,14 +170,14 @@ export async function saveNoiseIndex(
 }
 
 /** Options of {@link loadNoiseIndex}. */
-export const LoadNoiseIndexOptionsSchema = z.object({
+export const loadNoiseIndexOptionsSchema = z.object({
   /** Required for a `.npy` file: which published format it is. */
   protocol: noiseProtocolSchema.optional(),
   /** For a `.npy` file: the split it covers (default: decided when applied). */
   split: z.string().nullable().optional(),
 });
 /** Options of {@link loadNoiseIndex}, as the caller writes them. */
-export type LoadNoiseIndexOptions = z.input<typeof LoadNoiseIndexOptionsSchema>;
+export type LoadNoiseIndexOptions = z.input<typeof loadNoiseIndexOptionsSchema>;
 
 /**
  * Load a noise index: cleave JSON, or a published `.npy` (say which `protocol` it follows).
@@ -185,7 +185,7 @@ export type LoadNoiseIndexOptions = z.input<typeof LoadNoiseIndexOptionsSchema>;
  * @throws ConfigError when a `.npy` is loaded without `protocol`; DataError for a malformed file
  */
 export async function loadNoiseIndex(path: string, options: LoadNoiseIndexOptions = {}): Promise<NoiseIndex> {
-  const opts = parseOrThrow(LoadNoiseIndexOptionsSchema, options, 'loadNoiseIndex options');
+  const opts = parseOrThrow(loadNoiseIndexOptionsSchema, options, 'loadNoiseIndex options');
   const file = basename(path);
   if (file.toLowerCase().endsWith('.npy')) {
     if (!opts.protocol) {
@@ -221,9 +221,9 @@ export async function loadNoiseIndex(path: string, options: LoadNoiseIndexOption
   } catch (error) {
     throw new DataError(`not a readable JSON noise index (${(error as Error).message})`, { file });
   }
-  let parsed: z.output<typeof NoiseIndexJsonSchema>;
+  let parsed: z.output<typeof noiseIndexJsonSchema>;
   try {
-    parsed = parseOrThrow(NoiseIndexJsonSchema, raw, file);
+    parsed = parseOrThrow(noiseIndexJsonSchema, raw, file);
   } catch (error) {
     if (error instanceof ConfigError) throw new DataError(error.message, { file });
     throw error;

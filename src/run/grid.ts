@@ -28,7 +28,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { backendChoiceSchema } from '../core/backend/index.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import { ConfigError, DataError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { getLogger } from '../core/logger.js';
@@ -68,7 +68,7 @@ export const gridOptionsSchema = z
     methodConfig: z.partialRecord(z.enum(RUN_METHODS), z.record(z.string(), z.unknown())).default({}),
     cca: ccaBaselineOptionsSchema.prefault({}),
     /** The split used when the data has no `test` split. */
-    evalSplit: RandomSplitSchema.optional(),
+    evalSplit: randomSplitSchema.optional(),
     /** Keep each cell's model files (default false: they add up). */
     saveModels: z.boolean().default(false),
     /** Each cell's mixture figure. */

@@ -39,7 +39,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BUNDLED_DATASETS } from '../core/dataset/bundled.js';
 import { noiseProtocolSchema } from '../core/dataset/noise-state.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import { ConfigError, DataError, inputFileError, parseOrThrow } from '../core/errors.js';
 import type { NoiseKind } from '../noise/kinds.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
@@ -59,7 +59,7 @@ export const runFileSchema = z
     warmupModel: z.string().min(1).optional(),
     precomp: runPrecompSchema.optional(),
     cca: ccaBaselineOptionsSchema.optional(),
-    evalSplit: RandomSplitSchema.optional(),
+    evalSplit: randomSplitSchema.optional(),
     methods: z.partialRecord(z.enum(RUN_METHODS), z.record(z.string(), z.unknown())).optional(),
   })
   .strict();

@@ -46,7 +46,7 @@ import {
 } from '../core/backend/index.js';
 import { noiseProtocolSchema } from '../core/dataset/noise-state.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import type { SplitSpec } from '../core/dataset/types.js';
 import { ConfigError, parseOrThrow } from '../core/errors.js';
 import { assertNotProtected, writeFileAtomic } from '../core/io/atomic.js';
@@ -161,7 +161,7 @@ export const trainAndReportOptionsSchema = z
     /** The output folder (created). */
     outDir: z.string().min(1),
     /** The split used when the data has no `test` split. */
-    split: RandomSplitSchema.optional(),
+    split: randomSplitSchema.optional(),
     /** Write the model (`model.json` + `weights.bin`). Default true. */
     saveModel: z.boolean().default(true),
     /** Write the mixture figure. Default true. */

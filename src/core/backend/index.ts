@@ -39,14 +39,14 @@ export const backendChoiceSchema = z.enum(BACKEND_CHOICES);
 export type BackendChoice = z.output<typeof backendChoiceSchema>;
 
 /** Options of {@link initBackend}. */
-export const BackendOptionsSchema = z.object({
+export const backendOptionsSchema = z.object({
   /** Force a backend (default: `CLEAVE_BACKEND`, else `auto`). */
   backend: backendChoiceSchema.optional(),
   /** How long the WebGPU probe may wait for an adapter before giving up (ms). */
   webgpuTimeoutMs: z.number().int().positive().default(5000),
 });
 /** What callers pass to {@link initBackend}. */
-export type BackendOptions = z.input<typeof BackendOptionsSchema>;
+export type BackendOptions = z.input<typeof backendOptionsSchema>;
 
 /** Replacement probes/starts, by backend name (to simulate machines in tests, or to embed cleave). */
 export type BackendOverrides = Partial<Record<BackendName, Partial<BackendCandidate>>>;
@@ -115,7 +115,7 @@ const requestText = (source: BackendInfo['source'], name: string) =>
   source === 'env' ? `CLEAVE_BACKEND=${name}` : `the backend option / --backend ${name}`;
 
 async function select(options: BackendOptions, overrides?: BackendOverrides): Promise<BackendInfo> {
-  const opts = parseOrThrow(BackendOptionsSchema, options, 'backend options');
+  const opts = parseOrThrow(backendOptionsSchema, options, 'backend options');
   const { requested, source } = resolveRequest(opts.backend);
   const candidates = merge(opts, overrides);
   const statuses: BackendStatus[] = BACKEND_NAMES.map((name) => ({

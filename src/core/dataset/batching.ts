@@ -13,7 +13,7 @@ import { parseOrThrow } from '../errors.js';
 import { Rng } from '../random.js';
 
 /** Options of `PairDataset.batches`. */
-export const BatchOptionsSchema = z.object({
+export const batchOptionsSchema = z.object({
   /** Pairs per batch. */
   batchSize: z.number().int().positive(),
   /** Seed of the shuffling; with `epoch` it fixes the order. Default 0. */
@@ -30,7 +30,7 @@ export const BatchOptionsSchema = z.object({
     .optional(),
 });
 /** Options of `PairDataset.batches`, as the caller writes them. */
-export type BatchOptions = z.input<typeof BatchOptionsSchema>;
+export type BatchOptions = z.input<typeof batchOptionsSchema>;
 
 /**
  * One mini-batch: parallel index arrays, row b of each is one pair. They are views into per-epoch
@@ -59,7 +59,7 @@ export interface PairBatch {
  * ```
  */
 export function countBatches(numPairs: number, options: BatchOptions): number {
-  const opts = parseOrThrow(BatchOptionsSchema, options, 'batch options');
+  const opts = parseOrThrow(batchOptionsSchema, options, 'batch options');
   const n = opts.pairs ? opts.pairs.length : numPairs;
   return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
 }
@@ -80,7 +80,7 @@ export function* pairBatches(
   captionToImage: Int32Array,
   options: BatchOptions,
 ): Generator<PairBatch, void, undefined> {
-  const opts = parseOrThrow(BatchOptionsSchema, options, 'batch options');
+  const opts = parseOrThrow(batchOptionsSchema, options, 'batch options');
   const numPairs = captionToImage.length;
   let order: Int32Array;
   if (opts.pairs) {

@@ -43,7 +43,7 @@ export const PRECOMP_SHAPES = {
 export const SYNTHETIC_SHAPES = ['f30k', 'coco', 'cc152k'] as const;
 
 /** Options of {@link writeSyntheticPrecomp}. */
-export const SyntheticPrecompOptionsSchema = z
+export const syntheticPrecompOptionsSchema = z
   .object({
     shape: z.enum(SYNTHETIC_SHAPES),
     /** Multiplies every split's image count (1 = the real sizes). */
@@ -60,7 +60,7 @@ export const SyntheticPrecompOptionsSchema = z
   })
   .strict();
 /** Options of {@link writeSyntheticPrecomp}, as written. */
-export type SyntheticPrecompOptions = z.input<typeof SyntheticPrecompOptionsSchema>;
+export type SyntheticPrecompOptions = z.input<typeof syntheticPrecompOptionsSchema>;
 
 const WORDS_PER_TOPIC = 6;
 const FILLER = ['a', 'the', 'is', 'in', 'on', 'with', 'and', 'of', 'at', 'near'];
@@ -110,7 +110,7 @@ export async function writeSyntheticPrecomp(
   parent: string,
   options: SyntheticPrecompOptions,
 ): Promise<string> {
-  const o = parseOrThrow(SyntheticPrecompOptionsSchema, options, 'writeSyntheticPrecomp options');
+  const o = parseOrThrow(syntheticPrecompOptionsSchema, options, 'writeSyntheticPrecomp options');
   const spec = PRECOMP_SHAPES[o.shape];
   const dir = join(parent, `${o.shape}_precomp`);
   const root = new Rng(o.seed);

@@ -170,7 +170,7 @@ export function parseNpyHeader(bytes: Uint8Array, file = '.npy'): NpyHeader {
 }
 
 /** Options of {@link readNpy} and {@link parseNpy}. */
-export const NpyReadOptionsSchema = z.object({
+export const npyReadOptionsSchema = z.object({
   /**
    * Convert to one element type: `float32` (from f2/f4/f8), `float64` (from f2/f4/f8), `int32` (from
    * i4/i8/u1/b1, range-checked). A file of another kind is a "wrong dtype" DataError.
@@ -183,7 +183,7 @@ export const NpyReadOptionsSchema = z.object({
   fortranOrder: z.enum(['transpose', 'refuse']).default('transpose'),
 });
 /** Options of {@link readNpy}, as the caller writes them. */
-export type NpyReadOptions = z.input<typeof NpyReadOptionsSchema>;
+export type NpyReadOptions = z.input<typeof npyReadOptionsSchema>;
 
 /** The typed array {@link readNpy} returns for options `O` (by their `as`). */
 export type NpyResultData<O> = O extends { as: 'float32' }
@@ -264,7 +264,7 @@ function int64ToInt32(data: BigInt64Array, shape: readonly number[], file: strin
   return out;
 }
 
-function convert(array: NpyArray, as: z.output<typeof NpyReadOptionsSchema>['as'], file: string): NpyData {
+function convert(array: NpyArray, as: z.output<typeof npyReadOptionsSchema>['as'], file: string): NpyData {
   const { data, dtype } = array;
   if (as === 'native') return data;
   const isFloat = dtype === 'float16' || dtype === 'float32' || dtype === 'float64';
@@ -288,7 +288,7 @@ function convert(array: NpyArray, as: z.output<typeof NpyReadOptionsSchema>['as'
 function finish<O>(
   header: NpyHeader,
   data: NpyData,
-  options: z.output<typeof NpyReadOptionsSchema>,
+  options: z.output<typeof npyReadOptionsSchema>,
   file: string,
 ): NpyArray<NpyResultData<O>> {
   if (header.fortranOrder && options.fortranOrder === 'refuse') {
@@ -345,7 +345,7 @@ function checkDataSize(header: NpyHeader, fileSize: number, file: string): numbe
  * const { data, shape } = parseNpy(bytes, { as: 'float32' });
  * ```
  * @param bytes the whole file
- * @param options see {@link NpyReadOptionsSchema}
+ * @param options see {@link npyReadOptionsSchema}
  * @param file name used in error messages
  */
 export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
@@ -353,7 +353,7 @@ export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
   options?: O,
   file = '.npy',
 ): NpyArray<NpyResultData<O>> {
-  const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
+  const opts = parseOrThrow(npyReadOptionsSchema, options ?? {}, 'readNpy options');
   const header = parseNpyHeader(bytes, file);
   checkDataSize(header, bytes.length, file);
   const offset = bytes.byteOffset + header.dataOffset;
@@ -404,7 +404,7 @@ export async function readNpyHeader(path: string): Promise<NpyHeader & { fileSiz
  * float data is checked for NaN/±Infinity in one pass unless `checkFinite: false`.
  *
  * @param path the file
- * @param options see {@link NpyReadOptionsSchema}
+ * @param options see {@link npyReadOptionsSchema}
  * @returns the C-order data and its shape
  * @throws DataError naming the file (and row/column) for truncated files, wrong dtypes, non-finite values
  */
@@ -412,7 +412,7 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
   path: string,
   options?: O,
 ): Promise<NpyArray<NpyResultData<O>>> {
-  const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
+  const opts = parseOrThrow(npyReadOptionsSchema, options ?? {}, 'readNpy options');
   const file = basename(path);
   try {
     const header = await readNpyHeader(path);
@@ -425,7 +425,7 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
 }
 
 /** Options of {@link encodeNpy} / {@link writeNpy}. */
-export const NpyWriteOptionsSchema = z.object({
+export const npyWriteOptionsSchema = z.object({
   /**
    * The dtype to store. Defaults to the natural one of the array (`Float32Array` → `<f4`, `Float64Array`
    * → `<f8`, `Int32Array` → `<i4`, `BigInt64Array` → `<i8`, `Uint8Array` → `|u1`). Allowed conversions:
@@ -438,7 +438,7 @@ export const NpyWriteOptionsSchema = z.object({
   protect: z.array(z.string()).default([]),
 });
 /** Options of {@link writeNpy}, as the caller writes them. */
-export type NpyWriteOptions = z.input<typeof NpyWriteOptionsSchema>;
+export type NpyWriteOptions = z.input<typeof npyWriteOptionsSchema>;
 
 function naturalDtype(data: NpyData): NpyDtype {
   if (data instanceof Float32Array) return 'float32';
@@ -530,14 +530,14 @@ function encodeData(data: NpyData, dtype: NpyDtype): Uint8Array {
  * ```
  * @param data the elements in C order
  * @param shape the shape (default: 1-D of `data.length`); its product must equal `data.length`
- * @param options see {@link NpyWriteOptionsSchema}
+ * @param options see {@link npyWriteOptionsSchema}
  */
 export function encodeNpy(
   data: NpyData,
   shape: readonly number[] = [data.length],
   options: NpyWriteOptions = {},
 ): Uint8Array {
-  const opts = parseOrThrow(NpyWriteOptionsSchema, options, 'writeNpy options');
+  const opts = parseOrThrow(npyWriteOptionsSchema, options, 'writeNpy options');
   const count = shape.reduce((a, b) => a * b, 1);
   if (shape.some((d) => !Number.isInteger(d) || d < 0) || count !== data.length) {
     throw new RangeError(`encodeNpy: shape [${shape}] does not hold ${data.length} elements`);
@@ -557,7 +557,7 @@ export function encodeNpy(
  * @param path the destination
  * @param data the elements in C order
  * @param shape the shape (default 1-D)
- * @param options see {@link NpyWriteOptionsSchema}
+ * @param options see {@link npyWriteOptionsSchema}
  */
 export async function writeNpy(
   path: string,

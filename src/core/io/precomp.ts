@@ -57,7 +57,7 @@ export const PRECOMP_POOLINGS = ['mean', 'none'] as const;
 export const precompPoolingSchema = z.enum(PRECOMP_POOLINGS);
 
 /** Options of {@link loadPrecomp}. */
-export const PrecompOptionsSchema = z
+export const precompOptionsSchema = z
   .object({
     /** Dataset name (`f30k`, `coco`, `cc152k`, …); default: the folder name without `_precomp`. */
     name: z.string().min(1).optional(),
@@ -82,7 +82,7 @@ export const PrecompOptionsSchema = z
   })
   .strict();
 /** Options of {@link loadPrecomp}, as written. */
-export type PrecompOptions = z.input<typeof PrecompOptionsSchema>;
+export type PrecompOptions = z.input<typeof precompOptionsSchema>;
 
 /** The cleave split name of a file prefix (`dev` → `val`, `testall` → `test`). */
 export function precompSplitName(prefix: string): string {
@@ -231,7 +231,7 @@ function checkSize(header: NpyHeader & { fileSize: number }, file: string): void
   }
 }
 
-const CacheInfoSchema = z.object({
+const cacheInfoSchema = z.object({
   format: z.literal('cleave-pooled-cache'),
   source: z.string(),
   size: z.number(),
@@ -244,7 +244,7 @@ const CacheInfoSchema = z.object({
 async function pooledImages(
   path: string,
   rows: number,
-  opts: z.output<typeof PrecompOptionsSchema>,
+  opts: z.output<typeof precompOptionsSchema>,
   cacheName: string,
 ): Promise<{ data: Float32Array; dim: number; regions: number; cached: boolean }> {
   const stat = statSync(path);
@@ -252,7 +252,7 @@ async function pooledImages(
   const cachePath = opts.cacheDir ? join(opts.cacheDir, `${cacheName}.mean.npy`) : undefined;
   if (cachePath && existsSync(cachePath) && existsSync(`${cachePath}.json`)) {
     try {
-      const info = CacheInfoSchema.parse(JSON.parse(await readFile(`${cachePath}.json`, 'utf8')));
+      const info = cacheInfoSchema.parse(JSON.parse(await readFile(`${cachePath}.json`, 'utf8')));
       if (
         info.source === source &&
         info.size === stat.size &&
@@ -377,7 +377,7 @@ function defaultPrefixes(dir: string, test: string | undefined): string[] {
  * Load a `*_precomp` folder (see the module documentation).
  *
  * @param dir the folder, e.g. `data/f30k_precomp`
- * @param options see {@link PrecompOptionsSchema}
+ * @param options see {@link precompOptionsSchema}
  * @returns a dataset with splits `train`, `val` (from `dev`) and `test` (those loaded)
  * @throws DataError naming the file for missing files, caption counts that do not fit the images,
  *   bad dtypes or non-finite values; CleaveError when `cacheDir` lies inside the input folder
@@ -388,7 +388,7 @@ function defaultPrefixes(dir: string, test: string | undefined): string[] {
  * ```
  */
 export async function loadPrecomp(dir: string, options: PrecompOptions = {}): Promise<PairDataset> {
-  const opts = parseOrThrow(PrecompOptionsSchema, options, 'loadPrecomp options');
+  const opts = parseOrThrow(precompOptionsSchema, options, 'loadPrecomp options');
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
     throw new DataError('not a folder: give a *_precomp folder with {split}_ims.npy and {split}_caps.txt', {
