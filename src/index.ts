@@ -235,33 +235,20 @@ export {
   manifestSchema,
   readManifest,
 } from './core/io/manifest.js';
-export type {
-  NpyArray,
-  NpyData,
-  NpyDtype,
-  NpyHeader,
-  NpyReadOptions,
-  NpyResultData,
-  NpyWriteOptions,
-} from './core/io/npy.js';
-export {
-  encodeNpy,
-  encodeNpyHeader,
-  parseNpy,
-  parseNpyHeader,
-  readNpy,
-  readNpyHeader,
-  writeNpy,
-} from './core/io/npy.js';
-export type { PoolRegionsOptions, PrecompOptions } from './core/io/precomp.js';
+export type { NpyArray, NpyData, NpyReadOptions, NpyResultData, NpyWriteOptions } from './core/io/npy.js';
+export { encodeNpy, parseNpy, readNpy, readNpyHeader, writeNpy } from './core/io/npy.js';
+export type { NpyDtype, NpyHeader } from './core/io/npy-header.js';
+export { encodeNpyHeader, parseNpyHeader } from './core/io/npy-header.js';
+export type { PrecompOptions } from './core/io/precomp.js';
 export {
   isPrecompFolder,
   loadPrecomp,
-  poolRegionsNpy,
   precompName,
   precompOptionsSchema,
   precompSplitName,
 } from './core/io/precomp.js';
+export type { PoolRegionsOptions } from './core/io/precomp-regions.js';
+export { poolRegionsNpy } from './core/io/precomp-regions.js';
 export type { TokenEncoderOptions, TokenEncoderOptionsInput } from './core/model/text-encoder.js';
 export {
   paddedTokens,

@@ -28,7 +28,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { encodeNpyHeader } from '../io/npy.js';
+import { encodeNpyHeader } from '../io/npy-header.js';
 import { Rng } from '../random.js';
 import { Vocabulary } from '../text/tokenizer.js';
 
