@@ -117,11 +117,10 @@ export type { SplitQuality, SplitQualityOptions } from './eval/detection.js';
 export { averagePrecision, rocAuc, splitQuality } from './eval/detection.js';
 export type { ClassMAPMetrics, ClassMAPOptions, MAPMetrics, ScoreClassMAPOptions } from './eval/map.js';
 export { classMAP, scoreClassMAP } from './eval/map.js';
+export type { DirectionMetrics, RetrievalMetrics } from './eval/ranking.js';
 export type {
-  DirectionMetrics,
   FoldedRetrievalMetrics,
   RetrievalFoldsOptions,
-  RetrievalMetrics,
   RetrievalOptions,
   ScoreRetrievalFoldsOptions,
   ScoreRetrievalOptions,

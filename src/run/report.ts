@@ -39,7 +39,7 @@ import type { NoiseProtocol } from '../core/dataset/noise-state.js';
 import type { DatasetSummary } from '../core/dataset/types.js';
 import { averagePrecision, rocAuc, splitQuality } from '../eval/detection.js';
 import type { ClassMAPMetrics } from '../eval/map.js';
-import type { RetrievalMetrics } from '../eval/retrieval.js';
+import type { RetrievalMetrics } from '../eval/ranking.js';
 import { expectedCalibrationError } from '../eval/uncertainty.js';
 import type { NoiseSummary } from '../noise/inject.js';
 import { TRAINER_METHODS, type TrainerMethod } from '../trainer/config.js';

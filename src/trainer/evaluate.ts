@@ -23,12 +23,8 @@
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { classMAP } from '../eval/map.js';
-import {
-  type RetrievalMetrics,
-  retrievalMetrics,
-  retrievalMetricsFolds,
-  type TieRule,
-} from '../eval/retrieval.js';
+import type { RetrievalMetrics, TieRule } from '../eval/ranking.js';
+import { retrievalMetrics, retrievalMetricsFolds } from '../eval/retrieval.js';
 import { type DatasetEmbeddings, embedDataset } from './embed.js';
 
 /** Options of {@link evaluateRetrieval}. */
