@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
-const FIXTURES = join(import.meta.dirname, '..', 'reference', 'fixtures', 'model');
+const FIXTURES = join(import.meta.dirname, '..', '..', 'reference', 'fixtures', 'model');
 
 /** Read a JSON fixture written by test/reference/model_losses.py. */
 export function fixture<T>(name: string): T {
