@@ -20,7 +20,7 @@ export type {
 } from './core/backend/index.js';
 export {
   BACKEND_NAMES,
-  BackendOptionsSchema,
+  backendOptionsSchema,
   getBackendInfo,
   initBackend,
   isSoftwareAdapter,
@@ -99,7 +99,7 @@ export type { MatchOptions } from './core/model/model.js';
 export { CrossModalModel, inverseSoftplus, MODEL_FORMAT } from './core/model/model.js';
 export { constantValues, glorotUniform, heUniform, ParamStore } from './core/model/params.js';
 export type { AdamOptions, NamedTensor, OptimizerOptions } from './core/optim.js';
-export { AdamOptionsSchema, createOptimizer, FusedAdam, OptimizerOptionsSchema } from './core/optim.js';
+export { adamOptionsSchema, createOptimizer, FusedAdam, optimizerOptionsSchema } from './core/optim.js';
 // --- mixture (loss modelling) and shared plotting ---
 export type { FigurePaths, RenderedFigure, RenderOptions, VegaLiteSpec } from './core/plot.js';
 export { renderVegaLite, writeFigure } from './core/plot.js';
@@ -117,11 +117,10 @@ export type { SplitQuality, SplitQualityOptions } from './eval/detection.js';
 export { averagePrecision, rocAuc, splitQuality } from './eval/detection.js';
 export type { ClassMAPMetrics, ClassMAPOptions, MAPMetrics, ScoreClassMAPOptions } from './eval/map.js';
 export { classMAP, scoreClassMAP } from './eval/map.js';
+export type { DirectionMetrics, RetrievalMetrics } from './eval/ranking.js';
 export type {
-  DirectionMetrics,
   FoldedRetrievalMetrics,
   RetrievalFoldsOptions,
-  RetrievalMetrics,
   RetrievalOptions,
   ScoreRetrievalFoldsOptions,
   ScoreRetrievalOptions,
@@ -191,43 +190,38 @@ export {
 
 // --- data: datasets, readers/writers, synthetic noise ---
 
+export type { BatchOptions, PairBatch } from './core/dataset/batching.js';
+export { batchOptionsSchema } from './core/dataset/batching.js';
 export type { BundledDatasetName } from './core/dataset/bundled.js';
 export { BUNDLED_DATASETS, bundledDataDir, bundledDataset } from './core/dataset/bundled.js';
-export type {
-  BatchOptions,
-  DatasetSummary,
-  PairBatch,
-  PairDatasetInit,
-  PairNoiseInfo,
-  SplitSpec,
-  TokenSequences,
-} from './core/dataset/pair-dataset.js';
-export { BatchOptionsSchema, PairDataset } from './core/dataset/pair-dataset.js';
+export type { NoiseProtocol, PairNoiseInfo } from './core/dataset/noise-state.js';
+export { PairDataset } from './core/dataset/pair-dataset.js';
 export type { CarveOptions, RandomSplitOptions } from './core/dataset/splits.js';
 export {
-  CarveSchema,
+  carveSchema,
   carveSplit,
-  RandomSplitSchema,
   randomSplit,
+  randomSplitSchema,
   splitsFromColumn,
 } from './core/dataset/splits.js';
 export type { SyntheticPrecompOptions } from './core/dataset/synthetic-precomp.js';
 export {
   PRECOMP_SHAPES,
-  SyntheticPrecompOptionsSchema,
+  syntheticPrecompOptionsSchema,
   writeSyntheticPrecomp,
 } from './core/dataset/synthetic-precomp.js';
+export type { DatasetSummary, PairDatasetInit, SplitSpec, TokenSequences } from './core/dataset/types.js';
 export { readCaptions, readColumn } from './core/io/captions.js';
 export type { ClipRetrievalOptions, ClipRetrievalParts } from './core/io/clip-retrieval.js';
 export {
-  ClipRetrievalOptionsSchema,
+  clipRetrievalOptionsSchema,
   loadClipRetrievalFolder,
   readClipRetrievalFolder,
 } from './core/io/clip-retrieval.js';
 export type { CsvOptions, CsvTable } from './core/io/csv.js';
 export { csvTable, parseCsv, readCsv } from './core/io/csv.js';
 export type { F32Header, F32ReadOptions, F32WriteOptions } from './core/io/f32bin.js';
-export { F32HeaderSchema, f32HeaderPath, readF32Bin, writeF32Bin } from './core/io/f32bin.js';
+export { f32HeaderPath, f32HeaderSchema, readF32Bin, writeF32Bin } from './core/io/f32bin.js';
 export type { FeatureArray, ReadFeaturesOptions } from './core/io/features.js';
 export { readFeatures, readIndices } from './core/io/features.js';
 export { assertFinite, firstNonFinite } from './core/io/finite.js';
@@ -235,38 +229,25 @@ export { float16ToFloat32, float32ToFloat16, toFloat16Bits } from './core/io/flo
 export type { LoadPairsOptions, Manifest } from './core/io/manifest.js';
 export {
   encodeLabels,
-  LoadPairsOptionsSchema,
   loadPairs,
-  ManifestSchema,
+  loadPairsOptionsSchema,
+  manifestSchema,
   readManifest,
 } from './core/io/manifest.js';
-export type {
-  NpyArray,
-  NpyData,
-  NpyDtype,
-  NpyHeader,
-  NpyReadOptions,
-  NpyResultData,
-  NpyWriteOptions,
-} from './core/io/npy.js';
-export {
-  encodeNpy,
-  encodeNpyHeader,
-  parseNpy,
-  parseNpyHeader,
-  readNpy,
-  readNpyHeader,
-  writeNpy,
-} from './core/io/npy.js';
-export type { PoolRegionsOptions, PrecompOptions } from './core/io/precomp.js';
+export type { NpyArray, NpyData, NpyReadOptions, NpyResultData, NpyWriteOptions } from './core/io/npy.js';
+export { encodeNpy, parseNpy, readNpy, readNpyHeader, writeNpy } from './core/io/npy.js';
+export type { NpyDtype, NpyHeader } from './core/io/npy-header.js';
+export { encodeNpyHeader, parseNpyHeader } from './core/io/npy-header.js';
+export type { PrecompOptions } from './core/io/precomp.js';
 export {
   isPrecompFolder,
   loadPrecomp,
-  PrecompOptionsSchema,
-  poolRegionsNpy,
   precompName,
+  precompOptionsSchema,
   precompSplitName,
 } from './core/io/precomp.js';
+export type { PoolRegionsOptions } from './core/io/precomp-regions.js';
+export { poolRegionsNpy } from './core/io/precomp-regions.js';
 export type { TokenEncoderOptions, TokenEncoderOptionsInput } from './core/model/text-encoder.js';
 export {
   paddedTokens,
@@ -278,19 +259,14 @@ export type { BuildVocabularyOptions } from './core/text/tokenizer.js';
 export { SPECIAL_TOKENS, Vocabulary, wordTokenize } from './core/text/tokenizer.js';
 export type { ApplyNoiseOptions, InjectNoiseOptions, NoiseResult, NoiseSummary } from './noise/inject.js';
 export {
-  ApplyNoiseOptionsSchema,
   applyNoiseIndex,
-  InjectNoiseOptionsSchema,
+  applyNoiseOptionsSchema,
   injectNoise,
+  injectNoiseOptionsSchema,
 } from './noise/inject.js';
 export type { NearestNeighbourOptions } from './noise/knn.js';
 export { nearestNeighbours, neighbourLookup, normalizeRows } from './noise/knn.js';
-export type {
-  LoadNoiseIndexOptions,
-  NoiseIndex,
-  NoiseProtocol,
-  SaveNoiseIndexOptions,
-} from './noise/noise-index.js';
+export type { LoadNoiseIndexOptions, NoiseIndex, SaveNoiseIndexOptions } from './noise/noise-index.js';
 export { loadNoiseIndex, saveNoiseIndex, validateNoiseIndex } from './noise/noise-index.js';
 export { hardCaptions, shuffleCaptions, shuffleImages } from './noise/shuffle.js';
 export { AuxiliaryHeads, gradientReversal } from './trainer/auxiliary.js';
@@ -439,3 +415,22 @@ export {
   trainAndReport,
   trainAndReportOptionsSchema,
 } from './run/train-and-report.js';
+
+// --- deprecated PascalCase schema names (aliases of the camelCase ones) ---
+
+export {
+  AdamOptionsSchema,
+  ApplyNoiseOptionsSchema,
+  BackendOptionsSchema,
+  BatchOptionsSchema,
+  CarveSchema,
+  ClipRetrievalOptionsSchema,
+  F32HeaderSchema,
+  InjectNoiseOptionsSchema,
+  LoadPairsOptionsSchema,
+  ManifestSchema,
+  OptimizerOptionsSchema,
+  PrecompOptionsSchema,
+  RandomSplitSchema,
+  SyntheticPrecompOptionsSchema,
+} from './deprecated.js';

@@ -10,7 +10,7 @@
  * ```
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { auditPairs } from '../run/audit.js';
+import { AUDIT_FORMATS, AUDIT_METHODS, type AuditFormat, auditPairs } from '../run/audit.js';
 import { methodTrainerConfig, readRunFile } from '../run/run-file.js';
 import { markdownTable } from '../run/table.js';
 import { integerArg, positiveIntegerArg, unitArg } from './args.js';
@@ -18,23 +18,23 @@ import type { CliCommand } from './context.js';
 
 interface AuditCliOptions {
   out: string;
-  method?: 'refurb' | 'ncr-like';
+  method?: (typeof AUDIT_METHODS)[number];
   seed?: number;
   epochs?: number;
   threshold: number;
-  formats: ('csv' | 'parquet' | 'jsonl')[];
+  formats: AuditFormat[];
   config?: string;
   copy: boolean;
   json?: boolean;
 }
 
-function formatsArg(value: string): ('csv' | 'parquet' | 'jsonl')[] {
+function formatsArg(value: string): AuditFormat[] {
   const list = value.split(',').map((s) => s.trim());
   for (const f of list) {
-    if (!['csv', 'parquet', 'jsonl'].includes(f))
-      throw new InvalidArgumentError(`'${f}': use csv, parquet, jsonl`);
+    if (!(AUDIT_FORMATS as readonly string[]).includes(f))
+      throw new InvalidArgumentError(`'${f}': use ${AUDIT_FORMATS.join(', ')}`);
   }
-  return list as ('csv' | 'parquet' | 'jsonl')[];
+  return list as AuditFormat[];
 }
 
 export const auditCommand: CliCommand = {
@@ -48,7 +48,7 @@ export const auditCommand: CliCommand = {
         'clip-retrieval embedding folder, dataset manifest (.json), or bundled dataset name',
       )
       .requiredOption('--out <dir>', 'output folder (not inside the input)')
-      .addOption(new Option('--method <name>', 'method (default: refurb)').choices(['refurb', 'ncr-like']))
+      .addOption(new Option('--method <name>', 'method (default: refurb)').choices([...AUDIT_METHODS]))
       .addOption(new Option('--seed <n>', 'random seed (default: 0)').argParser(integerArg))
       .addOption(new Option('--epochs <n>', 'total epochs, warm-up included').argParser(positiveIntegerArg))
       .addOption(

@@ -11,12 +11,12 @@
  * ```
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { writeSyntheticPrecomp } from '../core/dataset/synthetic-precomp.js';
+import { SYNTHETIC_SHAPES, writeSyntheticPrecomp } from '../core/dataset/synthetic-precomp.js';
 import { integerArg, positiveIntegerArg } from './args.js';
 import type { CliCommand } from './context.js';
 
 interface BenchDataOptions {
-  shape: 'f30k' | 'coco' | 'cc152k';
+  shape: (typeof SYNTHETIC_SHAPES)[number];
   scale: number;
   out: string;
   seed?: number;
@@ -38,9 +38,7 @@ export const benchDataCommand: CliCommand = {
       .command('bench-data')
       .description('write a synthetic *_precomp folder with the shape of f30k, coco or cc152k')
       .addOption(
-        new Option('--shape <name>', 'benchmark shape')
-          .choices(['f30k', 'coco', 'cc152k'])
-          .makeOptionMandatory(),
+        new Option('--shape <name>', 'benchmark shape').choices([...SYNTHETIC_SHAPES]).makeOptionMandatory(),
       )
       .addOption(
         new Option('--scale <s>', 'share of the real image counts, (0, 1]').argParser(scaleArg).default(1),

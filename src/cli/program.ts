@@ -10,14 +10,19 @@
  * ```
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES } from '../core/backend/index.js';
+import { BACKEND_CHOICES } from '../core/backend/index.js';
 import { CleaveError, ConfigError, TrainingError } from '../core/errors.js';
-import { LOG_FORMATS, type LogFormat, type LogLevel, setLogFormat, setLogLevel } from '../core/logger.js';
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  setLogFormat,
+  setLogLevel,
+} from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { commands } from './commands.js';
 import { createContext } from './context.js';
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Build the program (without parsing). */
 export function buildProgram(write: (text: string) => void = (t) => process.stdout.write(t)): Command {
@@ -26,8 +31,7 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
     .version(VERSION, '-V, --version')
     .addOption(
       new Option('--backend <name>', 'compute backend (default: $CLEAVE_BACKEND, else auto)').choices([
-        'auto',
-        ...BACKEND_NAMES,
+        ...BACKEND_CHOICES,
       ]),
     )
     .addOption(

@@ -14,6 +14,7 @@
  * ```
  */
 import { Option } from 'commander';
+import { NOISE_KINDS } from '../noise/kinds.js';
 import { RUN_METHODS } from '../run/report.js';
 import { readRunFile, type TrainFlags, trainOptionsFromFlags } from '../run/run-file.js';
 import { reportsTable } from '../run/table.js';
@@ -61,7 +62,7 @@ export const trainCommand: CliCommand = {
         new Option(
           '--noise-kind <kind>',
           'shuffle (caption-level), shuffle-images (image-level), hard',
-        ).choices(['shuffle', 'shuffle-images', 'hard']),
+        ).choices([...NOISE_KINDS]),
       )
       .addOption(new Option('--noise-seed <n>', 'seed of the noise (default: --seed)').argParser(integerArg))
       .option(

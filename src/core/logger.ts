@@ -24,14 +24,29 @@
  * ```
  */
 import { destination, type Level, type Logger, pino } from 'pino';
+import { z } from 'zod';
 import { progressEnabled } from './progress.js';
 
+/** Every {@link LogLevel}: pino's levels, and `silent`. */
+export const LOG_LEVELS = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+] as const satisfies readonly (Level | 'silent')[];
+/** One of {@link LOG_LEVELS}. */
+export const logLevelSchema = z.enum(LOG_LEVELS);
 /** The levels accepted by {@link setLogLevel}. */
-export type LogLevel = Level | 'silent';
-/** The formats accepted by {@link setLogFormat}. */
-export type LogFormat = 'pretty' | 'json';
+export type LogLevel = z.output<typeof logLevelSchema>;
 /** Every {@link LogFormat}. */
-export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+/** One of {@link LOG_FORMATS}. */
+export const logFormatSchema = z.enum(LOG_FORMATS);
+/** The formats accepted by {@link setLogFormat}. */
+export type LogFormat = z.output<typeof logFormatSchema>;
 
 let root: Logger | undefined;
 const children = new Map<string, Logger>();

@@ -28,7 +28,7 @@ import { type BlasAddon, loadBlasAddon } from './backend/native.js';
 import { BackendError, parseOrThrow } from './errors.js';
 
 /** Options of the Adam optimizer. */
-export const AdamOptionsSchema = z.object({
+export const adamOptionsSchema = z.object({
   kind: z.literal('adam'),
   /** Step size (default 1e-3). */
   learningRate: z.number().positive().default(1e-3),
@@ -48,11 +48,11 @@ export const AdamOptionsSchema = z.object({
 });
 
 /** Options of {@link createOptimizer} (one schema per optimizer kind). */
-export const OptimizerOptionsSchema = z.discriminatedUnion('kind', [AdamOptionsSchema]);
+export const optimizerOptionsSchema = z.discriminatedUnion('kind', [adamOptionsSchema]);
 /** What callers pass to {@link createOptimizer}. */
-export type OptimizerOptions = z.input<typeof OptimizerOptionsSchema>;
+export type OptimizerOptions = z.input<typeof optimizerOptionsSchema>;
 /** Adam's options after defaults. */
-export type AdamOptions = z.output<typeof AdamOptionsSchema>;
+export type AdamOptions = z.output<typeof adamOptionsSchema>;
 
 /** A tensor with its name (tfjs's `NamedTensor`, not exported by tfjs-core's root). */
 export interface NamedTensor {
@@ -277,7 +277,7 @@ export class FusedAdam extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const options = parseOrThrow(AdamOptionsSchema, { kind: 'adam', ...config }, 'CleaveAdam config');
+    const options = parseOrThrow(adamOptionsSchema, { kind: 'adam', ...config }, 'CleaveAdam config');
     return new cls(options);
   }
 }
@@ -332,7 +332,7 @@ const adamLoop: BlasAddon['adam'] = (
  * ```
  */
 export function createOptimizer(options: OptimizerOptions): tf.Optimizer {
-  const parsed = parseOrThrow(OptimizerOptionsSchema, options, 'optimizer options');
+  const parsed = parseOrThrow(optimizerOptionsSchema, options, 'optimizer options');
   switch (parsed.kind) {
     case 'adam':
       return new FusedAdam(parsed);

@@ -32,6 +32,13 @@ import { z } from 'zod';
 import { DataError, parseOrThrow } from '../core/errors.js';
 import { type MixtureInput, mixtureLogger, toFiniteFloat64 } from './base.js';
 
+/** The loss normalisations: `minmax`, or the robust `percentile` variant (see the module documentation). */
+export const NORMALISE_METHODS = ['minmax', 'percentile'] as const;
+/** One of {@link NORMALISE_METHODS}. */
+export const normaliseMethodSchema = z.enum(NORMALISE_METHODS);
+/** @see normaliseMethodSchema */
+export type NormaliseMethod = z.output<typeof normaliseMethodSchema>;
+
 const normaliseOptionsSchema = z.discriminatedUnion('method', [
   z
     .object({
@@ -55,7 +62,7 @@ export type NormaliseOptions = z.input<typeof normaliseOptionsSchema>;
 
 /** An affine map into [clip, 1 − clip]: s(x) = clamp((x − low) / (high − low)). */
 export interface LossScaling {
-  method: 'minmax' | 'percentile';
+  method: NormaliseMethod;
   /** Loss mapped to 0 (before clipping). */
   low: number;
   /** Loss mapped to 1 (before clipping). */

@@ -26,20 +26,22 @@
  * ```
  */
 import { z } from 'zod';
-import type { PairDataset, PairNoiseInfo } from '../core/dataset/pair-dataset.js';
+import type { NoiseProtocol, PairNoiseInfo } from '../core/dataset/noise-state.js';
+import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { DataError, parseOrThrow } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
 import { Rng } from '../core/random.js';
+import { noiseKindSchema, type PartialBy, type PartialNoiseTest, partialBySchema } from './kinds.js';
 import { neighbourLookup } from './knn.js';
-import type { NoiseIndex, NoiseProtocol } from './noise-index.js';
+import type { NoiseIndex } from './noise-index.js';
 import { validateNoiseIndex } from './noise-index.js';
 import { hardCaptions, shuffleCaptions, shuffleImages } from './shuffle.js';
 
 /** Options of {@link injectNoise}. */
-export const InjectNoiseOptionsSchema = z.object({
+export const injectNoiseOptionsSchema = z.object({
   /** Fraction of the covered captions (`shuffle`, `hard`) or images (`shuffle-images`) to re-pair. */
   rate: z.number().min(0).max(1),
-  kind: z.enum(['shuffle', 'shuffle-images', 'hard']),
+  kind: noiseKindSchema,
   seed: z.number().int(),
   /** Split to noise; default `train` when defined, else all pairs; `null` forces all pairs. */
   split: z.string().nullable().optional(),
@@ -51,20 +53,20 @@ export const InjectNoiseOptionsSchema = z.object({
    * How to tell partial from complete noise: `labels` (same class), `neighbours` (kNN in image feature
    * space), `none`, or `auto` (labels when present, else neighbours unless the kNN would be too costly).
    */
-  partialBy: z.enum(['auto', 'labels', 'neighbours', 'none']).default('auto'),
+  partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link injectNoise}, as the caller writes them. */
-export type InjectNoiseOptions = z.input<typeof InjectNoiseOptionsSchema>;
+export type InjectNoiseOptions = z.input<typeof injectNoiseOptionsSchema>;
 
 /** Options of {@link applyNoiseIndex}. */
-export const ApplyNoiseOptionsSchema = z.object({
+export const applyNoiseOptionsSchema = z.object({
   /** Split the index covers; default: the index's own, else `train` when defined, else all pairs. */
   split: z.string().nullable().optional(),
   neighbours: z.number().int().positive().default(10),
-  partialBy: z.enum(['auto', 'labels', 'neighbours', 'none']).default('auto'),
+  partialBy: partialBySchema.default('auto'),
 });
 /** Options of {@link applyNoiseIndex}, as the caller writes them. */
-export type ApplyNoiseOptions = z.input<typeof ApplyNoiseOptionsSchema>;
+export type ApplyNoiseOptions = z.input<typeof applyNoiseOptionsSchema>;
 
 /** Counts for reports; `protocol` must be quoted with any number measured on this noise. */
 export interface NoiseSummary {
@@ -79,7 +81,7 @@ export interface NoiseSummary {
   noisyPairs: number;
   /** Images whose pairing changed (image-level), else images with at least one noisy caption. */
   noisyImages: number;
-  partialBy: 'labels' | 'neighbours' | 'none';
+  partialBy: PartialNoiseTest;
   /** Noisy pairs whose new image shares semantics with the true one (null when not decided). */
   partial: number | null;
   complete: number | null;
@@ -133,11 +135,11 @@ function labelNoise(
   clean: Int32Array,
   noisyMap: Int32Array,
   noisy: Uint8Array,
-  partialBy: 'auto' | 'labels' | 'neighbours' | 'none',
+  partialBy: PartialBy,
   k: number,
   features: () => Float32Array,
-): { by: 'labels' | 'neighbours' | 'none'; noiseType: Uint8Array | undefined } {
-  let by: 'labels' | 'neighbours' | 'none' = partialBy === 'auto' ? 'none' : partialBy;
+): { by: PartialNoiseTest; noiseType: Uint8Array | undefined } {
+  let by: PartialNoiseTest = partialBy === 'auto' ? 'none' : partialBy;
   if (partialBy === 'auto') {
     if (view.labels) by = 'labels';
     else {
@@ -191,7 +193,7 @@ function finish(
   noisyMap: Int32Array,
   permutation: Int32Array | undefined,
   meta: { protocol: NoiseProtocol; kind: NoiseIndex['kind']; rate: number | null; seed: number | null },
-  partialBy: 'auto' | 'labels' | 'neighbours' | 'none',
+  partialBy: PartialBy,
   k: number,
 ): NoiseResult {
   const clean = view.captionToImage;
@@ -296,13 +298,13 @@ function finish(
  * Inject synthetic noise with ground truth (see the module documentation).
  *
  * @param dataset the clean dataset (or a split view of it)
- * @param options rate, kind, seed, split, … (see {@link InjectNoiseOptionsSchema})
+ * @param options rate, kind, seed, split, … (see {@link injectNoiseOptionsSchema})
  * @returns the noisy dataset, the truth mask per pair, partial/complete labels, the index and a summary
  * @throws DataError when the covered split is unknown, has no other image to move captions to, or
  *   partial labelling by labels is asked for without labels
  */
 export function injectNoise(dataset: PairDataset, options: InjectNoiseOptions): NoiseResult {
-  const opts = parseOrThrow(InjectNoiseOptionsSchema, options, 'injectNoise options');
+  const opts = parseOrThrow(injectNoiseOptionsSchema, options, 'injectNoise options');
   const { view, split } = coveredView(dataset, opts.split);
   const clean = view.captionToImage;
   const rng = new Rng(opts.seed).fork(`noise/${opts.kind}`);
@@ -366,7 +368,7 @@ export function applyNoiseIndex(
   index: NoiseIndex,
   options: ApplyNoiseOptions = {},
 ): NoiseResult {
-  const opts = parseOrThrow(ApplyNoiseOptionsSchema, options, 'applyNoiseIndex options');
+  const opts = parseOrThrow(applyNoiseOptionsSchema, options, 'applyNoiseIndex options');
   validateNoiseIndex(index);
   const wanted = opts.split !== undefined ? opts.split : index.split !== null ? index.split : undefined;
   const { view, split } = coveredView(dataset, wanted);

@@ -24,12 +24,16 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { type NoiseProtocol, noiseProtocolSchema } from '../core/dataset/noise-state.js';
 import { ConfigError, DataError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { readNpy, writeNpy } from '../core/io/npy.js';
-
-/** The two noise protocols of the literature; their numbers are not comparable. */
-export type NoiseProtocol = 'caption-level' | 'image-level';
+import {
+  type NoiseIndexKind,
+  noiseIndexKindSchema,
+  type PartialNoiseTest,
+  partialNoiseTestSchema,
+} from './kinds.js';
 
 /** A noise index (see the module documentation). Arrays are local to `split`. */
 export interface NoiseIndex {
@@ -38,7 +42,7 @@ export interface NoiseIndex {
   /** `caption-level` (NCR and followers) or `image-level` (DECL, RCL and followers). */
   protocol: NoiseProtocol;
   /** `shuffle`, `shuffle-images`, `hard`, or `published` for a file read from a paper's release. */
-  kind: 'shuffle' | 'shuffle-images' | 'hard' | 'published';
+  kind: NoiseIndexKind;
   /** Name of the dataset it was made for, when known. */
   dataset: string | null;
   /** The split whose pairs it covers, or null for all pairs (or unknown, for a published file). */
@@ -63,18 +67,18 @@ export interface NoiseIndex {
   /** Per covered pair: 0 clean, 1 partial, 2 complete noise. */
   noiseType?: Uint8Array;
   /** How partial vs complete was decided. */
-  partialBy?: 'labels' | 'neighbours' | 'none';
+  partialBy?: PartialNoiseTest;
   /** The k of the neighbour test / hard noise. */
   neighbours?: number;
 }
 
-const IntArray = z.array(z.number().int());
-const NoiseIndexJsonSchema = z
+const intArraySchema = z.array(z.number().int());
+const noiseIndexJsonSchema = z
   .object({
     format: z.literal('cleave-noise-index'),
     version: z.literal(1),
-    protocol: z.enum(['caption-level', 'image-level']),
-    kind: z.enum(['shuffle', 'shuffle-images', 'hard', 'published']),
+    protocol: noiseProtocolSchema,
+    kind: noiseIndexKindSchema,
     dataset: z.string().nullable().default(null),
     split: z.string().nullable().default(null),
     rate: z.number().min(0).max(1).nullable().default(null),
@@ -82,12 +86,12 @@ const NoiseIndexJsonSchema = z
     realisedRate: z.number().min(0).max(1).nullable().default(null),
     numPairs: z.number().int().nonnegative().nullable().default(null),
     numImages: z.number().int().nonnegative().nullable().default(null),
-    captionToImage: IntArray.optional(),
-    imagePermutation: IntArray.optional(),
-    cleanCaptionToImage: IntArray.optional(),
+    captionToImage: intArraySchema.optional(),
+    imagePermutation: intArraySchema.optional(),
+    cleanCaptionToImage: intArraySchema.optional(),
     noisy: z.array(z.union([z.literal(0), z.literal(1)])).optional(),
     noiseType: z.array(z.union([z.literal(0), z.literal(1), z.literal(2)])).optional(),
-    partialBy: z.enum(['labels', 'neighbours', 'none']).optional(),
+    partialBy: partialNoiseTestSchema.optional(),
     neighbours: z.number().int().positive().optional(),
   })
   .refine((x) => (x.protocol === 'caption-level' ? x.captionToImage : x.imagePermutation) !== undefined, {
@@ -166,14 +170,14 @@ export async function saveNoiseIndex(
 }
 
 /** Options of {@link loadNoiseIndex}. */
-export const LoadNoiseIndexOptionsSchema = z.object({
+export const loadNoiseIndexOptionsSchema = z.object({
   /** Required for a `.npy` file: which published format it is. */
-  protocol: z.enum(['caption-level', 'image-level']).optional(),
+  protocol: noiseProtocolSchema.optional(),
   /** For a `.npy` file: the split it covers (default: decided when applied). */
   split: z.string().nullable().optional(),
 });
 /** Options of {@link loadNoiseIndex}, as the caller writes them. */
-export type LoadNoiseIndexOptions = z.input<typeof LoadNoiseIndexOptionsSchema>;
+export type LoadNoiseIndexOptions = z.input<typeof loadNoiseIndexOptionsSchema>;
 
 /**
  * Load a noise index: cleave JSON, or a published `.npy` (say which `protocol` it follows).
@@ -181,7 +185,7 @@ export type LoadNoiseIndexOptions = z.input<typeof LoadNoiseIndexOptionsSchema>;
  * @throws ConfigError when a `.npy` is loaded without `protocol`; DataError for a malformed file
  */
 export async function loadNoiseIndex(path: string, options: LoadNoiseIndexOptions = {}): Promise<NoiseIndex> {
-  const opts = parseOrThrow(LoadNoiseIndexOptionsSchema, options, 'loadNoiseIndex options');
+  const opts = parseOrThrow(loadNoiseIndexOptionsSchema, options, 'loadNoiseIndex options');
   const file = basename(path);
   if (file.toLowerCase().endsWith('.npy')) {
     if (!opts.protocol) {
@@ -217,9 +221,9 @@ export async function loadNoiseIndex(path: string, options: LoadNoiseIndexOption
   } catch (error) {
     throw new DataError(`not a readable JSON noise index (${(error as Error).message})`, { file });
   }
-  let parsed: z.output<typeof NoiseIndexJsonSchema>;
+  let parsed: z.output<typeof noiseIndexJsonSchema>;
   try {
-    parsed = parseOrThrow(NoiseIndexJsonSchema, raw, file);
+    parsed = parseOrThrow(noiseIndexJsonSchema, raw, file);
   } catch (error) {
     if (error instanceof ConfigError) throw new DataError(error.message, { file });
     throw error;

@@ -45,6 +45,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
+import { backendChoiceSchema } from '../core/backend/index.js';
 import { ConfigError, DataError, OutputError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { formatCsv } from '../core/io/csv.js';
@@ -71,7 +72,6 @@ import {
 import { writeHtmlReport } from './html-report.js';
 import { type SplitSection, splitSection } from './report.js';
 import {
-  backendChoiceSchema,
   type DataSource,
   dataInputSchema,
   dataInputSource,
@@ -88,6 +88,17 @@ import {
   toJSON,
 } from './train-and-report.js';
 
+/** The methods `audit` can run: the trainer methods that split. */
+export const AUDIT_METHODS = ['refurb', 'ncr-like'] as const;
+/** One of {@link AUDIT_METHODS}. */
+export const auditMethodSchema = z.enum(AUDIT_METHODS);
+/** The ranking file formats `audit` writes. */
+export const AUDIT_FORMATS = ['csv', 'parquet', 'jsonl'] as const;
+/** One of {@link AUDIT_FORMATS}. */
+export const auditFormatSchema = z.enum(AUDIT_FORMATS);
+/** @see auditFormatSchema */
+export type AuditFormat = z.output<typeof auditFormatSchema>;
+
 /** Options of {@link auditPairs}. */
 export const auditOptionsSchema = z
   .object({
@@ -95,17 +106,14 @@ export const auditOptionsSchema = z
     data: dataInputSchema,
     outDir: z.string().min(1),
     /** `refurb` (default) or `ncr-like`: a method that splits; overrides `config.method`. */
-    method: z.enum(['refurb', 'ncr-like']).optional(),
+    method: auditMethodSchema.optional(),
     /** The trainer config (validated by the trainer's schema). */
     config: z.record(z.string(), z.unknown()).default({}),
     seed: z.number().int().optional(),
     /** A pair is kept iff P(clean) > threshold. */
     threshold: z.number().min(0).max(1).default(0.5),
     /** Ranking file formats. */
-    formats: z
-      .array(z.enum(['csv', 'parquet', 'jsonl']))
-      .min(1)
-      .default(['csv', 'parquet']),
+    formats: z.array(auditFormatSchema).min(1).default(['csv', 'parquet']),
     /** Write `cleaned/` (clip-retrieval input only). Default true. */
     filteredCopy: z.boolean().default(true),
     plots: z.boolean().default(true),
@@ -143,7 +151,7 @@ export interface AuditSummary {
   version: 1;
   source: string;
   sourceKind: DataSource['kind'];
-  method: 'refurb' | 'ncr-like';
+  method: (typeof AUDIT_METHODS)[number];
   seed: number;
   pairs: number;
   threshold: number;

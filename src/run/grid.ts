@@ -27,17 +27,18 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { backendChoiceSchema } from '../core/backend/index.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import { ConfigError, DataError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { getLogger } from '../core/logger.js';
 import { setProgressScope } from '../core/progress.js';
 import { detectSharedSpace } from '../eval/shared-space.js';
+import { type NoiseKind, noiseKindSchema } from '../noise/kinds.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, type RunReport, trainerMethodOf } from './report.js';
 import {
-  backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
   loadDataInput,
@@ -47,9 +48,8 @@ import {
 } from './source.js';
 import { toJSON, trainAndReport } from './train-and-report.js';
 
-const NOISE_KINDS = ['shuffle', 'shuffle-images', 'hard'] as const;
 /** A noise kind of the grid. */
-export type GridNoiseKind = (typeof NOISE_KINDS)[number];
+export type GridNoiseKind = NoiseKind;
 
 /** Options of {@link runGrid}. */
 export const gridOptionsSchema = z
@@ -58,7 +58,7 @@ export const gridOptionsSchema = z
     data: dataInputSchema,
     outDir: z.string().min(1),
     rates: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.4, 0.6, 0.8]),
-    kinds: z.array(z.enum(NOISE_KINDS)).min(1).default(['shuffle', 'shuffle-images']),
+    kinds: z.array(noiseKindSchema).min(1).default(['shuffle', 'shuffle-images']),
     /** Methods to run; `zero-shot` cells are skipped on data without a shared space. */
     methods: z.array(z.enum(RUN_METHODS)).min(1).default(['zero-shot', 'cca', 'vse', 'ncr-like', 'refurb']),
     seeds: z.array(z.number().int()).min(1).default([0, 1, 2]),
@@ -68,7 +68,7 @@ export const gridOptionsSchema = z
     methodConfig: z.partialRecord(z.enum(RUN_METHODS), z.record(z.string(), z.unknown())).default({}),
     cca: ccaBaselineOptionsSchema.prefault({}),
     /** The split used when the data has no `test` split. */
-    evalSplit: RandomSplitSchema.optional(),
+    evalSplit: randomSplitSchema.optional(),
     /** Keep each cell's model files (default false: they add up). */
     saveModels: z.boolean().default(false),
     /** Each cell's mixture figure. */

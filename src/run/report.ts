@@ -35,12 +35,14 @@
  * ```
  */
 
-import type { DatasetSummary } from '../core/dataset/pair-dataset.js';
+import type { NoiseProtocol } from '../core/dataset/noise-state.js';
+import type { DatasetSummary } from '../core/dataset/types.js';
 import { averagePrecision, rocAuc, splitQuality } from '../eval/detection.js';
 import type { ClassMAPMetrics } from '../eval/map.js';
-import type { RetrievalMetrics } from '../eval/retrieval.js';
+import type { RetrievalMetrics } from '../eval/ranking.js';
 import { expectedCalibrationError } from '../eval/uncertainty.js';
 import type { NoiseSummary } from '../noise/inject.js';
+import { TRAINER_METHODS, type TrainerMethod } from '../trainer/config.js';
 
 /**
  * Every method a run can use: the trainer's three, the CCA baseline, and `oracle`: the `vse` recipe
@@ -48,7 +50,7 @@ import type { NoiseSummary } from '../noise/inject.js';
  * noise it is `vse`). The oracle is a reference, not a method: it is what a perfect clean/noisy split
  * that drops the noisy pairs would reach, so `refurb` − `vse` can be read against `oracle` − `vse`.
  */
-export const RUN_METHODS = ['refurb', 'ncr-like', 'vse', 'zero-shot', 'cca', 'oracle'] as const;
+export const RUN_METHODS = [...TRAINER_METHODS, 'cca', 'oracle'] as const;
 /** A run method. */
 export type RunMethod = (typeof RUN_METHODS)[number];
 
@@ -61,7 +63,7 @@ export type RunMethod = (typeof RUN_METHODS)[number];
  * trainerMethodOf('cca');      // undefined
  * ```
  */
-export function trainerMethodOf(method: RunMethod): 'refurb' | 'ncr-like' | 'vse' | 'zero-shot' | undefined {
+export function trainerMethodOf(method: RunMethod): TrainerMethod | undefined {
   if (method === 'cca') return undefined;
   return method === 'oracle' ? 'vse' : method;
 }
@@ -152,7 +154,7 @@ export interface RunReport {
   format: 'cleave-run-report';
   version: 1;
   method: RunMethod;
-  protocol: 'caption-level' | 'image-level' | 'none';
+  protocol: NoiseProtocol | 'none';
   seed: number;
   noise: NoiseSection | null;
   dataset: {

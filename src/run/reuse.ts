@@ -17,8 +17,9 @@
  */
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
+import { backendChoiceSchema } from '../core/backend/index.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import { CleaveError, DataError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { formatCsv } from '../core/io/csv.js';
@@ -29,7 +30,6 @@ import { loadNoiseIndex } from '../noise/noise-index.js';
 import { embedDataset } from '../trainer/embed.js';
 import type { TestSection } from './report.js';
 import {
-  backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
   loadDataInput,
@@ -45,7 +45,7 @@ const common = {
   /** A bundled dataset name, a manifest, a clip-retrieval folder, or a loaded dataset. */
   data: dataInputSchema,
   /** The split used when the data has no `test` split (default `DEFAULT_SPLIT`, as `cleave train`). */
-  evaluationSplit: RandomSplitSchema.optional(),
+  evaluationSplit: randomSplitSchema.optional(),
   backend: backendChoiceSchema.optional(),
 };
 

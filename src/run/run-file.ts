@@ -38,8 +38,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BUNDLED_DATASETS } from '../core/dataset/bundled.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import { noiseProtocolSchema } from '../core/dataset/noise-state.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
 import { ConfigError, DataError, inputFileError, parseOrThrow } from '../core/errors.js';
+import type { NoiseKind } from '../noise/kinds.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { ccaBaselineOptionsSchema } from './cca-baseline.js';
 import { RUN_METHODS, type RunMethod, trainerMethodOf } from './report.js';
@@ -52,12 +54,12 @@ export const runFileSchema = z
     out: z.string().min(1).optional(),
     noise: runNoiseSchema.optional(),
     noiseFile: z.string().min(1).optional(),
-    noiseProtocol: z.enum(['caption-level', 'image-level']).optional(),
+    noiseProtocol: noiseProtocolSchema.optional(),
     folds: z.number().int().min(1).optional(),
     warmupModel: z.string().min(1).optional(),
     precomp: runPrecompSchema.optional(),
     cca: ccaBaselineOptionsSchema.optional(),
-    evalSplit: RandomSplitSchema.optional(),
+    evalSplit: randomSplitSchema.optional(),
     methods: z.partialRecord(z.enum(RUN_METHODS), z.record(z.string(), z.unknown())).optional(),
   })
   .strict();
@@ -188,7 +190,7 @@ export interface TrainFlags {
   /** `auto`, or force the shared-space treatment on (`true`) or off (`false`). */
   sharedSpace?: 'auto' | boolean;
   noiseRate?: number;
-  noiseKind?: 'shuffle' | 'shuffle-images' | 'hard';
+  noiseKind?: NoiseKind;
   noiseSeed?: number;
   /** `--noise-file`: replay this noise index, or write the drawn noise there. */
   noiseFile?: string;

@@ -26,7 +26,6 @@ import { existsSync, readFileSync, realpathSync, renameSync, statSync, writeFile
 import { lstat, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../core/backend/index.js';
 import { BUNDLED_DATASETS, bundledDataset } from '../core/dataset/bundled.js';
 import { PairDataset } from '../core/dataset/pair-dataset.js';
 import type { RandomSplitOptions } from '../core/dataset/splits.js';
@@ -47,9 +46,6 @@ export const dataInputSchema = z.union([
   z.string().min(1),
   z.custom<PairDataset>((v) => v instanceof PairDataset, 'a PairDataset or a data source string'),
 ]);
-
-/** A compute backend choice (`auto` or a backend name). */
-export const backendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES]);
 
 /** What a data source string turned out to be. */
 export interface DataSource {

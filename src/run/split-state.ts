@@ -39,8 +39,8 @@ import { inputCosines } from '../eval/shared-space.js';
 import { BetaMixture } from '../mixture/beta.js';
 import { GaussianMixture } from '../mixture/gaussian.js';
 import { LocalFdrSplit } from '../mixture/local-fdr.js';
-import { applyScaling, type LossScaling } from '../mixture/normalise.js';
-import type { TrainerConfig } from '../trainer/config.js';
+import { applyScaling, type LossScaling, normaliseMethodSchema } from '../mixture/normalise.js';
+import { splitScoreSchema, type TrainerConfig } from '../trainer/config.js';
 import type { DatasetEmbeddings } from '../trainer/embed.js';
 import { blendScores, inputPairScores, pairScores } from '../trainer/scoring.js';
 import type { SplitResult } from '../trainer/trainer.js';
@@ -53,7 +53,7 @@ export const splitStateSchema = z
     /** How the trainer scored pairs for the split (its `split` config). */
     score: z
       .object({
-        kind: z.enum(['infonce', 'triplet', 'match', 'cosine', 'input-cosine']),
+        kind: splitScoreSchema,
         source: z.string(),
         temperature: z.number(),
         block: z.number().int(),
@@ -64,7 +64,7 @@ export const splitStateSchema = z
       .strict(),
     scaling: z
       .object({
-        method: z.enum(['minmax', 'percentile']),
+        method: normaliseMethodSchema,
         low: z.number(),
         high: z.number(),
         clip: z.number(),

@@ -21,6 +21,7 @@
  * // | refurb | 101.5 |
  * ```
  */
+import type { NoiseProtocol } from '../core/dataset/noise-state.js';
 import { type CsvValue, formatCsv } from '../core/io/csv.js';
 import type { GridCell } from './grid.js';
 import type { RunReport } from './report.js';
@@ -215,7 +216,7 @@ export interface GridRow {
  * protocolOf('shuffle-images');   // 'image-level'
  * ```
  */
-export function protocolOf(kind: string): 'caption-level' | 'image-level' {
+export function protocolOf(kind: string): NoiseProtocol {
   return kind === 'shuffle-images' ? 'image-level' : 'caption-level';
 }
 

@@ -42,12 +42,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type BACKEND_NAMES, getBackendInfo, initBackend } from '../core/backend/index.js';
-import type { PairDataset, SplitSpec } from '../core/dataset/pair-dataset.js';
-import { RandomSplitSchema } from '../core/dataset/splits.js';
+import {
+  type BACKEND_NAMES,
+  backendChoiceSchema,
+  getBackendInfo,
+  initBackend,
+} from '../core/backend/index.js';
+import { noiseProtocolSchema } from '../core/dataset/noise-state.js';
+import type { PairDataset } from '../core/dataset/pair-dataset.js';
+import { randomSplitSchema } from '../core/dataset/splits.js';
+import type { SplitSpec } from '../core/dataset/types.js';
 import { ConfigError, parseOrThrow } from '../core/errors.js';
 import { assertNotProtected, writeFileAtomic } from '../core/io/atomic.js';
 import { writeNpy } from '../core/io/npy.js';
+import { precompPoolingSchema } from '../core/io/precomp.js';
 import { getLogger } from '../core/logger.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { writeFigure } from '../core/plot.js';
@@ -59,6 +67,7 @@ import { inputCosines } from '../eval/shared-space.js';
 import { expectedCalibrationError, uncertaintyQuality } from '../eval/uncertainty.js';
 import { plotMixture } from '../mixture/plot.js';
 import { applyNoiseIndex, injectNoise, type NoiseResult } from '../noise/inject.js';
+import { noiseKindSchema } from '../noise/kinds.js';
 import { loadNoiseIndex, saveNoiseIndex } from '../noise/noise-index.js';
 import { saveCheckpoint } from '../trainer/checkpoint.js';
 import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/config.js';
@@ -83,7 +92,6 @@ import {
 } from './report.js';
 import { checkSplitOverlap, dataWarnings } from './sanity.js';
 import {
-  backendChoiceSchema,
   dataInputSchema,
   dataInputSource,
   isInside,
@@ -98,7 +106,7 @@ import { saveSplitState } from './split-state.js';
 export const runPrecompSchema = z
   .object({
     test: z.string().min(1).optional(),
-    pooling: z.enum(['mean', 'none']).optional(),
+    pooling: precompPoolingSchema.optional(),
     cacheDir: z.string().min(1).optional(),
     vocab: z.string().min(1).optional(),
   })
@@ -108,7 +116,7 @@ export const runPrecompSchema = z
 export const runNoiseSchema = z
   .object({
     rate: z.number().min(0).max(1),
-    kind: z.enum(['shuffle', 'shuffle-images', 'hard']).default('shuffle'),
+    kind: noiseKindSchema.default('shuffle'),
     seed: z.number().int().optional(),
   })
   .strict();
@@ -141,7 +149,7 @@ export const trainAndReportOptionsSchema = z
      */
     noiseFile: z.string().min(1).optional(),
     /** The protocol of a replayed `.npy` noise file (default `caption-level`, NCR's `t2i_index`). */
-    noiseProtocol: z.enum(['caption-level', 'image-level']).default('caption-level'),
+    noiseProtocol: noiseProtocolSchema.default('caption-level'),
     /** Also report the fold protocol on the test split (`test.folds`; 5 = NCR's `fold5`). */
     folds: z.number().int().min(1).optional(),
     /**
@@ -157,7 +165,7 @@ export const trainAndReportOptionsSchema = z
     /** The output folder (created). */
     outDir: z.string().min(1),
     /** The split used when the data has no `test` split. */
-    split: RandomSplitSchema.optional(),
+    split: randomSplitSchema.optional(),
     /** Write the model (`model.json` + `weights.bin`). Default true. */
     saveModel: z.boolean().default(true),
     /** Write the mixture figure. Default true. */

@@ -31,15 +31,33 @@ import { z } from 'zod';
 import { parseOrThrow } from '../core/errors.js';
 import {
   encoderOptionsSchema,
+  headKindSchema,
   matchOptionsSchema,
+  TOKEN_ENCODER_KINDS,
   temperatureOptionsSchema,
   uncertaintyOptionsSchema,
 } from '../core/model/config.js';
+import { MIXTURE_KINDS } from '../mixture/kinds.js';
+import { normaliseMethodSchema } from '../mixture/normalise.js';
 
 /** The batch losses a phase can train with. */
-export const lossKindSchema = z.enum(['infonce', 'triplet', 'match']);
+export const LOSS_KINDS = ['infonce', 'triplet', 'match'] as const;
+/** One of {@link LOSS_KINDS}. */
+export const lossKindSchema = z.enum(LOSS_KINDS);
 /** @see lossKindSchema */
 export type LossKind = z.output<typeof lossKindSchema>;
+
+/** The per-pair scores a split can be fitted on: a batch loss, or a cosine of the embeddings or inputs. */
+export const SPLIT_SCORES = [...LOSS_KINDS, 'cosine', 'input-cosine'] as const;
+/** One of {@link SPLIT_SCORES}. */
+export const splitScoreSchema = z.enum(SPLIT_SCORES);
+/** @see splitScoreSchema */
+export type SplitScore = z.output<typeof splitScoreSchema>;
+
+/** The trainer's methods (`cleave train` adds the non-trainer baselines, see `RUN_METHODS`). */
+export const TRAINER_METHODS = ['refurb', 'ncr-like', 'vse', 'zero-shot'] as const;
+/** One of {@link TRAINER_METHODS}. */
+export const trainerMethodSchema = z.enum(TRAINER_METHODS);
 
 /**
  * One modality's encoder, as the trainer sees it: the model's encoder options without `inputDim`
@@ -61,7 +79,7 @@ const encoderSchema = encoderOptionsSchema.omit({ inputDim: true }).extend({
  * kinds need captions with token ids (a `*_precomp` folder, or `captions.tokens`).
  */
 const textEncoderSchema = encoderSchema.extend({
-  kind: z.enum(['features', 'bow', 'gru']).default('features'),
+  kind: z.enum(['features', ...TOKEN_ENCODER_KINDS]).default('features'),
   wordDim: z.number().int().positive().default(300),
   tokenHidden: z.number().int().positive().default(512),
 });
@@ -71,7 +89,7 @@ const modelSchema = z
     /** Shared space dimension d. */
     embedDim: z.number().int().positive().default(128),
     /** Head of the retrain phase (`vse` and the warm-up use the means only). */
-    head: z.enum(['deterministic', 'probabilistic']).default('probabilistic'),
+    head: headKindSchema.default('probabilistic'),
     image: encoderSchema.prefault({}),
     text: textEncoderSchema.prefault({}),
     uncertainty: uncertaintyOptionsSchema.prefault({}),
@@ -151,7 +169,7 @@ const splitSchema = z
      * - `input-cosine`: 1 − cos(image i, caption i) of the *inputs* (the CLIP-score filter; needs a
      *   shared space).
      */
-    score: z.enum(['infonce', 'triplet', 'match', 'cosine', 'input-cosine']).default('infonce'),
+    score: splitScoreSchema.default('infonce'),
     scoreTemperature: z.number().positive().default(0.1),
     /**
      * Weight w of the **input-space score** in the split, for inputs in one shared space (see
@@ -181,11 +199,11 @@ const splitSchema = z
      * clean data). `auto`: `local-fdr` on a shared space (where random pairs are known noise), `beta`
      * otherwise. `local-fdr` needs the `infonce` or `input-cosine` score and a `self` or `peer` source.
      */
-    mixture: z.enum(['auto', 'beta', 'gaussian', 'local-fdr']).default('auto'),
+    mixture: z.enum(['auto', ...MIXTURE_KINDS]).default('auto'),
     /** Random pairs drawn per training pair for the `local-fdr` null sample. */
     nullDraws: z.number().int().min(1).default(5),
     /** Loss normalisation before the mixture: `minmax` or the 5th–95th `percentile` variant. */
-    normalise: z.enum(['minmax', 'percentile']).default('minmax'),
+    normalise: normaliseMethodSchema.default('minmax'),
     /** Use the monotone posterior (non-increasing in the loss). */
     monotone: z.boolean().default(true),
     /**
@@ -242,7 +260,7 @@ const retrainSchema = z
 /** The whole trainer config (see the module documentation). */
 export const trainerConfigSchema = z
   .object({
-    method: z.enum(['refurb', 'ncr-like', 'vse', 'zero-shot']).default('refurb'),
+    method: trainerMethodSchema.default('refurb'),
     /**
      * Whether image and caption vectors already live in one shared space (CLIP-embedded pairs):
      * `auto` decides from the training pairs (`detectSharedSpace`: same width, and given pairs clearly

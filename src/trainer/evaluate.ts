@@ -23,7 +23,8 @@
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { classMAP } from '../eval/map.js';
-import { type RetrievalMetrics, retrievalMetrics, retrievalMetricsFolds } from '../eval/retrieval.js';
+import type { RetrievalMetrics, TieRule } from '../eval/ranking.js';
+import { retrievalMetrics, retrievalMetricsFolds } from '../eval/retrieval.js';
 import { type DatasetEmbeddings, embedDataset } from './embed.js';
 
 /** Options of {@link evaluateRetrieval}. */
@@ -31,7 +32,7 @@ export interface EvaluateRetrievalOptions {
   /** With `folds` > 1, the "1K"-style protocol: images split into that many folds, the mean reported. */
   folds?: number;
   /** Tie rule of {@link retrievalMetrics} (default `pessimistic`). */
-  ties?: 'pessimistic' | 'optimistic';
+  ties?: TieRule;
   /** Precomputed embeddings of `data` (skips the forward pass). */
   embeddings?: DatasetEmbeddings;
 }

@@ -2,9 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/core/errors.js';
+import type { DirectionMetrics, RetrievalMetrics } from '../../src/eval/ranking.js';
 import {
-  type DirectionMetrics,
-  type RetrievalMetrics,
   retrievalMetrics,
   retrievalMetricsFolds,
   scoreRetrieval,

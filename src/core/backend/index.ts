@@ -31,20 +31,22 @@ import {
 export type { BackendCandidate, BackendName, BackendProbe } from './candidates.js';
 export { BACKEND_NAMES, isSoftwareAdapter } from './candidates.js';
 
+/** What a user may ask for: `auto`, or one of {@link BACKEND_NAMES}. */
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 /** A backend name, or `auto`. */
-export const BackendChoiceSchema = z.enum(['auto', ...BACKEND_NAMES]);
+export const backendChoiceSchema = z.enum(BACKEND_CHOICES);
 /** `auto` or one of {@link BACKEND_NAMES}. */
-export type BackendChoice = z.output<typeof BackendChoiceSchema>;
+export type BackendChoice = z.output<typeof backendChoiceSchema>;
 
 /** Options of {@link initBackend}. */
-export const BackendOptionsSchema = z.object({
+export const backendOptionsSchema = z.object({
   /** Force a backend (default: `CLEAVE_BACKEND`, else `auto`). */
-  backend: BackendChoiceSchema.optional(),
+  backend: backendChoiceSchema.optional(),
   /** How long the WebGPU probe may wait for an adapter before giving up (ms). */
   webgpuTimeoutMs: z.number().int().positive().default(5000),
 });
 /** What callers pass to {@link initBackend}. */
-export type BackendOptions = z.input<typeof BackendOptionsSchema>;
+export type BackendOptions = z.input<typeof backendOptionsSchema>;
 
 /** Replacement probes/starts, by backend name (to simulate machines in tests, or to embed cleave). */
 export type BackendOverrides = Partial<Record<BackendName, Partial<BackendCandidate>>>;
@@ -82,10 +84,10 @@ function resolveRequest(option: BackendChoice | undefined): {
   if (option) return { requested: option, source: 'option' };
   const env = process.env.CLEAVE_BACKEND?.trim();
   if (env) {
-    const parsed = BackendChoiceSchema.safeParse(env);
+    const parsed = backendChoiceSchema.safeParse(env);
     if (!parsed.success) {
       throw new ConfigError(
-        `CLEAVE_BACKEND=${env} is not a backend; use one of: ${BackendChoiceSchema.options.join(', ')}`,
+        `CLEAVE_BACKEND=${env} is not a backend; use one of: ${backendChoiceSchema.options.join(', ')}`,
         [{ path: 'CLEAVE_BACKEND', message: `unknown backend '${env}'` }],
       );
     }
@@ -113,7 +115,7 @@ const requestText = (source: BackendInfo['source'], name: string) =>
   source === 'env' ? `CLEAVE_BACKEND=${name}` : `the backend option / --backend ${name}`;
 
 async function select(options: BackendOptions, overrides?: BackendOverrides): Promise<BackendInfo> {
-  const opts = parseOrThrow(BackendOptionsSchema, options, 'backend options');
+  const opts = parseOrThrow(backendOptionsSchema, options, 'backend options');
   const { requested, source } = resolveRequest(opts.backend);
   const candidates = merge(opts, overrides);
   const statuses: BackendStatus[] = BACKEND_NAMES.map((name) => ({

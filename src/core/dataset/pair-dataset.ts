@@ -34,80 +34,15 @@
  * ds.split('train').numPairs;                    // 2 (both captions of image 0)
  * ```
  */
-import { z } from 'zod';
-import { DataError, parseOrThrow } from '../errors.js';
-import { Rng } from '../random.js';
-
-/** Token ids of all captions, CSR style: caption j's tokens are `ids[offsets[j] .. offsets[j+1])`. */
-export interface TokenSequences {
-  ids: Int32Array;
-  /** `numCaptions + 1` non-decreasing offsets into `ids`, starting at 0 and ending at `ids.length`. */
-  offsets: Int32Array;
-  /** Size of the vocabulary (ids are in `[0, vocabSize)`), when known. */
-  vocabSize?: number;
-}
-
-/** A split given by image indices (all captions of those images) or by pair indices. */
-export type SplitSpec = { images: ArrayLike<number> } | { pairs: ArrayLike<number> };
-
-/** What {@link PairDataset.fromArrays} takes. */
-export interface PairDatasetInit {
-  name?: string;
-  /** `data` holds `numImages × regions × dim` float32 values. */
-  images: { data: Float32Array; dim: number; regions?: number };
-  /** Caption features (`numCaptions × dim`) and/or token ids; at least one of the two. */
-  captions: { data?: Float32Array; dim?: number; tokens?: TokenSequences };
-  /** Caption j ↔ image `captionToImage[j]`; null/omitted means one caption per image, row i ↔ row i. */
-  captionToImage?: Int32Array | null;
-  /** Class index per image, `0..numClasses-1`. */
-  labels?: Int32Array;
-  /** Display name per class index (length ≥ max label + 1). */
-  classNames?: readonly string[];
-  imageIds?: readonly string[];
-  captionIds?: readonly string[];
-  captionTexts?: readonly string[];
-  imageUrls?: readonly string[];
-  /** Named splits, each by images (all their captions) or by pairs. */
-  splits?: Record<string, SplitSpec>;
-}
-
-/** Ground truth of synthetic noise carried by a noisy dataset (set by the noise module). */
-export interface PairNoiseInfo {
-  /** `caption-level` (NCR and followers) or `image-level` (DECL, RCL): reports must name it. */
-  protocol: 'caption-level' | 'image-level';
-  /** The generator: `shuffle`, `shuffle-images`, `hard`, or `published` for a replayed index file. */
-  kind: string;
-  /** Requested rate, or null for a replayed file. */
-  rate: number | null;
-  seed: number | null;
-  /** 1 where pair j's caption is no longer paired with its own image. Length `numPairs`. */
-  noisy: Uint8Array;
-  /** The clean caption→image map (−1 where the clean image lies outside this view). */
-  cleanCaptionToImage: Int32Array;
-  /** Per pair: 0 clean, 1 partial noise (shares semantics), 2 complete noise; absent when unknown. */
-  noiseType?: Uint8Array;
-}
-
-/** Shared, immutable storage of one loaded dataset. */
-interface Store {
-  imageData: Float32Array;
-  imageDim: number;
-  imageRegions: number;
-  captionData: Float32Array | undefined;
-  captionDim: number;
-  tokens: TokenSequences | undefined;
-  labels: Int32Array | undefined;
-  classNames: readonly string[] | undefined;
-  imageIds: readonly string[] | undefined;
-  captionIds: readonly string[] | undefined;
-  captionTexts: readonly string[] | undefined;
-  imageUrls: readonly string[] | undefined;
-}
-
-interface SplitDef {
-  images: Int32Array;
-  pairs: Int32Array;
-}
+import { DataError } from '../errors.js';
+import { type BatchOptions, countBatches, type PairBatch, pairBatches } from './batching.js';
+import { checkCaptionToImage, checkInit } from './checks.js';
+import { checkNoiseInfo, type PairNoiseInfo, restrictNoise } from './noise-state.js';
+import { imagesOfPairs, invertPairing, resolveSplits, splitMaps } from './pairing.js';
+import { gatherRows, rowMatrix } from './rows.js';
+import { classCount, createStore, type Store, vocabSizeOf } from './store.js';
+import { summariseDataset } from './summary.js';
+import type { DatasetSummary, PairDatasetInit, SplitDef, SplitSpec } from './types.js';
 
 interface State {
   name: string;
@@ -118,96 +53,12 @@ interface State {
   captionToImage: Int32Array;
   labels: Int32Array | undefined;
   splits: Map<string, SplitDef>;
-  splitName: string | undefined;
-  parent: PairDataset | undefined;
-  parentImageIndices: Int32Array | undefined;
-  parentPairIndices: Int32Array | undefined;
-  noise: PairNoiseInfo | undefined;
-}
-
-/** Options of {@link PairDataset.batches}. */
-export const BatchOptionsSchema = z.object({
-  /** Pairs per batch. */
-  batchSize: z.number().int().positive(),
-  /** Seed of the shuffling; with `epoch` it fixes the order. Default 0. */
-  seed: z.number().int().default(0),
-  /** Epoch number: each epoch gets its own order from the same seed. Default 0. */
-  epoch: z.number().int().nonnegative().default(0),
-  /** Shuffle (default) or keep pair order. */
-  shuffle: z.boolean().default(true),
-  /** Drop a last batch smaller than `batchSize`. Default false. */
-  dropLast: z.boolean().default(false),
-  /** Iterate over these pairs only (e.g. the ones judged clean), instead of all. */
-  pairs: z
-    .custom<ArrayLike<number>>((v) => ArrayBuffer.isView(v) || Array.isArray(v), 'an array of pair indices')
-    .optional(),
-});
-/** Options of {@link PairDataset.batches}, as the caller writes them. */
-export type BatchOptions = z.input<typeof BatchOptionsSchema>;
-
-/**
- * One mini-batch: parallel index arrays, row b of each is one pair. They are views into per-epoch
- * arrays (no per-batch allocation); copy them if you keep them past the epoch.
- */
-export interface PairBatch {
-  /** Batch number within the epoch, from 0. */
-  batch: number;
-  /** Number of pairs in this batch. */
-  size: number;
-  /** Pair indices (= caption indices). */
-  pairs: Int32Array;
-  /** Caption indices (the same array as `pairs`). */
-  captions: Int32Array;
-  /** Image index each pair's caption is paired with. */
-  images: Int32Array;
-}
-
-/** A summary for logs and reports. */
-export interface DatasetSummary {
-  name: string;
-  split: string | undefined;
-  numImages: number;
-  numPairs: number;
-  imageDim: number;
-  imageRegions: number;
-  captionDim: number;
-  numClasses: number;
-  captionsPerImage: { min: number; max: number; mean: number };
-  splits: Record<string, { images: number; pairs: number }>;
-  noise?: { protocol: string; kind: string; rate: number | null; realisedRate: number };
-}
-
-function checkIndexArray(values: ArrayLike<number>, limit: number, what: string, name: string): Int32Array {
-  const out = Int32Array.from(values);
-  const seen = new Uint8Array(limit);
-  for (let k = 0; k < out.length; k++) {
-    const v = out[k]!;
-    if (!Number.isInteger(values[k]) || v < 0 || v >= limit) {
-      throw new DataError(
-        `split '${name}': entry ${k} is ${values[k]}, not a ${what} index in [0, ${limit})`,
-        {
-          file: name,
-          index: k,
-        },
-      );
-    }
-    if (seen[v])
-      throw new DataError(`split '${name}': ${what} ${v} is listed twice`, { file: name, index: k });
-    seen[v] = 1;
-  }
-  return out.sort();
-}
-
-function rowCopier(stride: number) {
-  return (src: Float32Array, srcRow: number, dst: Float32Array, dstRow: number): void => {
-    const s = srcRow * stride;
-    const d = dstRow * stride;
-    if (stride <= 32) {
-      for (let t = 0; t < stride; t++) dst[d + t] = src[s + t]!;
-    } else {
-      dst.set(src.subarray(s, s + stride), d);
-    }
-  };
+  /** The view links below are absent for a dataset built from arrays. */
+  splitName?: string | undefined;
+  parent?: PairDataset | undefined;
+  parentImageIndices?: Int32Array | undefined;
+  parentPairIndices?: Int32Array | undefined;
+  noise?: PairNoiseInfo | undefined;
 }
 
 /** See the module documentation. Create one with {@link PairDataset.fromArrays} (or a loader). */
@@ -276,151 +127,20 @@ export class PairDataset {
    *   or a split is empty
    */
   static fromArrays(init: PairDatasetInit): PairDataset {
-    const name = init.name ?? 'pairs';
-    const regions = init.images.regions ?? 1;
-    const { data: imageData, dim: imageDim } = init.images;
-    if (!Number.isInteger(imageDim) || imageDim <= 0 || !Number.isInteger(regions) || regions <= 0) {
-      throw new DataError(`image dim (${imageDim}) and regions (${regions}) must be positive integers`, {
-        file: 'images',
-      });
-    }
-    const stride = regions * imageDim;
-    if (imageData.length % stride !== 0) {
-      throw new DataError(
-        `${imageData.length} values are not a whole number of ${regions}×${imageDim} images`,
-        {
-          file: 'images',
-        },
-      );
-    }
-    const numImages = imageData.length / stride;
-    const captionData = init.captions.data;
-    const tokens = init.captions.tokens;
-    const captionDim = captionData ? (init.captions.dim ?? 0) : 0;
-    let numCaptions: number;
-    if (captionData) {
-      if (!Number.isInteger(captionDim) || captionDim <= 0 || captionData.length % captionDim !== 0) {
-        throw new DataError(
-          `${captionData.length} values are not a whole number of ${captionDim}-d captions`,
-          {
-            file: 'captions',
-          },
-        );
-      }
-      numCaptions = captionData.length / captionDim;
-    } else if (tokens) {
-      numCaptions = tokens.offsets.length - 1;
-    } else {
-      throw new DataError('captions need feature vectors (data + dim) or token ids', { file: 'captions' });
-    }
-    if (tokens) PairDataset.checkTokens(tokens, numCaptions);
-
-    let captionToImage: Int32Array;
-    if (init.captionToImage == null) {
-      if (numCaptions !== numImages) {
-        throw new DataError(
-          `there are ${numCaptions} captions and ${numImages} images; without a captionToImage map row i of each must be one pair`,
-          { file: 'captions' },
-        );
-      }
-      captionToImage = new Int32Array(numCaptions);
-      for (let j = 0; j < numCaptions; j++) captionToImage[j] = j;
-    } else {
-      captionToImage = init.captionToImage;
-      PairDataset.checkMap(captionToImage, numCaptions, numImages, 'captionToImage');
-    }
-
-    const labels = init.labels;
-    if (labels) {
-      if (labels.length !== numImages) {
-        throw new DataError(`${labels.length} labels for ${numImages} images`, { file: 'labels' });
-      }
-      for (let i = 0; i < labels.length; i++) {
-        if (labels[i]! < 0)
-          throw new DataError(`image ${i} has label ${labels[i]}, expected ≥ 0`, {
-            file: 'labels',
-            index: i,
-          });
-      }
-    }
-    const lengths: [string, readonly string[] | undefined, number][] = [
-      ['imageIds', init.imageIds, numImages],
-      ['imageUrls', init.imageUrls, numImages],
-      ['captionIds', init.captionIds, numCaptions],
-      ['captionTexts', init.captionTexts, numCaptions],
-    ];
-    for (const [what, values, expected] of lengths) {
-      if (values && values.length !== expected) {
-        throw new DataError(
-          `${values.length} entries for ${expected} ${what.startsWith('image') ? 'images' : 'captions'}`,
-          {
-            file: what,
-          },
-        );
-      }
-    }
-    const store: Store = {
-      imageData,
-      imageDim,
-      imageRegions: regions,
-      captionData,
-      captionDim,
-      tokens,
-      labels,
-      classNames: init.classNames,
-      imageIds: init.imageIds,
-      captionIds: init.captionIds,
-      captionTexts: init.captionTexts,
-      imageUrls: init.imageUrls,
-    };
+    const checked = checkInit(init);
+    const { numImages, captionToImage } = checked;
+    const store = createStore(init, checked);
     const ds = new PairDataset({
-      name,
+      name: init.name ?? 'pairs',
       store,
       imageRows: null,
       captionRows: null,
       numImages,
       captionToImage,
-      labels,
+      labels: init.labels,
       splits: new Map(),
-      splitName: undefined,
-      parent: undefined,
-      parentImageIndices: undefined,
-      parentPairIndices: undefined,
-      noise: undefined,
     });
     return init.splits ? ds.withSplits(init.splits) : ds;
-  }
-
-  private static checkMap(map: Int32Array, numCaptions: number, numImages: number, file: string): void {
-    if (map.length !== numCaptions) {
-      throw new DataError(`${map.length} entries for ${numCaptions} captions`, { file });
-    }
-    for (let j = 0; j < map.length; j++) {
-      const i = map[j]!;
-      if (i < 0 || i >= numImages) {
-        throw new DataError(
-          `caption ${j} points at image ${i}, but there are ${numImages} images (0..${numImages - 1})`,
-          {
-            file,
-            index: j,
-          },
-        );
-      }
-    }
-  }
-
-  private static checkTokens(tokens: TokenSequences, numCaptions: number): void {
-    const { ids, offsets } = tokens;
-    if (offsets.length !== numCaptions + 1 || offsets[0] !== 0 || offsets[numCaptions] !== ids.length) {
-      throw new DataError(`token offsets must have ${numCaptions + 1} entries from 0 to ${ids.length}`, {
-        file: 'captions.tokens',
-      });
-    }
-    for (let j = 0; j < numCaptions; j++) {
-      if (offsets[j + 1]! < offsets[j]!) {
-        throw new DataError(`token offsets decrease at caption ${j}`, { file: 'captions.tokens', index: j });
-      }
-    }
   }
 
   // ---------------------------------------------------------------------------------------- counts
@@ -432,11 +152,7 @@ export class PairDataset {
 
   /** Number of classes (max label + 1, or the number of class names), 0 without labels. */
   get numClasses(): number {
-    const names = this.store.classNames?.length ?? 0;
-    let max = -1;
-    const labels = this.store.labels;
-    if (labels) for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
-    return Math.max(names, max + 1);
+    return classCount(this.store);
   }
 
   /** Display names of the classes (index = label), when known. */
@@ -459,12 +175,7 @@ export class PairDataset {
    * undefined without tokens.
    */
   get tokenVocabSize(): number | undefined {
-    const t = this.store.tokens;
-    if (!t) return undefined;
-    if (t.vocabSize !== undefined) return t.vocabSize;
-    let max = -1;
-    for (let k = 0; k < t.ids.length; k++) if (t.ids[k]! > max) max = t.ids[k]!;
-    return max + 1;
+    return vocabSizeOf(this.store.tokens);
   }
 
   /** Whether caption texts are known. */
@@ -519,31 +230,6 @@ export class PairDataset {
     return data;
   }
 
-  private gather(
-    data: Float32Array,
-    stride: number,
-    rows: Int32Array | null,
-    count: number,
-    indices: ArrayLike<number>,
-    out: Float32Array | undefined,
-    what: string,
-  ): Float32Array {
-    const n = indices.length;
-    const size = n * stride;
-    const target = out ?? new Float32Array(size);
-    if (target.length < size) {
-      throw new RangeError(`gather${what}: the output holds ${target.length} values, ${n} rows need ${size}`);
-    }
-    const copy = rowCopier(stride);
-    for (let k = 0; k < n; k++) {
-      const i = indices[k]!;
-      if (!(i >= 0 && i < count))
-        throw new RangeError(`gather${what}: index ${i} at position ${k} outside [0, ${count})`);
-      copy(data, rows ? rows[i]! : i, target, k);
-    }
-    return target.length === size ? target : target.subarray(0, size);
-  }
-
   /**
    * Copy the rows of the given images, in order, into `out` (reused across batches) or a new array.
    *
@@ -557,15 +243,8 @@ export class PairDataset {
    * @returns `indices.length × imageRegions × imageDim` values (`out` itself, or its prefix)
    */
   gatherImages(indices: ArrayLike<number>, out?: Float32Array): Float32Array {
-    return this.gather(
-      this.store.imageData,
-      this.imageStride,
-      this.imageRows,
-      this.numImages,
-      indices,
-      out,
-      'Images',
-    );
+    const data = this.store.imageData;
+    return gatherRows(data, this.imageStride, this.imageRows, this.numImages, indices, out, 'Images');
   }
 
   /**
@@ -575,7 +254,7 @@ export class PairDataset {
    */
   gatherCaptions(indices: ArrayLike<number>, out?: Float32Array): Float32Array {
     const data = this.requireCaptionData();
-    return this.gather(data, this.captionDim, this.captionRows, this.numPairs, indices, out, 'Captions');
+    return gatherRows(data, this.captionDim, this.captionRows, this.numPairs, indices, out, 'Captions');
   }
 
   /**
@@ -586,13 +265,7 @@ export class PairDataset {
     pairs: ArrayLike<number>,
     out: { images?: Float32Array; captions?: Float32Array } = {},
   ): { images: Float32Array; captions: Float32Array } {
-    const imgIdx = new Int32Array(pairs.length);
-    for (let k = 0; k < pairs.length; k++) {
-      const j = pairs[k]!;
-      if (!(j >= 0 && j < this.numPairs))
-        throw new RangeError(`gatherPairs: pair ${j} outside [0, ${this.numPairs})`);
-      imgIdx[k] = this.captionToImage[j]!;
-    }
+    const imgIdx = imagesOfPairs(this.captionToImage, pairs);
     return {
       images: this.gatherImages(imgIdx, out.images),
       captions: this.gatherCaptions(pairs, out.captions),
@@ -604,24 +277,12 @@ export class PairDataset {
    * are contiguous there (do not modify it), a gathered copy otherwise.
    */
   imageMatrix(): Float32Array {
-    return this.matrix(this.store.imageData, this.imageStride, this.imageRows, this.numImages);
+    return rowMatrix(this.store.imageData, this.imageStride, this.imageRows, this.numImages);
   }
 
   /** All caption features as one `numPairs × captionDim` array (a view when contiguous, else a copy). */
   captionMatrix(): Float32Array {
-    return this.matrix(this.requireCaptionData(), this.captionDim, this.captionRows, this.numPairs);
-  }
-
-  private matrix(data: Float32Array, stride: number, rows: Int32Array | null, count: number): Float32Array {
-    if (!rows) return data.subarray(0, count * stride);
-    const first = count > 0 ? rows[0]! : 0;
-    let contiguous = true;
-    for (let k = 1; k < count && contiguous; k++) contiguous = rows[k] === first + k;
-    if (contiguous) return data.subarray(first * stride, (first + count) * stride);
-    const out = new Float32Array(count * stride);
-    const copy = rowCopier(stride);
-    for (let k = 0; k < count; k++) copy(data, rows[k]!, out, k);
-    return out;
+    return rowMatrix(this.requireCaptionData(), this.captionDim, this.captionRows, this.numPairs);
   }
 
   // ------------------------------------------------------------------------------ ids and metadata
@@ -665,16 +326,7 @@ export class PairDataset {
 
   /** The captions currently paired with image i (ascending; a view, do not modify). */
   imageCaptions(i: number): Int32Array {
-    if (!this.inverse) {
-      const counts = new Int32Array(this.numImages + 1);
-      const map = this.captionToImage;
-      for (let j = 0; j < map.length; j++) counts[map[j]! + 1]! += 1;
-      for (let k = 0; k < this.numImages; k++) counts[k + 1] = counts[k + 1]! + counts[k]!;
-      const fill = counts.slice(0, this.numImages);
-      const captions = new Int32Array(map.length);
-      for (let j = 0; j < map.length; j++) captions[fill[map[j]!]!++] = j;
-      this.inverse = { offsets: counts, captions };
-    }
+    if (!this.inverse) this.inverse = invertPairing(this.captionToImage, this.numImages);
     this.imageRow0(i);
     return this.inverse.captions.subarray(this.inverse.offsets[i]!, this.inverse.offsets[i + 1]!);
   }
@@ -717,42 +369,16 @@ export class PairDataset {
     const cached = this.views.get(name);
     if (cached) return cached;
     const def = this.splitIndices(name);
-    const toLocal = new Int32Array(this.numImages).fill(-1);
-    for (let k = 0; k < def.images.length; k++) toLocal[def.images[k]!] = k;
-    const map = new Int32Array(def.pairs.length);
-    for (let k = 0; k < def.pairs.length; k++) {
-      const j = def.pairs[k]!;
-      const local = toLocal[this.captionToImage[j]!]!;
-      if (local < 0) {
-        throw new DataError(
-          `pair ${j} of split '${name}' is paired with image ${this.captionToImage[j]}, which is not in the split`,
-          { file: this.name, index: j },
-        );
-      }
-      map[k] = local;
-    }
+    const maps = splitMaps(def, this.captionToImage, this.numImages, name, this.name);
     const compose = (rows: Int32Array | null, idx: Int32Array) => (rows ? idx.map((v) => rows[v]!) : idx);
-    let noise: PairNoiseInfo | undefined;
-    if (this.noise) {
-      const n = this.noise;
-      const clean = def.pairs.map((j) => {
-        const c = n.cleanCaptionToImage[j]!;
-        return c < 0 ? -1 : toLocal[c]!;
-      });
-      noise = {
-        ...n,
-        noisy: Uint8Array.from(def.pairs, (j) => n.noisy[j]!),
-        cleanCaptionToImage: clean,
-        ...(n.noiseType ? { noiseType: Uint8Array.from(def.pairs, (j) => n.noiseType![j]!) } : {}),
-      };
-    }
+    const noise = this.noise ? restrictNoise(this.noise, def.pairs, maps.toLocal) : undefined;
     const view = new PairDataset({
       name: this.name,
       store: this.store,
       imageRows: compose(this.imageRows, def.images),
       captionRows: compose(this.captionRows, def.pairs),
       numImages: def.images.length,
-      captionToImage: map,
+      captionToImage: maps.captionToImage,
       labels: this.labels ? def.images.map((i) => this.labels![i]!) : undefined,
       splits: new Map(),
       splitName: name,
@@ -787,33 +413,7 @@ export class PairDataset {
    * @throws DataError for an out-of-range or repeated index, or an empty split
    */
   withSplits(splits: Record<string, SplitSpec>): PairDataset {
-    const defs = new Map<string, SplitDef>();
-    for (const [name, spec] of Object.entries(splits)) {
-      let images: Int32Array;
-      let pairs: Int32Array;
-      if ('images' in spec) {
-        images = checkIndexArray(spec.images, this.numImages, 'image', name);
-        const inSplit = new Uint8Array(this.numImages);
-        for (const i of images) inSplit[i] = 1;
-        const list: number[] = [];
-        for (let j = 0; j < this.numPairs; j++) if (inSplit[this.captionToImage[j]!]) list.push(j);
-        pairs = Int32Array.from(list);
-      } else {
-        pairs = checkIndexArray(spec.pairs, this.numPairs, 'pair', name);
-        const inSplit = new Uint8Array(this.numImages);
-        for (const j of pairs) inSplit[this.captionToImage[j]!] = 1;
-        const list: number[] = [];
-        for (let i = 0; i < this.numImages; i++) if (inSplit[i]) list.push(i);
-        images = Int32Array.from(list);
-      }
-      if (pairs.length === 0) {
-        throw new DataError(`split '${name}' is empty (no pairs): choose larger fractions or other indices`, {
-          file: this.name,
-        });
-      }
-      defs.set(name, { images, pairs });
-    }
-    return this.derive({ splits: defs });
+    return this.derive({ splits: resolveSplits(splits, this.captionToImage, this.numImages, this.name) });
   }
 
   private derive(changes: Partial<State>): PairDataset {
@@ -850,13 +450,8 @@ export class PairDataset {
    * @throws DataError when the map has the wrong length or points at a missing image
    */
   withCaptionToImage(captionToImage: Int32Array, noise?: PairNoiseInfo): PairDataset {
-    PairDataset.checkMap(captionToImage, this.numPairs, this.numImages, 'captionToImage');
-    if (
-      noise &&
-      (noise.noisy.length !== this.numPairs || noise.cleanCaptionToImage.length !== this.numPairs)
-    ) {
-      throw new RangeError('withCaptionToImage: the noise info must have one entry per pair');
-    }
+    checkCaptionToImage(captionToImage, this.numPairs, this.numImages, 'captionToImage');
+    checkNoiseInfo(noise, this.numPairs);
     return this.derive({ captionToImage, noise });
   }
 
@@ -864,9 +459,7 @@ export class PairDataset {
 
   /** Number of batches {@link PairDataset.batches} yields for these options. */
   numBatches(options: BatchOptions): number {
-    const opts = parseOrThrow(BatchOptionsSchema, options, 'batch options');
-    const n = opts.pairs ? opts.pairs.length : this.numPairs;
-    return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
+    return countBatches(this.numPairs, options);
   }
 
   /**
@@ -884,81 +477,13 @@ export class PairDataset {
    * ```
    */
   *batches(options: BatchOptions): Generator<PairBatch, void, undefined> {
-    const opts = parseOrThrow(BatchOptionsSchema, options, 'batch options');
-    let order: Int32Array;
-    if (opts.pairs) {
-      order = Int32Array.from(opts.pairs);
-      for (let k = 0; k < order.length; k++) {
-        if (!(order[k]! >= 0 && order[k]! < this.numPairs) || order[k] !== opts.pairs[k]) {
-          throw new RangeError(
-            `batches: pairs[${k}] = ${opts.pairs[k]} is not a pair index in [0, ${this.numPairs})`,
-          );
-        }
-      }
-    } else {
-      order = new Int32Array(this.numPairs);
-      for (let k = 0; k < order.length; k++) order[k] = k;
-    }
-    if (opts.shuffle) new Rng(opts.seed).fork(`batches/epoch-${opts.epoch}`).shuffle(order);
-    const images = new Int32Array(order.length);
-    for (let k = 0; k < order.length; k++) images[k] = this.captionToImage[order[k]!]!;
-    const n = order.length;
-    let batch = 0;
-    for (let start = 0; start < n; start += opts.batchSize) {
-      const end = Math.min(n, start + opts.batchSize);
-      if (opts.dropLast && end - start < opts.batchSize) break;
-      const pairs = order.subarray(start, end);
-      yield {
-        batch: batch++,
-        size: end - start,
-        pairs,
-        captions: pairs,
-        images: images.subarray(start, end),
-      };
-    }
+    yield* pairBatches(this.captionToImage, options);
   }
 
   // --------------------------------------------------------------------------------------- summary
 
   /** Counts, dims, splits and noise, for logs and reports. */
   describe(): DatasetSummary {
-    let min = Number.POSITIVE_INFINITY;
-    let max = 0;
-    const counts = new Int32Array(this.numImages);
-    for (let j = 0; j < this.numPairs; j++) counts[this.captionToImage[j]!]! += 1;
-    for (let i = 0; i < counts.length; i++) {
-      min = Math.min(min, counts[i]!);
-      max = Math.max(max, counts[i]!);
-    }
-    const splits: Record<string, { images: number; pairs: number }> = {};
-    for (const [name, def] of this.splitDefs)
-      splits[name] = { images: def.images.length, pairs: def.pairs.length };
-    const summary: DatasetSummary = {
-      name: this.name,
-      split: this.splitName,
-      numImages: this.numImages,
-      numPairs: this.numPairs,
-      imageDim: this.imageDim,
-      imageRegions: this.imageRegions,
-      captionDim: this.captionDim,
-      numClasses: this.numClasses,
-      captionsPerImage: {
-        min: this.numImages ? min : 0,
-        max,
-        mean: this.numImages ? this.numPairs / this.numImages : 0,
-      },
-      splits,
-    };
-    if (this.noise) {
-      let noisy = 0;
-      for (const v of this.noise.noisy) noisy += v;
-      summary.noise = {
-        protocol: this.noise.protocol,
-        kind: this.noise.kind,
-        rate: this.noise.rate,
-        realisedRate: this.numPairs ? noisy / this.numPairs : 0,
-      };
-    }
-    return summary;
+    return summariseDataset(this, this.splitDefs);
   }
 }

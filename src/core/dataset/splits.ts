@@ -19,7 +19,7 @@ import { DataError, parseOrThrow } from '../errors.js';
 import { Rng } from '../random.js';
 
 /** Options of {@link randomSplit}. */
-export const RandomSplitSchema = z
+export const randomSplitSchema = z
   .object({
     seed: z.number().int(),
     /** Fraction of images in the test split. */
@@ -31,10 +31,10 @@ export const RandomSplitSchema = z
   })
   .refine((s) => s.test + s.val < 1, { message: 'test + val must be below 1 so that train is not empty' });
 /** Options of {@link randomSplit}, as the caller writes them. */
-export type RandomSplitOptions = z.input<typeof RandomSplitSchema>;
+export type RandomSplitOptions = z.input<typeof randomSplitSchema>;
 
 /** Options of {@link carveSplit}. */
-export const CarveSchema = z.object({
+export const carveSchema = z.object({
   /** Fraction of the split's images to carve out. */
   fraction: z.number().gt(0).lt(1),
   seed: z.number().int(),
@@ -42,7 +42,7 @@ export const CarveSchema = z.object({
   stratify: z.boolean().default(false),
 });
 /** Options of {@link carveSplit}, as the caller writes them. */
-export type CarveOptions = z.input<typeof CarveSchema>;
+export type CarveOptions = z.input<typeof carveSchema>;
 
 /** Group `items` by label (ascending label order), or one group without labels. */
 function groups(items: ArrayLike<number>, labels: Int32Array | undefined, stratify: boolean): number[][] {
@@ -65,7 +65,7 @@ const ascending = (list: number[]) => Int32Array.from(list).sort();
  * Seeded random split of `numImages` images into train/val/test.
  *
  * @param numImages number of images
- * @param options fractions, seed, stratification (see {@link RandomSplitSchema})
+ * @param options fractions, seed, stratification (see {@link randomSplitSchema})
  * @param labels class per image, needed when `stratify` is on
  * @returns ascending image indices per split; `val`/`test` are omitted when their fraction is 0
  */
@@ -74,7 +74,7 @@ export function randomSplit(
   options: RandomSplitOptions,
   labels?: Int32Array,
 ): { train: Int32Array; val?: Int32Array; test?: Int32Array } {
-  const opts = parseOrThrow(RandomSplitSchema, options, 'random split');
+  const opts = parseOrThrow(randomSplitSchema, options, 'random split');
   const rng = new Rng(opts.seed).fork('split');
   const train: number[] = [];
   const val: number[] = [];
@@ -100,7 +100,7 @@ export function randomSplit(
  * Carve a seeded subset out of a split: per group `round(fraction·n)` images move to `carved`.
  *
  * @param images the split's image indices
- * @param options fraction, seed, stratification (see {@link CarveSchema})
+ * @param options fraction, seed, stratification (see {@link carveSchema})
  * @param labels class per image (indexed by image index), needed when `stratify` is on
  */
 export function carveSplit(
@@ -108,7 +108,7 @@ export function carveSplit(
   options: CarveOptions,
   labels?: Int32Array,
 ): { kept: Int32Array; carved: Int32Array } {
-  const opts = parseOrThrow(CarveSchema, options, 'carve');
+  const opts = parseOrThrow(carveSchema, options, 'carve');
   const rng = new Rng(opts.seed).fork('carve');
   const kept: number[] = [];
   const carved: number[] = [];

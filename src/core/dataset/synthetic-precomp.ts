@@ -28,7 +28,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { encodeNpyHeader } from '../io/npy.js';
+import { encodeNpyHeader } from '../io/npy-header.js';
 import { Rng } from '../random.js';
 import { Vocabulary } from '../text/tokenizer.js';
 
@@ -39,10 +39,13 @@ export const PRECOMP_SHAPES = {
   cc152k: { captionsPerImage: 1, splits: { train: 150000, dev: 1000, test: 1000 } },
 } as const;
 
+/** The benchmark shapes {@link writeSyntheticPrecomp} can imitate. */
+export const SYNTHETIC_SHAPES = ['f30k', 'coco', 'cc152k'] as const;
+
 /** Options of {@link writeSyntheticPrecomp}. */
-export const SyntheticPrecompOptionsSchema = z
+export const syntheticPrecompOptionsSchema = z
   .object({
-    shape: z.enum(['f30k', 'coco', 'cc152k']),
+    shape: z.enum(SYNTHETIC_SHAPES),
     /** Multiplies every split's image count (1 = the real sizes). */
     scale: z.number().positive().max(1).default(1),
     regions: z.number().int().positive().default(36),
@@ -57,7 +60,7 @@ export const SyntheticPrecompOptionsSchema = z
   })
   .strict();
 /** Options of {@link writeSyntheticPrecomp}, as written. */
-export type SyntheticPrecompOptions = z.input<typeof SyntheticPrecompOptionsSchema>;
+export type SyntheticPrecompOptions = z.input<typeof syntheticPrecompOptionsSchema>;
 
 const WORDS_PER_TOPIC = 6;
 const FILLER = ['a', 'the', 'is', 'in', 'on', 'with', 'and', 'of', 'at', 'near'];
@@ -107,7 +110,7 @@ export async function writeSyntheticPrecomp(
   parent: string,
   options: SyntheticPrecompOptions,
 ): Promise<string> {
-  const o = parseOrThrow(SyntheticPrecompOptionsSchema, options, 'writeSyntheticPrecomp options');
+  const o = parseOrThrow(syntheticPrecompOptionsSchema, options, 'writeSyntheticPrecomp options');
   const spec = PRECOMP_SHAPES[o.shape];
   const dir = join(parent, `${o.shape}_precomp`);
   const root = new Rng(o.seed);

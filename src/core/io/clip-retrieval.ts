@@ -25,13 +25,13 @@ import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { z } from 'zod';
 import { PairDataset } from '../dataset/pair-dataset.js';
-import { RandomSplitSchema, randomSplit } from '../dataset/splits.js';
+import { randomSplit, randomSplitSchema } from '../dataset/splits.js';
 import { DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { readNpy, readNpyHeader } from './npy.js';
 
 /** Options of {@link loadClipRetrievalFolder}. */
-export const ClipRetrievalOptionsSchema = z.object({
+export const clipRetrievalOptionsSchema = z.object({
   /** Dataset name (default: the folder name). */
   name: z.string().optional(),
   /** Metadata column holding the caption text. Default `caption`. */
@@ -43,10 +43,10 @@ export const ClipRetrievalOptionsSchema = z.object({
   /** Refuse NaN/±Infinity in the embeddings. Default true. */
   checkFinite: z.boolean().default(true),
   /** A seeded random split of the pairs; none by default. */
-  split: RandomSplitSchema.optional(),
+  split: randomSplitSchema.optional(),
 });
 /** Options of {@link loadClipRetrievalFolder}, as the caller writes them. */
-export type ClipRetrievalOptions = z.input<typeof ClipRetrievalOptionsSchema>;
+export type ClipRetrievalOptions = z.input<typeof clipRetrievalOptionsSchema>;
 
 /** What a clip-retrieval folder holds, before it becomes a dataset. */
 export interface ClipRetrievalParts {
@@ -125,7 +125,7 @@ export async function readClipRetrievalFolder(
   folder: string,
   options: ClipRetrievalOptions = {},
 ): Promise<ClipRetrievalParts> {
-  const opts = parseOrThrow(ClipRetrievalOptionsSchema, options, 'clip-retrieval options');
+  const opts = parseOrThrow(clipRetrievalOptionsSchema, options, 'clip-retrieval options');
   const imgDir = join(folder, 'img_emb');
   const txtDir = join(folder, 'text_emb');
   const metaDir = join(folder, 'metadata');
@@ -246,13 +246,13 @@ export async function readClipRetrievalFolder(
  * image embedding i; caption texts, URLs and keys come from the Parquet metadata when present.
  *
  * @param folder the folder holding `img_emb/`, `text_emb/` and optionally `metadata/`
- * @param options column names, finiteness check, an optional seeded split (see {@link ClipRetrievalOptionsSchema})
+ * @param options column names, finiteness check, an optional seeded split (see {@link clipRetrievalOptionsSchema})
  */
 export async function loadClipRetrievalFolder(
   folder: string,
   options: ClipRetrievalOptions = {},
 ): Promise<PairDataset> {
-  const opts = parseOrThrow(ClipRetrievalOptionsSchema, options, 'clip-retrieval options');
+  const opts = parseOrThrow(clipRetrievalOptionsSchema, options, 'clip-retrieval options');
   let parts: ClipRetrievalParts;
   try {
     parts = await readClipRetrievalFolder(folder, options);

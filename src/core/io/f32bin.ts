@@ -20,7 +20,7 @@ import { assertFinite } from './finite.js';
 import { readRange } from './read.js';
 
 /** The JSON header of a `.f32.bin` file. Unknown keys are kept. */
-export const F32HeaderSchema = z.looseObject({
+export const f32HeaderSchema = z.looseObject({
   /** The .bin file this header describes (relative to the header's folder); optional. */
   file: z.string().optional(),
   /** Only `float32` is stored in this format; use `.npy` for anything else. */
@@ -38,17 +38,17 @@ export const F32HeaderSchema = z.looseObject({
   description: z.string().optional(),
 });
 /** A parsed `.f32.bin` header. */
-export type F32Header = z.output<typeof F32HeaderSchema>;
+export type F32Header = z.output<typeof f32HeaderSchema>;
 
 /** Options of {@link readF32Bin}. */
-export const F32ReadOptionsSchema = z.object({
+export const f32ReadOptionsSchema = z.object({
   /** Refuse NaN/±Infinity (one pass). Default true. */
   checkFinite: z.boolean().default(true),
   /** Check the header's `sha256` when it has one. Default true. */
   verifyChecksum: z.boolean().default(true),
 });
 /** Options of {@link readF32Bin}, as the caller writes them. */
-export type F32ReadOptions = z.input<typeof F32ReadOptionsSchema>;
+export type F32ReadOptions = z.input<typeof f32ReadOptionsSchema>;
 
 /** The header path that belongs to a `.f32.bin` path: `x.f32.bin` → `x.json` (also `x.bin` → `x.json`). */
 export function f32HeaderPath(binPath: string): string {
@@ -68,7 +68,7 @@ export async function readF32Bin(
   path: string,
   options: F32ReadOptions = {},
 ): Promise<{ data: Float32Array; shape: number[]; header: F32Header }> {
-  const opts = parseOrThrow(F32ReadOptionsSchema, options, 'readF32Bin options');
+  const opts = parseOrThrow(f32ReadOptionsSchema, options, 'readF32Bin options');
   const isHeader = path.endsWith('.json');
   const headerPath = isHeader ? path : f32HeaderPath(path);
   const headerName = basename(headerPath);
@@ -90,7 +90,7 @@ export async function readF32Bin(
   }
   let header: F32Header;
   try {
-    header = parseOrThrow(F32HeaderSchema, raw, headerName);
+    header = parseOrThrow(f32HeaderSchema, raw, headerName);
   } catch (error) {
     if (error instanceof ConfigError) throw new DataError(error.message, { file: headerName });
     throw error;
@@ -134,13 +134,13 @@ export async function readF32Bin(
 }
 
 /** Options of {@link writeF32Bin}. */
-export const F32WriteOptionsSchema = z.object({
+export const f32WriteOptionsSchema = z.object({
   description: z.string().optional(),
   /** Paths that must never be written (a run's inputs). */
   protect: z.array(z.string()).default([]),
 });
 /** Options of {@link writeF32Bin}, as the caller writes them. */
-export type F32WriteOptions = z.input<typeof F32WriteOptionsSchema>;
+export type F32WriteOptions = z.input<typeof f32WriteOptionsSchema>;
 
 /**
  * Write a float32 array as `.f32.bin` plus its `.json` header (shape, dtype, byte order, bytes, sha256),
@@ -156,7 +156,7 @@ export async function writeF32Bin(
   shape: readonly number[],
   options: F32WriteOptions = {},
 ): Promise<void> {
-  const opts = parseOrThrow(F32WriteOptionsSchema, options, 'writeF32Bin options');
+  const opts = parseOrThrow(f32WriteOptionsSchema, options, 'writeF32Bin options');
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length)
     throw new RangeError(`writeF32Bin: shape [${shape}] does not hold ${data.length} values`);

@@ -31,86 +31,98 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { PairDataset, type PairDatasetInit, type SplitSpec } from '../dataset/pair-dataset.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
 import {
-  CarveSchema,
+  carveSchema,
   carveSplit,
-  RandomSplitSchema,
   randomSplit,
+  randomSplitSchema,
   splitsFromColumn,
 } from '../dataset/splits.js';
+import type { PairDatasetInit, SplitSpec } from '../dataset/types.js';
 import { ConfigError, DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { readCaptions, readColumn } from './captions.js';
 import { readClipRetrievalFolder } from './clip-retrieval.js';
 import { type FeatureArray, readFeatures, readIndices } from './features.js';
 
-const PathField = z.string().min(1);
-const FileRef = z.union([PathField.transform((path) => ({ path })), z.strictObject({ path: PathField })]);
-const ColumnRef = z.union([
-  PathField.transform((path) => ({ path, field: undefined as string | undefined })),
-  z.strictObject({ path: PathField, field: z.string().optional() }),
+const pathFieldSchema = z.string().min(1);
+const fileRefSchema = z.union([
+  pathFieldSchema.transform((path) => ({ path })),
+  z.strictObject({ path: pathFieldSchema }),
 ]);
-const IndexList = z.array(z.number().int().nonnegative());
+const columnRefSchema = z.union([
+  pathFieldSchema.transform((path) => ({ path, field: undefined as string | undefined })),
+  z.strictObject({ path: pathFieldSchema, field: z.string().optional() }),
+]);
+const indexListSchema = z.array(z.number().int().nonnegative());
+/** A split file lists image indices (all their captions) or pair indices. */
+const splitBySchema = z.enum(['images', 'pairs']);
 
-const SplitColumn = z.strictObject({
-  path: PathField,
+const splitColumnSchema = z.strictObject({
+  path: pathFieldSchema,
   column: z.string(),
   /** Carve a seeded subset out of one split into a new one (e.g. val out of an official train). */
-  carve: CarveSchema.extend({
-    from: z.string().default('train'),
-    into: z.string().default('val'),
-  }).optional(),
+  carve: carveSchema
+    .extend({
+      from: z.string().default('train'),
+      into: z.string().default('val'),
+    })
+    .optional(),
 });
-const SplitLists = z.strictObject({
-  by: z.enum(['images', 'pairs']).default('images'),
-  train: IndexList,
-  val: IndexList.optional(),
-  test: IndexList.optional(),
+const splitListsSchema = z.strictObject({
+  by: splitBySchema.default('images'),
+  train: indexListSchema,
+  val: indexListSchema.optional(),
+  test: indexListSchema.optional(),
 });
-const SplitFile = z.strictObject({ path: PathField, by: z.enum(['images', 'pairs']).optional() });
+const splitFileSchema = z.strictObject({ path: pathFieldSchema, by: splitBySchema.optional() });
 
 /** The manifest schema (see the module documentation). */
-export const ManifestSchema = z
+export const manifestSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().optional(),
     images: z
       .union([
-        PathField.transform((path) => ({ path, regions: 1 })),
-        z.strictObject({ path: PathField, regions: z.number().int().positive().default(1) }),
+        pathFieldSchema.transform((path) => ({ path, regions: 1 })),
+        z.strictObject({ path: pathFieldSchema, regions: z.number().int().positive().default(1) }),
       ])
       .optional(),
-    captions: FileRef.optional(),
+    captions: fileRefSchema.optional(),
     clipRetrieval: z
       .strictObject({
-        folder: PathField,
+        folder: pathFieldSchema,
         captionColumn: z.string().default('caption'),
         urlColumn: z.string().default('url'),
         idColumn: z.string().default('key'),
       })
       .optional(),
     captionToImage: z
-      .union([z.null(), ColumnRef])
+      .union([z.null(), columnRefSchema])
       .refine((r) => r === null || /\.(npy|json|jsonl|csv|tsv|txt)$/i.test(r.path), {
         message:
           'expected null (row i of the captions is pair i) or a file of image indices (.npy, .json, .jsonl, .csv, .txt)',
       })
       .default(null),
-    captionTexts: ColumnRef.optional(),
-    captionIds: ColumnRef.optional(),
-    imageIds: ColumnRef.optional(),
-    imageUrls: ColumnRef.optional(),
+    captionTexts: columnRefSchema.optional(),
+    captionIds: columnRefSchema.optional(),
+    imageIds: columnRefSchema.optional(),
+    imageUrls: columnRefSchema.optional(),
     labels: z
       .union([
-        PathField.transform((path) => ({
+        pathFieldSchema.transform((path) => ({
           path,
           column: undefined as string | undefined,
           nameColumn: undefined as string | undefined,
         })),
-        z.strictObject({ path: PathField, column: z.string().optional(), nameColumn: z.string().optional() }),
+        z.strictObject({
+          path: pathFieldSchema,
+          column: z.string().optional(),
+          nameColumn: z.string().optional(),
+        }),
       ])
       .optional(),
-    split: z.union([SplitColumn, RandomSplitSchema, SplitLists, SplitFile]).optional(),
+    split: z.union([splitColumnSchema, randomSplitSchema, splitListsSchema, splitFileSchema]).optional(),
     /**
      * Trainer settings recommended for these features (e.g. `inputPower: 0.5` for histograms, a
      * smaller `embedDim` for low-dimensional views), merged under a run's own config by
@@ -123,17 +135,17 @@ export const ManifestSchema = z
     message: 'give either "images" and "captions", or "clipRetrieval"',
   });
 /** A manifest as written in JSON. */
-export type Manifest = z.input<typeof ManifestSchema>;
+export type Manifest = z.input<typeof manifestSchema>;
 
 /** Options of {@link loadPairs}. */
-export const LoadPairsOptionsSchema = z.strictObject({
+export const loadPairsOptionsSchema = z.strictObject({
   /** Refuse NaN/±Infinity in features (one pass per file). Default true. */
   checkFinite: z.boolean().default(true),
   /** Check sha256 checksums in `.f32.bin` headers. Default true. */
   verifyChecksum: z.boolean().default(true),
 });
 /** Options of {@link loadPairs}, as the caller writes them. */
-export type LoadPairsOptions = z.input<typeof LoadPairsOptionsSchema>;
+export type LoadPairsOptions = z.input<typeof loadPairsOptionsSchema>;
 
 /**
  * Class indices from a column of label values: integer values are ordered numerically, others
@@ -211,23 +223,23 @@ function rowsOf(f: FeatureArray): number {
  * manifest.trainer;   // the trainer settings recommended for these features
  * ```
  */
-export async function readManifest(manifestPath: string): Promise<z.output<typeof ManifestSchema>> {
+export async function readManifest(manifestPath: string): Promise<z.output<typeof manifestSchema>> {
   const raw = await readJson(manifestPath, 'manifest');
-  return parseOrThrow(ManifestSchema, raw, basename(manifestPath));
+  return parseOrThrow(manifestSchema, raw, basename(manifestPath));
 }
 
 /**
  * Read a dataset manifest (see the module documentation) and everything it names.
  *
  * @param manifestPath the manifest JSON file
- * @param options finiteness and checksum checks (see {@link LoadPairsOptionsSchema})
+ * @param options finiteness and checksum checks (see {@link loadPairsOptionsSchema})
  * @returns the dataset, with its splits defined (`data.split('train')`, `data.train`, …)
  * @throws ConfigError for a manifest that does not validate; DataError (naming the file and index) for bad
  *   data: non-finite values, mismatched counts between files, truncated files, wrong dtypes, captions
  *   pointing at missing images, empty splits
  */
 export async function loadPairs(manifestPath: string, options: LoadPairsOptions = {}): Promise<PairDataset> {
-  const opts = parseOrThrow(LoadPairsOptionsSchema, options, 'loadPairs options');
+  const opts = parseOrThrow(loadPairsOptionsSchema, options, 'loadPairs options');
   try {
     return await loadManifestPairs(manifestPath, opts);
   } catch (error) {
@@ -237,7 +249,7 @@ export async function loadPairs(manifestPath: string, options: LoadPairsOptions 
 
 async function loadManifestPairs(
   manifestPath: string,
-  opts: z.output<typeof LoadPairsOptionsSchema>,
+  opts: z.output<typeof loadPairsOptionsSchema>,
 ): Promise<PairDataset> {
   const manifest = await readManifest(manifestPath);
   const base = dirname(resolve(manifestPath));
@@ -395,7 +407,7 @@ async function loadManifestPairs(
   return dataset.withSplits(splits);
 }
 
-type SplitManifest = NonNullable<z.output<typeof ManifestSchema>['split']>;
+type SplitManifest = NonNullable<z.output<typeof manifestSchema>['split']>;
 
 async function resolveSplits(
   split: SplitManifest,
@@ -428,11 +440,11 @@ async function resolveSplits(
       Object.entries(s).map(([name, images]) => [name, { images: images as Int32Array }]),
     );
   }
-  let lists: z.output<typeof SplitLists>;
+  let lists: z.output<typeof splitListsSchema>;
   if ('train' in split) lists = split;
   else {
     const fromFile = parseOrThrow(
-      SplitLists,
+      splitListsSchema,
       await readJson(at(split.path), 'split file'),
       basename(split.path),
     );

@@ -26,10 +26,16 @@ import { DataError, inputFileError, parseOrThrow } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { assertFinite, describePosition } from './finite.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import {
+  DTYPE_DESCR,
+  fail,
+  headerBytes,
+  NPY_DTYPES,
+  type NpyDtype,
+  type NpyHeader,
+  parseNpyHeader,
+} from './npy-header.js';
 import { readExactly, readRange } from './read.js';
-
-/** The element types cleave reads and writes in `.npy` files. */
-export type NpyDtype = 'float16' | 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
 
 /** The typed array a dtype is returned in (`float16` is widened to `Float32Array`). */
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -48,127 +54,8 @@ export interface NpyArray<T extends NpyData = NpyData> {
   version: string;
 }
 
-/** What the header of a `.npy` file says. */
-export interface NpyHeader {
-  version: string;
-  /** The dtype descriptor as written, e.g. `'<f4'`. */
-  descr: string;
-  dtype: NpyDtype;
-  shape: number[];
-  fortranOrder: boolean;
-  /** Byte offset of the first element. */
-  dataOffset: number;
-  /** Bytes per element. */
-  itemSize: number;
-  /** Number of elements (product of the shape). */
-  count: number;
-}
-
-const DESCR: Record<string, { dtype: NpyDtype; itemSize: number }> = {
-  '<f2': { dtype: 'float16', itemSize: 2 },
-  '<f4': { dtype: 'float32', itemSize: 4 },
-  '<f8': { dtype: 'float64', itemSize: 8 },
-  '<i4': { dtype: 'int32', itemSize: 4 },
-  '<i8': { dtype: 'int64', itemSize: 8 },
-  '|u1': { dtype: 'uint8', itemSize: 1 },
-  '<u1': { dtype: 'uint8', itemSize: 1 },
-  '>u1': { dtype: 'uint8', itemSize: 1 },
-  '|b1': { dtype: 'bool', itemSize: 1 },
-};
-
-const DTYPE_DESCR: Record<NpyDtype, string> = {
-  float16: '<f2',
-  float32: '<f4',
-  float64: '<f8',
-  int32: '<i4',
-  int64: '<i8',
-  uint8: '|u1',
-  bool: '|b1',
-};
-
-const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const GROWTH_AXIS_MAX_DIGITS = 21; // numpy's spare header space, reproduced for byte-identical output
-const ALIGN = 64;
-
-function fail(file: string, message: string): never {
-  throw new DataError(message, { file });
-}
-
-/**
- * Parse the header of a `.npy` file from its first bytes.
- *
- * @param bytes at least the magic, the version, the header length and the header itself
- * @param file name used in error messages
- * @throws DataError when the magic, version, header or dtype is not one cleave reads
- */
-export function parseNpyHeader(bytes: Uint8Array, file = '.npy'): NpyHeader {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    fail(file, 'not a .npy file (the first bytes are not \\x93NUMPY)');
-  }
-  const major = bytes[6]!;
-  const minor = bytes[7]!;
-  if (major < 1 || major > 3)
-    fail(file, `unsupported .npy format version ${major}.${minor} (1.0–3.0 are read)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lenBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lenBytes) fail(file, 'truncated: the header length is missing');
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = 8 + lenBytes;
-  const dataOffset = start + headerLength;
-  if (bytes.length < dataOffset) {
-    fail(
-      file,
-      `truncated: the header says it is ${headerLength} bytes, the file has ${bytes.length - start}`,
-    );
-  }
-  const decoder = new TextDecoder(major === 3 ? 'utf-8' : 'latin1');
-  const header = decoder.decode(bytes.subarray(start, dataOffset));
-
-  const descrMatch = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(header);
-  if (!descrMatch) {
-    if (/['"]descr['"]\s*:\s*\[/.test(header)) {
-      fail(file, 'structured (record) dtypes are not supported; save one plain numeric array per file');
-    }
-    fail(file, `the header has no 'descr' entry: ${header.trim()}`);
-  }
-  const descr = descrMatch[2]!;
-  const known = DESCR[descr === '=f4' ? '<f4' : descr];
-  if (!known) {
-    if (descr.startsWith('>')) {
-      fail(
-        file,
-        `wrong dtype: big-endian '${descr}' is not supported; convert it with arr.astype('<${descr.slice(1)}')`,
-      );
-    }
-    fail(file, `wrong dtype: '${descr}' is not supported (use <f4, <f8, <f2, <i4, <i8, |u1 or |b1)`);
-  }
-  const fortranMatch = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header);
-  if (!fortranMatch) fail(file, `the header has no 'fortran_order' entry: ${header.trim()}`);
-  const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!shapeMatch) fail(file, `the header has no 'shape' entry: ${header.trim()}`);
-  const shape = shapeMatch[1]!
-    .split(',')
-    .map((s) => s.trim().replace(/L$/, ''))
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      if (!/^\d+$/.test(s)) fail(file, `bad shape entry '${s}' in the header`);
-      return Number(s);
-    });
-  const count = shape.reduce((a, b) => a * b, 1);
-  return {
-    version: `${major}.${minor}`,
-    descr,
-    dtype: known.dtype,
-    shape,
-    fortranOrder: fortranMatch[1] === 'True',
-    dataOffset,
-    itemSize: known.itemSize,
-    count,
-  };
-}
-
 /** Options of {@link readNpy} and {@link parseNpy}. */
-export const NpyReadOptionsSchema = z.object({
+export const npyReadOptionsSchema = z.object({
   /**
    * Convert to one element type: `float32` (from f2/f4/f8), `float64` (from f2/f4/f8), `int32` (from
    * i4/i8/u1/b1, range-checked). A file of another kind is a "wrong dtype" DataError.
@@ -181,7 +68,7 @@ export const NpyReadOptionsSchema = z.object({
   fortranOrder: z.enum(['transpose', 'refuse']).default('transpose'),
 });
 /** Options of {@link readNpy}, as the caller writes them. */
-export type NpyReadOptions = z.input<typeof NpyReadOptionsSchema>;
+export type NpyReadOptions = z.input<typeof npyReadOptionsSchema>;
 
 /** The typed array {@link readNpy} returns for options `O` (by their `as`). */
 export type NpyResultData<O> = O extends { as: 'float32' }
@@ -262,7 +149,7 @@ function int64ToInt32(data: BigInt64Array, shape: readonly number[], file: strin
   return out;
 }
 
-function convert(array: NpyArray, as: 'native' | 'float32' | 'float64' | 'int32', file: string): NpyData {
+function convert(array: NpyArray, as: z.output<typeof npyReadOptionsSchema>['as'], file: string): NpyData {
   const { data, dtype } = array;
   if (as === 'native') return data;
   const isFloat = dtype === 'float16' || dtype === 'float32' || dtype === 'float64';
@@ -286,7 +173,7 @@ function convert(array: NpyArray, as: 'native' | 'float32' | 'float64' | 'int32'
 function finish<O>(
   header: NpyHeader,
   data: NpyData,
-  options: z.output<typeof NpyReadOptionsSchema>,
+  options: z.output<typeof npyReadOptionsSchema>,
   file: string,
 ): NpyArray<NpyResultData<O>> {
   if (header.fortranOrder && options.fortranOrder === 'refuse') {
@@ -343,7 +230,7 @@ function checkDataSize(header: NpyHeader, fileSize: number, file: string): numbe
  * const { data, shape } = parseNpy(bytes, { as: 'float32' });
  * ```
  * @param bytes the whole file
- * @param options see {@link NpyReadOptionsSchema}
+ * @param options see {@link npyReadOptionsSchema}
  * @param file name used in error messages
  */
 export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
@@ -351,7 +238,7 @@ export function parseNpy<const O extends NpyReadOptions = Record<never, never>>(
   options?: O,
   file = '.npy',
 ): NpyArray<NpyResultData<O>> {
-  const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
+  const opts = parseOrThrow(npyReadOptionsSchema, options ?? {}, 'readNpy options');
   const header = parseNpyHeader(bytes, file);
   checkDataSize(header, bytes.length, file);
   const offset = bytes.byteOffset + header.dataOffset;
@@ -402,7 +289,7 @@ export async function readNpyHeader(path: string): Promise<NpyHeader & { fileSiz
  * float data is checked for NaN/±Infinity in one pass unless `checkFinite: false`.
  *
  * @param path the file
- * @param options see {@link NpyReadOptionsSchema}
+ * @param options see {@link npyReadOptionsSchema}
  * @returns the C-order data and its shape
  * @throws DataError naming the file (and row/column) for truncated files, wrong dtypes, non-finite values
  */
@@ -410,7 +297,7 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
   path: string,
   options?: O,
 ): Promise<NpyArray<NpyResultData<O>>> {
-  const opts = parseOrThrow(NpyReadOptionsSchema, options ?? {}, 'readNpy options');
+  const opts = parseOrThrow(npyReadOptionsSchema, options ?? {}, 'readNpy options');
   const file = basename(path);
   try {
     const header = await readNpyHeader(path);
@@ -423,20 +310,20 @@ export async function readNpy<const O extends NpyReadOptions = Record<never, nev
 }
 
 /** Options of {@link encodeNpy} / {@link writeNpy}. */
-export const NpyWriteOptionsSchema = z.object({
+export const npyWriteOptionsSchema = z.object({
   /**
    * The dtype to store. Defaults to the natural one of the array (`Float32Array` → `<f4`, `Float64Array`
    * → `<f8`, `Int32Array` → `<i4`, `BigInt64Array` → `<i8`, `Uint8Array` → `|u1`). Allowed conversions:
    * float arrays → `float16`/`float32`/`float64`, `Int32Array` → `int64`, `Uint8Array` → `bool`.
    */
-  dtype: z.enum(['float16', 'float32', 'float64', 'int32', 'int64', 'uint8', 'bool']).optional(),
+  dtype: z.enum(NPY_DTYPES).optional(),
   /** Format version; by default the oldest that fits (1.0 almost always), as numpy does. */
   version: z.enum(['1.0', '2.0', '3.0']).optional(),
   /** Paths that must never be written (a run's inputs). */
   protect: z.array(z.string()).default([]),
 });
 /** Options of {@link writeNpy}, as the caller writes them. */
-export type NpyWriteOptions = z.input<typeof NpyWriteOptionsSchema>;
+export type NpyWriteOptions = z.input<typeof npyWriteOptionsSchema>;
 
 function naturalDtype(data: NpyData): NpyDtype {
   if (data instanceof Float32Array) return 'float32';
@@ -444,57 +331,6 @@ function naturalDtype(data: NpyData): NpyDtype {
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof BigInt64Array) return 'int64';
   return 'uint8';
-}
-
-function pythonShape(shape: readonly number[]): string {
-  if (shape.length === 1) return `(${shape[0]},)`;
-  return `(${shape.join(', ')})`;
-}
-
-function headerBytes(descr: string, shape: readonly number[], requested: string | undefined): Uint8Array {
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pythonShape(shape)}, }`;
-  if (shape.length > 0) dict += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
-  const encoded = new TextEncoder().encode(dict);
-  const ascii = encoded.length === dict.length;
-  const fits1 = (len: number) => len <= 0xffff;
-  const build = (major: number): Uint8Array => {
-    const lenBytes = major === 1 ? 2 : 4;
-    const hlen = encoded.length + 1;
-    const pad = ALIGN - ((8 + lenBytes + hlen) % ALIGN);
-    const total = 8 + lenBytes + hlen + pad;
-    const out = new Uint8Array(total);
-    out.set(MAGIC, 0);
-    out[6] = major;
-    out[7] = 0;
-    const view = new DataView(out.buffer);
-    const headerLength = hlen + pad;
-    if (major === 1) {
-      if (!fits1(headerLength))
-        throw new RangeError(`.npy header of ${headerLength} bytes does not fit version 1.0`);
-      view.setUint16(8, headerLength, true);
-    } else view.setUint32(8, headerLength, true);
-    out.set(encoded, 8 + lenBytes);
-    out.fill(0x20, 8 + lenBytes + encoded.length, total - 1);
-    out[total - 1] = 0x0a;
-    return out;
-  };
-  if (requested) return build(Number(requested[0]));
-  if (!ascii) return build(3);
-  const hlen = encoded.length + 1;
-  return fits1(hlen + ALIGN - ((10 + hlen) % ALIGN)) ? build(1) : build(2);
-}
-
-/**
- * The header bytes of a `.npy` file of `shape` and `dtype` (what precedes the data), for writers that
- * stream the data after it.
- *
- * @example
- * ```ts
- * const head = encodeNpyHeader('float32', [29000, 36, 2048]);   // then write 29000·36·2048 float32 values
- * ```
- */
-export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
-  return headerBytes(DTYPE_DESCR[dtype], shape, undefined);
 }
 
 function encodeData(data: NpyData, dtype: NpyDtype): Uint8Array {
@@ -528,14 +364,14 @@ function encodeData(data: NpyData, dtype: NpyDtype): Uint8Array {
  * ```
  * @param data the elements in C order
  * @param shape the shape (default: 1-D of `data.length`); its product must equal `data.length`
- * @param options see {@link NpyWriteOptionsSchema}
+ * @param options see {@link npyWriteOptionsSchema}
  */
 export function encodeNpy(
   data: NpyData,
   shape: readonly number[] = [data.length],
   options: NpyWriteOptions = {},
 ): Uint8Array {
-  const opts = parseOrThrow(NpyWriteOptionsSchema, options, 'writeNpy options');
+  const opts = parseOrThrow(npyWriteOptionsSchema, options, 'writeNpy options');
   const count = shape.reduce((a, b) => a * b, 1);
   if (shape.some((d) => !Number.isInteger(d) || d < 0) || count !== data.length) {
     throw new RangeError(`encodeNpy: shape [${shape}] does not hold ${data.length} elements`);
@@ -555,7 +391,7 @@ export function encodeNpy(
  * @param path the destination
  * @param data the elements in C order
  * @param shape the shape (default 1-D)
- * @param options see {@link NpyWriteOptionsSchema}
+ * @param options see {@link npyWriteOptionsSchema}
  */
 export async function writeNpy(
   path: string,

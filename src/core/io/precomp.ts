@@ -38,20 +38,24 @@
  * ```
  */
 import { existsSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { PairDataset, type SplitSpec, type TokenSequences } from '../dataset/pair-dataset.js';
+import { PairDataset } from '../dataset/pair-dataset.js';
+import type { SplitSpec, TokenSequences } from '../dataset/types.js';
 import { CleaveError, DataError, parseOrThrow } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { Vocabulary } from '../text/tokenizer.js';
-import { writeFileAtomic } from './atomic.js';
-import { assertFinite } from './finite.js';
-import { type NpyHeader, readNpy, readNpyHeader, writeNpy } from './npy.js';
-import { readExactly } from './read.js';
+import { readNpy, readNpyHeader } from './npy.js';
+import { pooledImages, readAllRegions, regionShape } from './precomp-regions.js';
+
+/** How region features are read: `mean` of the regions (streamed) or `none` (keep `[N, R, D]`). */
+export const PRECOMP_POOLINGS = ['mean', 'none'] as const;
+/** One of {@link PRECOMP_POOLINGS}. */
+export const precompPoolingSchema = z.enum(PRECOMP_POOLINGS);
 
 /** Options of {@link loadPrecomp}. */
-export const PrecompOptionsSchema = z
+export const precompOptionsSchema = z
   .object({
     /** Dataset name (`f30k`, `coco`, `cc152k`, …); default: the folder name without `_precomp`. */
     name: z.string().min(1).optional(),
@@ -60,7 +64,7 @@ export const PrecompOptionsSchema = z
     /** File prefix of the test split: `test` (default when present) or `testall` (MS-COCO 5K, 5 folds). */
     test: z.string().min(1).optional(),
     /** `mean`: mean of the regions, streamed (default); `none`: keep `[N, R, D]` in memory. */
-    pooling: z.enum(['mean', 'none']).default('mean'),
+    pooling: precompPoolingSchema.default('mean'),
     /** Folder for the pooled features (and a built vocabulary); never inside the input folder. */
     cacheDir: z.string().min(1).optional(),
     /** A vocabulary file; default: `vocab/<name>_precomp_vocab.json` here or in `../vocab/`. */
@@ -76,7 +80,7 @@ export const PrecompOptionsSchema = z
   })
   .strict();
 /** Options of {@link loadPrecomp}, as written. */
-export type PrecompOptions = z.input<typeof PrecompOptionsSchema>;
+export type PrecompOptions = z.input<typeof precompOptionsSchema>;
 
 /** The cleave split name of a file prefix (`dev` → `val`, `testall` → `test`). */
 export function precompSplitName(prefix: string): string {
@@ -114,188 +118,6 @@ export function precompName(dir: string): string {
 export function precompInputFolders(dir: string): string[] {
   const abs = resolve(dir);
   return [abs, join(abs, 'vocab'), join(dirname(abs), 'vocab')];
-}
-
-/** Options of {@link poolRegionsNpy}. */
-export interface PoolRegionsOptions {
-  /** Read only the first `rows` images (default all). */
-  rows?: number;
-  /** Images per read (default 64). */
-  chunkRows?: number;
-  /** Refuse NaN/±Infinity (default true). */
-  checkFinite?: boolean;
-}
-
-/**
- * Mean-pool a float32 `.npy` of region features `[N, R, D]` over its regions, streaming it
- * `chunkRows` images at a time (memory: the output plus one chunk). A 2-D `[N, D]` file is read as it
- * is (row by row, same memory bound).
- *
- * @returns `[rows, D]` pooled features
- * @throws DataError naming the file for another dtype, Fortran order, a truncated file or NaN/Inf
- * @example
- * ```ts
- * const { data, rows, regions, dim } = await poolRegionsNpy('f30k_precomp/train_ims.npy');
- * // rows 29000, regions 36, dim 2048; data.length === 29000 * 2048
- * ```
- */
-export async function poolRegionsNpy(
-  path: string,
-  options: PoolRegionsOptions = {},
-): Promise<{ data: Float32Array; rows: number; regions: number; dim: number; fileRows: number }> {
-  const file = basename(path);
-  const header = await readNpyHeader(path);
-  const { regions, dim, fileRows } = regionShape(header, file);
-  checkSize(header, file);
-  const rows = Math.min(options.rows ?? fileRows, fileRows);
-  const chunkRows = Math.max(1, options.chunkRows ?? 64);
-  const stride = regions * dim;
-  const out = new Float32Array(rows * dim);
-  const chunk = new Float32Array(Math.min(chunkRows, Math.max(rows, 1)) * stride);
-  const bytes = new Uint8Array(chunk.buffer);
-  const handle = await open(path, 'r');
-  try {
-    for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-      const n = Math.min(chunkRows, rows - r0);
-      const view = bytes.subarray(0, n * stride * 4);
-      await readExactly(handle, view, header.dataOffset + r0 * stride * 4, file);
-      const values = chunk.subarray(0, n * stride);
-      if (options.checkFinite ?? true) {
-        try {
-          assertFinite(values, [n, regions, dim], file);
-        } catch (error) {
-          if (error instanceof DataError && error.index !== undefined) {
-            throw new DataError(`image ${r0 + error.index} has a non-finite value (NaN or ±Infinity)`, {
-              file,
-              index: r0 + error.index,
-            });
-          }
-          throw error;
-        }
-      }
-      if (regions === 1) {
-        out.set(values, r0 * dim);
-        continue;
-      }
-      const scale = 1 / regions;
-      for (let i = 0; i < n; i++) {
-        const o = (r0 + i) * dim;
-        const target = out.subarray(o, o + dim);
-        target.set(values.subarray(i * stride, i * stride + dim));
-        for (let r = 1; r < regions; r++) {
-          const s = i * stride + r * dim;
-          for (let d = 0; d < dim; d++) target[d] = target[d]! + values[s + d]!;
-        }
-        for (let d = 0; d < dim; d++) target[d] = target[d]! * scale;
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-  return { data: out, rows, regions, dim, fileRows };
-}
-
-function regionShape(header: NpyHeader, file: string): { regions: number; dim: number; fileRows: number } {
-  if (header.dtype !== 'float32') {
-    throw new DataError(
-      `wrong dtype: region features must be float32 (<f4), got ${header.descr}; convert with arr.astype('<f4')`,
-      { file },
-    );
-  }
-  if (header.fortranOrder) {
-    throw new DataError('Fortran-order region features cannot be streamed; save np.ascontiguousarray(arr)', {
-      file,
-    });
-  }
-  const s = header.shape;
-  if (s.length === 3) return { fileRows: s[0]!, regions: s[1]!, dim: s[2]! };
-  if (s.length === 2) return { fileRows: s[0]!, regions: 1, dim: s[1]! };
-  throw new DataError(`expected image features of shape [N, regions, dim] or [N, dim], got [${s}]`, { file });
-}
-
-function checkSize(header: NpyHeader & { fileSize: number }, file: string): void {
-  const want = header.dataOffset + header.count * header.itemSize;
-  if (header.fileSize !== want) {
-    throw new DataError(
-      header.fileSize < want
-        ? `truncated: the header promises ${header.count * header.itemSize} bytes of data (shape [${header.shape}]), the file has ${header.fileSize - header.dataOffset}`
-        : `${header.fileSize - want} unexpected bytes after the data of shape [${header.shape}]`,
-      { file },
-    );
-  }
-}
-
-const CacheInfoSchema = z.object({
-  format: z.literal('cleave-pooled-cache'),
-  source: z.string(),
-  size: z.number(),
-  mtimeMs: z.number(),
-  rows: z.number().int(),
-  pooling: z.literal('mean'),
-});
-
-/** Pooled features of one split, from the cache when it is fresh, else streamed (and cached). */
-async function pooledImages(
-  path: string,
-  rows: number,
-  opts: z.output<typeof PrecompOptionsSchema>,
-  cacheName: string,
-): Promise<{ data: Float32Array; dim: number; regions: number; cached: boolean }> {
-  const stat = statSync(path);
-  const source = resolve(path);
-  const cachePath = opts.cacheDir ? join(opts.cacheDir, `${cacheName}.mean.npy`) : undefined;
-  if (cachePath && existsSync(cachePath) && existsSync(`${cachePath}.json`)) {
-    try {
-      const info = CacheInfoSchema.parse(JSON.parse(await readFile(`${cachePath}.json`, 'utf8')));
-      if (
-        info.source === source &&
-        info.size === stat.size &&
-        info.mtimeMs === stat.mtimeMs &&
-        info.rows === rows
-      ) {
-        const cached = await readNpy(cachePath, { as: 'float32', checkFinite: false });
-        if (cached.shape.length === 2 && cached.shape[0] === rows) {
-          return { data: cached.data, dim: cached.shape[1]!, regions: 1, cached: true };
-        }
-      }
-    } catch {
-      // a stale or damaged cache is rebuilt below
-    }
-  }
-  const pooled = await poolRegionsNpy(path, {
-    rows,
-    chunkRows: opts.chunkRows,
-    checkFinite: opts.checkFinite,
-  });
-  if (cachePath) {
-    await writeNpy(cachePath, pooled.data, [rows, pooled.dim], { protect: [path] });
-    const info = {
-      format: 'cleave-pooled-cache',
-      source,
-      size: stat.size,
-      mtimeMs: stat.mtimeMs,
-      rows,
-      pooling: 'mean',
-    };
-    await writeFileAtomic(`${cachePath}.json`, `${JSON.stringify(info, null, 2)}\n`);
-  }
-  return { data: pooled.data, dim: pooled.dim, regions: 1, cached: false };
-}
-
-async function readAllRegions(path: string, rows: number, checkFinite: boolean) {
-  const file = basename(path);
-  const header = await readNpyHeader(path);
-  const { regions, dim } = regionShape(header, file);
-  checkSize(header, file);
-  const data = new Float32Array(rows * regions * dim);
-  const handle = await open(path, 'r');
-  try {
-    await readExactly(handle, new Uint8Array(data.buffer), header.dataOffset, file);
-  } finally {
-    await handle.close();
-  }
-  if (checkFinite) assertFinite(data, [rows, regions, dim], file);
-  return { data, dim, regions };
 }
 
 /** Raw captions (and CC152K image ids) of one split. */
@@ -371,7 +193,7 @@ function defaultPrefixes(dir: string, test: string | undefined): string[] {
  * Load a `*_precomp` folder (see the module documentation).
  *
  * @param dir the folder, e.g. `data/f30k_precomp`
- * @param options see {@link PrecompOptionsSchema}
+ * @param options see {@link precompOptionsSchema}
  * @returns a dataset with splits `train`, `val` (from `dev`) and `test` (those loaded)
  * @throws DataError naming the file for missing files, caption counts that do not fit the images,
  *   bad dtypes or non-finite values; CleaveError when `cacheDir` lies inside the input folder
@@ -382,7 +204,7 @@ function defaultPrefixes(dir: string, test: string | undefined): string[] {
  * ```
  */
 export async function loadPrecomp(dir: string, options: PrecompOptions = {}): Promise<PairDataset> {
-  const opts = parseOrThrow(PrecompOptionsSchema, options, 'loadPrecomp options');
+  const opts = parseOrThrow(precompOptionsSchema, options, 'loadPrecomp options');
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
     throw new DataError('not a folder: give a *_precomp folder with {split}_ims.npy and {split}_caps.txt', {

@@ -19,6 +19,25 @@
  */
 import { z } from 'zod';
 
+/** The heads: `deterministic` (one vector per item) or `probabilistic` (a Gaussian per item). */
+export const HEAD_KINDS = ['deterministic', 'probabilistic'] as const;
+/** One of {@link HEAD_KINDS}. */
+export const headKindSchema = z.enum(HEAD_KINDS);
+/** @see headKindSchema */
+export type HeadKind = z.output<typeof headKindSchema>;
+
+/** The word-level caption encoders: `bow` (mean of word vectors) or `gru` (bidirectional GRU). */
+export const TOKEN_ENCODER_KINDS = ['bow', 'gru'] as const;
+/** One of {@link TOKEN_ENCODER_KINDS}. */
+export const tokenEncoderKindSchema = z.enum(TOKEN_ENCODER_KINDS);
+
+/** How an encoder pools region vectors: their `mean`, or learned `attention` weights. */
+export const REGION_POOLINGS = ['mean', 'attention'] as const;
+/** One of {@link REGION_POOLINGS}. */
+export const regionPoolingSchema = z.enum(REGION_POOLINGS);
+/** @see regionPoolingSchema */
+export type RegionPooling = z.output<typeof regionPoolingSchema>;
+
 /** Non-linearity of the hidden layers. `gelu` is the tanh approximation. */
 export const activationSchema = z.enum(['relu', 'gelu', 'tanh']);
 /** @see activationSchema */
@@ -55,7 +74,7 @@ export const encoderOptionsSchema = z
     layerNorm: z.boolean().default(true),
     activation: activationSchema.default('relu'),
     skip: z.boolean().default(true),
-    pooling: z.enum(['mean', 'attention']).default('mean'),
+    pooling: regionPoolingSchema.default('mean'),
     attentionHidden: z.number().int().positive().default(128),
     inputPower: z.number().positive().default(1),
     standardize: z.boolean().default(false),
@@ -112,7 +131,7 @@ export const temperatureOptionsSchema = z
  */
 export const tokenEncoderOptionsSchema = z
   .object({
-    kind: z.enum(['bow', 'gru']),
+    kind: tokenEncoderKindSchema,
     /** Rows of the embedding table (the vocabulary's size). */
     vocabSize: z.number().int().min(2),
     /** Word vector width (NCR: 300). */
@@ -133,7 +152,7 @@ export type TokenEncoderOptionsInput = z.input<typeof tokenEncoderOptionsSchema>
 export const modelConfigSchema = z
   .object({
     embedDim: z.number().int().positive().default(256),
-    head: z.enum(['deterministic', 'probabilistic']).default('deterministic'),
+    head: headKindSchema.default('deterministic'),
     image: encoderOptionsSchema,
     text: encoderOptionsSchema,
     /** Captions as token ids through a word-level encoder first (see {@link tokenEncoderOptionsSchema}). */

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
-import type { Activation } from './config.js';
+import type { Activation, RegionPooling } from './config.js';
 import { constantValues, glorotUniform, heUniform, type ParamStore } from './params.js';
 
 /** Forward-pass options shared by every layer. */
@@ -200,7 +200,7 @@ export class RegionPool {
   constructor(
     store: ParamStore,
     name: string,
-    readonly kind: 'mean' | 'attention',
+    readonly kind: RegionPooling,
     inputDim: number,
     attentionHidden: number,
   ) {

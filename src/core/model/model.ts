@@ -3,6 +3,10 @@
  * `deterministic` (L2-normalised point, VSE++ family) or `probabilistic` (PCME-style N(μ, diag σ²))
  * head, the learnable scalars the losses need, and tfjs-format save/load.
  *
+ * Long file: one class, kept whole because its forward passes, learnable scalars, weights and
+ * save/load (getConfig/fromConfig + IOHandler) must change together to stay rebuildable; the parts
+ * that stand alone already live in `encoder.ts`, `distance.ts`, `params.ts` and `file-handler.ts`.
+ *
  * Forward methods take tensors and return tensors the caller owns; call them inside `tf.tidy` or a
  * loss closure. All learnable state — encoder weights, the InfoNCE log-scale, the match scale/shift —
  * is in {@link CrossModalModel.trainableVariables}, so a training step is

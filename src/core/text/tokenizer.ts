@@ -21,7 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { TokenSequences } from '../dataset/pair-dataset.js';
+import type { TokenSequences } from '../dataset/types.js';
 import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -100,7 +100,7 @@ export function wordTokenize(caption: string, lower = true): string[] {
   return out;
 }
 
-const VocabJsonSchema = z.object({
+const vocabJsonSchema = z.object({
   word2idx: z.record(z.string(), z.number().int().nonnegative()),
   idx2word: z.record(z.string(), z.string()).optional(),
   idx: z.number().int().nonnegative().optional(),
@@ -207,7 +207,7 @@ export class Vocabulary {
    * ```
    */
   static fromJSON(value: unknown, file = 'vocab.json'): Vocabulary {
-    const parsed = VocabJsonSchema.safeParse(value);
+    const parsed = vocabJsonSchema.safeParse(value);
     if (!parsed.success) {
       throw new DataError(
         `not a vocabulary file: expected { "word2idx": { word: id, … }, "idx2word": …, "idx": n } (${parsed.error.issues[0]?.message})`,

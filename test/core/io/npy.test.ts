@@ -7,12 +7,12 @@ import { float16ToFloat32, float32ToFloat16, toFloat16Bits } from '../../../src/
 import {
   encodeNpy,
   type NpyData,
-  type NpyDtype,
   parseNpy,
   readNpy,
   readNpyHeader,
   writeNpy,
 } from '../../../src/core/io/npy.js';
+import type { NpyDtype } from '../../../src/core/io/npy-header.js';
 import { tempDir } from './tempdir.js';
 
 // Fixtures written by NumPy: test/reference/npy_fixtures.py

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { writeSyntheticPrecomp } from '../../../src/core/dataset/synthetic-precomp.js';
 import { CleaveError, DataError } from '../../../src/core/errors.js';
 import { readNpy, writeNpy } from '../../../src/core/io/npy.js';
-import { isPrecompFolder, loadPrecomp, poolRegionsNpy } from '../../../src/core/io/precomp.js';
+import { isPrecompFolder, loadPrecomp } from '../../../src/core/io/precomp.js';
+import { poolRegionsNpy } from '../../../src/core/io/precomp-regions.js';
 import { Rng } from '../../../src/core/random.js';
 import { tempDir } from './tempdir.js';
 
