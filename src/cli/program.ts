@@ -1,7 +1,7 @@
 /**
  * The `cleave` command-line program (commander): global options, the subcommands from
  * `src/cli/commands.ts`, and one error policy ({@link describeCliError}): every error prints
- * `cleave: <message>` and no stack trace. A cleave error exits 1 (2 for bad options, config or
+ * `cleave: <message>` and no stack trace (commander's usage errors too). A cleave error exits 1 (2 for bad options, config or
  * environment variables, 3 when training diverged or collapsed); anything else is a bug in cleave: it
  * exits 1 with a second line asking for a report. The stack is printed only with `--log-level debug`
  * (or `trace`, or the same in `CLEAVE_LOG_LEVEL`) or `CLEAVE_DEBUG=1`.
@@ -56,6 +56,8 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
       ).choices([...LOG_FORMATS]),
     )
     .showHelpAfterError()
+    // usage errors read like every other error: `cleave: unknown option '--bogus'`
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'cleave: ')) })
     // usage errors, --help and --version throw (and runCli returns their exit code) instead of ending
     // the process, so runCli can run in-process
     .exitOverride()
