@@ -28,7 +28,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { CleaveError, DataError } from '../core/errors.js';
+import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { readCsv } from '../core/io/csv.js';
 import { readNpy } from '../core/io/npy.js';
@@ -148,7 +148,7 @@ async function auditRows(dir: string): Promise<{ columns: string[]; rows: HtmlCe
  * The page data of a run folder: an audit (`audit.json` + `pairs.*`) or a train run with per-pair
  * posteriors (`report.json` + `posteriors.npy`, and `noisy.npy` when the noise is known).
  *
- * @throws CleaveError when the folder holds neither
+ * @throws DataError when the folder holds neither
  *
  * @example
  * ```ts
@@ -273,7 +273,7 @@ export async function htmlReportData(
         : {}),
     };
   }
-  throw new CleaveError(
+  throw new DataError(
     `${runDir}: not a run folder with per-pair results (no audit.json, and no report.json with posteriors.npy); give the --out folder of cleave audit or of cleave train with a splitting method`,
   );
 }
@@ -281,7 +281,7 @@ export async function htmlReportData(
 /**
  * (Re)write `<runDir>/report.html` from the run's files (see {@link htmlReportData}), atomically.
  * @returns the path written
- * @throws CleaveError when the folder is not a run folder with per-pair results
+ * @throws DataError when the folder is not a run folder with per-pair results
  *
  * @example
  * ```ts

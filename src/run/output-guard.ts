@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { CleaveError, OutputError } from '../core/errors.js';
+import { OutputError } from '../core/errors.js';
 import { outputFileError, writeFileAtomic } from '../core/io/atomic.js';
 
 function realish(path: string): string {
@@ -96,7 +96,7 @@ export class OutputGuard {
   /**
    * @param dir the output folder
    * @param source the run's inputs
-   * @throws CleaveError when `dir` is an input folder, lies inside one, or is an input file
+   * @throws OutputError when `dir` is an input folder, lies inside one, or is an input file
    */
   constructor(
     dir: string,
@@ -107,14 +107,18 @@ export class OutputGuard {
     this.folders = [...source.folders];
     for (const folder of this.folders) {
       if (isInside(this.dir, folder)) {
-        throw new CleaveError(
+        throw new OutputError(
           `refusing to write into ${dir}: it is ${realish(this.dir) === realish(folder) ? '' : 'inside '}the input folder ${folder}; choose an output folder outside the input`,
+          this.dir,
         );
       }
     }
     for (const file of this.protect) {
       if (realish(file) === realish(this.dir)) {
-        throw new CleaveError(`refusing to write into ${dir}: it is an input file of this run`);
+        throw new OutputError(
+          `refusing to write into ${dir}: it is an input file of this run; choose another output folder`,
+          this.dir,
+        );
       }
     }
   }
@@ -255,19 +259,23 @@ export class OutputGuard {
   /**
    * The absolute path of an output file (relative to the output folder), checked: not an input file,
    * not inside an input folder.
-   * @throws CleaveError otherwise
+   * @throws OutputError otherwise
    */
   path(...parts: string[]): string {
     const p = resolve(this.dir, ...parts);
     for (const folder of this.folders) {
       if (isInside(p, folder)) {
-        throw new CleaveError(`refusing to write ${p}: it is inside the input folder ${folder}`);
+        throw new OutputError(
+          `refusing to write ${p}: it is inside the input folder ${folder}; choose an output path outside the input`,
+          p,
+        );
       }
     }
     for (const file of this.protect) {
       if (realish(file) === realish(p)) {
-        throw new CleaveError(
+        throw new OutputError(
           `refusing to write ${p}: it is an input of this run; choose another output path`,
+          p,
         );
       }
     }

@@ -148,6 +148,16 @@ describe('CLI error paths: one cleave: line, the exit code, no stack trace', () 
         says: [/--folds/, /positive integer/],
       },
       {
+        args: [...quiet, 'report', corrupt],
+        code: 1,
+        says: [/corrupt: not a run folder with per-pair results/, /--out folder of cleave audit/],
+      },
+      {
+        args: [...quiet, 'report', corrupt, '--max-rows', '-1'],
+        code: 1,
+        says: [/--max-rows/, /positive integer/],
+      },
+      {
         args: [...quiet, 'eval', '--model', narrow, '--data', join(tmp.dir, 'nothing.json')],
         code: 1,
         says: [/nothing\.json: not found/],
