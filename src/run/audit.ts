@@ -34,6 +34,8 @@
  * `kept-ids.txt` is a join key for img2dataset/clip-retrieval shards: one `key` (the metadata's id column)
  * per line, input order, so `key IN kept-ids.txt` filters the original `.parquet`/`.tar` shards.
  *
+ * The ranking's order, rows and Parquet layout, and the noise-rate interval, are `audit-ranking.ts`.
+ *
  * @example
  * ```ts
  * import { auditPairs } from 'cleave';
