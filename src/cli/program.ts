@@ -1,8 +1,10 @@
 /**
  * The `cleave` command-line program (commander): global options, the subcommands from
- * `src/cli/commands.ts`, and one error policy — a cleave error prints `cleave: <message>` and exits 1
- * (2 for bad options or config, 3 when training diverged or collapsed), anything else also prints its
- * stack.
+ * `src/cli/commands.ts`, and one error policy ({@link describeCliError}): every error prints
+ * `cleave: <message>` and no stack trace (commander's usage errors too). A cleave error exits 1 (2 for bad options, config or
+ * environment variables, 3 when training diverged or collapsed); anything else is a bug in cleave: it
+ * exits 1 with a second line asking for a report. The stack is printed only with `--log-level debug`
+ * (or `trace`, or the same in `CLEAVE_LOG_LEVEL`) or `CLEAVE_DEBUG=1`.
  *
  * @example
  * ```ts
@@ -17,6 +19,7 @@ import {
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
+  logLevelFromEnv,
   setLogFormat,
   setLogLevel,
 } from '../core/logger.js';
@@ -52,6 +55,8 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
       ).choices([...LOG_FORMATS]),
     )
     .showHelpAfterError()
+    // usage errors read like every other error: `cleave: unknown option '--bogus'`
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'cleave: ')) })
     // usage errors, --help and --version throw (and runCli returns their exit code) instead of ending
     // the process, so runCli can run in-process
     .exitOverride()
@@ -66,24 +71,69 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
 }
 
 /**
- * Run the CLI on `argv` (as in `process.argv`) and return the exit code; never throws.
+ * What the CLI prints (to stderr) for an error that ended a command, and its exit code: `cleave:
+ * <message>`; for an error that is not a {@link CleaveError} a second line saying it is a bug to
+ * report; with `debug`, the stack trace after them.
+ *
+ * @param error what the command threw
+ * @param debug whether to add the stack trace (`--log-level debug`, `CLEAVE_DEBUG=1`)
+ * @example
+ * ```ts
+ * describeCliError(new ConfigError('run.json is not valid: …'), false);
+ * // { text: 'cleave: run.json is not valid: …\n', code: 2 }
+ * ```
+ */
+export function describeCliError(error: unknown, debug: boolean): { text: string; code: number } {
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = debug && error instanceof Error && error.stack ? `${error.stack}\n` : '';
+  if (error instanceof CleaveError) {
+    const code =
+      error instanceof TrainingError ? TrainingError.exitCode : error instanceof ConfigError ? 2 : 1;
+    return { text: `cleave: ${message}\n${stack}`, code };
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const how = debug ? '' : '; rerun with --log-level debug (or CLEAVE_DEBUG=1) for the stack trace';
+  return {
+    text:
+      `cleave: ${message}\n` +
+      `cleave: this is an unexpected error (${name}), a bug in cleave: please report it with the command you ran${how}\n` +
+      stack,
+    code: 1,
+  };
+}
+
+/** Whether the user asked for stack traces: `--log-level debug|trace`, the same in `CLEAVE_LOG_LEVEL`, or `CLEAVE_DEBUG=1`. */
+function debugRequested(program: Command | undefined): boolean {
+  const env = process.env.CLEAVE_DEBUG?.trim().toLowerCase();
+  if (env && env !== '0' && env !== 'false') return true;
+  const fromEnv = (() => {
+    try {
+      return logLevelFromEnv();
+    } catch {
+      return undefined;
+    }
+  })();
+  const level = program?.opts<{ logLevel?: LogLevel }>().logLevel ?? fromEnv;
+  return level === 'debug' || level === 'trace';
+}
+
+/**
+ * Run the CLI on `argv` (as in `process.argv`) and return the exit code; never throws. Errors are
+ * printed as {@link describeCliError} says.
  */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command | undefined;
   try {
+    // a bad CLEAVE_LOG_LEVEL is a ConfigError here, before anything logs
+    logLevelFromEnv();
+    program = buildProgram();
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
     // commander has printed its message (a usage error, --help, --version)
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof CleaveError) {
-      process.stderr.write(`cleave: ${e.message}\n`);
-      if (e instanceof TrainingError) return TrainingError.exitCode;
-      return e instanceof ConfigError ? 2 : 1;
-    }
-    process.stderr.write(
-      `cleave: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    return 1;
+    const { text, code } = describeCliError(e, debugRequested(program));
+    process.stderr.write(text);
+    return code;
   }
 }

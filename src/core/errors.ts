@@ -2,8 +2,15 @@
  * Error types of cleave. Every error says *where* (file, field, index) and *what to fix*.
  *
  * - {@link DataError}: bad input data (NaN/Inf, wrong shape, truncated file, index out of range).
- * - {@link ConfigError}: an options object or config file that does not validate.
+ * - {@link ConfigError}: an options object, config file, environment variable or argument that does not
+ *   validate, or a call the object's configuration does not support (a deterministic head asked for
+ *   uncertainty, training dropout without an `rng`, a model used after `dispose()`).
  * - {@link BackendError}: a compute backend that was asked for and cannot start.
+ * - {@link OutputError}: an output that cannot be written.
+ * - {@link TrainingError}: training that diverged or collapsed.
+ *
+ * A plain `Error` whose message starts with `internal:` marks an invariant of cleave itself: reaching
+ * it is a bug (the CLI says so and asks for a report).
  *
  * @example
  * ```ts
@@ -47,7 +54,11 @@ export class DataError extends CleaveError {
   }
 }
 
-/** An options object or config file that does not validate. */
+/**
+ * An options object, config file, environment variable or argument that does not validate, or a call
+ * that the object's configuration does not support. The message names the field (or variable, or
+ * argument) and what to use instead; the CLI exits with 2.
+ */
 export class ConfigError extends CleaveError {
   override name = 'ConfigError';
   /** One entry per problem: `path` (e.g. `trainer.epochs`) and message. */

@@ -2,8 +2,9 @@
  * Structured logging for cleave (pino), one root logger with named children.
  *
  * Logs go to **stderr** so that JSON printed on stdout (benchmarks, `cleave info --json`) stays clean.
- * The level comes from `CLEAVE_LOG_LEVEL` (`trace` … `fatal`, or `silent`); it defaults to `info`,
- * and to `silent` under vitest so test output stays quiet.
+ * The level comes from `CLEAVE_LOG_LEVEL` (`trace` … `fatal`, or `silent`; any other value is a
+ * `ConfigError` naming the variable, see {@link logLevelFromEnv}); it defaults to `info`, and to
+ * `silent` under vitest so test output stays quiet.
  *
  * Two formats, same records:
  * - `pretty`: one short human line per record (`audit start  source=scraped/ pairs=1000`), warnings and
@@ -25,6 +26,7 @@
  */
 import { destination, type Level, type Logger, pino } from 'pino';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 import { progressEnabled } from './progress.js';
 
 /** Every {@link LogLevel}: pino's levels, and `silent`. */
@@ -52,10 +54,31 @@ let root: Logger | undefined;
 const children = new Map<string, Logger>();
 let format: LogFormat | undefined;
 
+/**
+ * The level `CLEAVE_LOG_LEVEL` asks for (case and surrounding spaces ignored), or `undefined` when it is
+ * unset or empty.
+ *
+ * @throws ConfigError when the variable names no level; the message lists the allowed values
+ * @example
+ * ```ts
+ * logLevelFromEnv({ CLEAVE_LOG_LEVEL: 'debug' });   // 'debug'
+ * logLevelFromEnv({});                             // undefined
+ * logLevelFromEnv({ CLEAVE_LOG_LEVEL: 'loud' });    // throws ConfigError
+ * ```
+ */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel | undefined {
+  const raw = env.CLEAVE_LOG_LEVEL?.trim();
+  if (!raw) return undefined;
+  const parsed = logLevelSchema.safeParse(raw.toLowerCase());
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    `CLEAVE_LOG_LEVEL=${raw} is not a log level; use one of: ${LOG_LEVELS.join(', ')} (or unset it)`,
+    [{ path: 'CLEAVE_LOG_LEVEL', message: `unknown log level '${raw}'` }],
+  );
+}
+
 function defaultLevel(): LogLevel {
-  const fromEnv = process.env.CLEAVE_LOG_LEVEL;
-  if (fromEnv) return fromEnv as LogLevel;
-  return process.env.VITEST ? 'silent' : 'info';
+  return logLevelFromEnv() ?? (process.env.VITEST ? 'silent' : 'info');
 }
 
 /**

@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { allocOutput, CPU_BLAS, CpuBlasBackend, f32Values } from './backend/cpu-blas.js';
 import { type BlasAddon, loadBlasAddon } from './backend/native.js';
-import { BackendError, parseOrThrow } from './errors.js';
+import { BackendError, ConfigError, parseOrThrow } from './errors.js';
 
 /** Options of the Adam optimizer. */
 export const adamOptionsSchema = z.object({
@@ -109,7 +109,11 @@ export class FusedAdam extends tf.Optimizer {
     const c2 = f32(1 - this.accBeta2);
     for (const [name, gradient] of entries) {
       const value = tf.engine().registeredVariables[name];
-      if (!value) throw new Error(`FusedAdam: no variable named '${name}'`);
+      if (!value) {
+        throw new ConfigError(
+          `FusedAdam: no variable named '${name}' (disposed?): pass gradients only for the model's live variables`,
+        );
+      }
       const moments = this.momentsOf(name, value);
       if (gradient == null) continue;
       this.update(value, moments, gradient, c1, c2);

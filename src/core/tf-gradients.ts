@@ -25,6 +25,7 @@
  */
 import { register } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from './errors.js';
 
 const RESOLVE_HOOK = `
 const DIST = '/@tensorflow/tfjs-core/dist/';
@@ -62,8 +63,8 @@ export function ensureGradients(): Promise<void> {
     register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
     if (!gradientsRegistered()) {
-      throw new Error(
-        'cleave: could not register the tfjs-core gradients (tf.getGradient("Add") is missing)',
+      throw new BackendError(
+        'could not register the tfjs-core gradients (tf.getGradient("Add") is missing): install one copy of @tensorflow/tfjs-core 4.22.0 (npm ls @tensorflow/tfjs-core)',
       );
     }
   })();

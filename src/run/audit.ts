@@ -34,6 +34,8 @@
  * `kept-ids.txt` is a join key for img2dataset/clip-retrieval shards: one `key` (the metadata's id column)
  * per line, input order, so `key IN kept-ids.txt` filters the original `.parquet`/`.tar` shards.
  *
+ * The ranking's order, rows and Parquet layout, and the noise-rate interval, are `audit-ranking.ts`.
+ *
  * @example
  * ```ts
  * import { auditPairs } from 'cleave';
@@ -43,7 +45,6 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { z } from 'zod';
 import { backendChoiceSchema } from '../core/backend/index.js';
 import { ConfigError, DataError, OutputError, parseOrThrow } from '../core/errors.js';
@@ -53,7 +54,6 @@ import { writeNpy } from '../core/io/npy.js';
 import { getLogger } from '../core/logger.js';
 import { type VegaLiteSpec, writeFigure } from '../core/plot.js';
 import { createProgress } from '../core/progress.js';
-import { Rng } from '../core/random.js';
 import { VERSION } from '../core/version.js';
 import { rocAuc } from '../eval/detection.js';
 import { detectSharedSpace, inputCosines } from '../eval/shared-space.js';
@@ -62,6 +62,15 @@ import { plotMixture } from '../mixture/plot.js';
 import { deepMerge, resolveTrainerConfig } from '../trainer/config.js';
 import { embedDataset } from '../trainer/embed.js';
 import { Trainer } from '../trainer/trainer.js';
+import {
+  type AuditRow,
+  RANKING_COLUMNS as COLUMNS,
+  median,
+  noiseRateInterval,
+  parquetRanking,
+  rowValues,
+  suspicionOrder,
+} from './audit-ranking.js';
 import { calibrationSpec } from './calibration-figure.js';
 import {
   type ClipShard,
@@ -99,6 +108,8 @@ export const auditFormatSchema = z.enum(AUDIT_FORMATS);
 /** @see auditFormatSchema */
 export type AuditFormat = z.output<typeof auditFormatSchema>;
 
+export { type AuditRow, noiseRateInterval, suspicionOrder };
+
 /** Options of {@link auditPairs}. */
 export const auditOptionsSchema = z
   .object({
@@ -126,24 +137,6 @@ export const auditOptionsSchema = z
   .strict();
 /** Options of {@link auditPairs}, as written. */
 export type AuditOptions = z.input<typeof auditOptionsSchema>;
-
-/** One pair of the ranking. */
-export interface AuditRow {
-  rank: number;
-  pair: number;
-  id: string;
-  pClean: number;
-  /** cos(image, caption) of the input embeddings; null when the sides do not share a space. */
-  inputCosine: number | null;
-  /** On a shared space: the model's own per-pair loss before the blend with the input-space score. */
-  learnedLoss: number | null;
-  /** Mean σ² relative to the dataset's median (probabilistic head), else null. */
-  uncertainty: number | null;
-  loss: number;
-  kept: boolean;
-  caption?: string;
-  url?: string;
-}
 
 /** `audit.json`. */
 export interface AuditSummary {
@@ -190,105 +183,6 @@ export interface AuditSummary {
 }
 
 const log = () => getLogger('audit');
-
-function median(v: Float64Array): number {
-  const s = Float64Array.from(v).sort();
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : 0.5 * (s[m - 1]! + s[m]!);
-}
-
-/**
- * Percentile bootstrap interval of the mean of 1 − P(clean): resample the pairs with replacement
- * (seeded; 1000 draws, fewer above 200 000 pairs so that at most 2·10⁸ values are drawn) and take the
- * `(1 − level)/2` and `(1 + level)/2` quantiles of the resampled means. It measures the sampling
- * uncertainty of the pairs given their P(clean), not the variation between training runs.
- *
- * @example
- * ```ts
- * noiseRateInterval(Float64Array.of(0.9, 0.1, 0.8, 0.95), 0);   // ≈ [0.05, 0.56]
- * ```
- */
-export function noiseRateInterval(pClean: ArrayLike<number>, seed: number, level = 0.95): [number, number] {
-  const n = pClean.length;
-  if (n === 0) return [Number.NaN, Number.NaN];
-  const draws = Math.max(100, Math.min(1000, Math.floor(2e8 / n)));
-  const rng = new Rng(seed).fork('noise-rate-bootstrap');
-  const means = new Float64Array(draws);
-  for (let b = 0; b < draws; b++) {
-    let sum = 0;
-    for (let k = 0; k < n; k++) sum += 1 - pClean[rng.int(n)]!;
-    means[b] = sum / n;
-  }
-  means.sort();
-  const at = (q: number) => means[Math.min(draws - 1, Math.max(0, Math.round(q * (draws - 1))))]!;
-  return [at((1 - level) / 2), at((1 + level) / 2)];
-}
-
-/**
- * Ranking order: P(clean) ascending, loss descending, pair index ascending.
- *
- * @example
- * ```ts
- * suspicionOrder([0.9, 0.1, 0.1], [0, 2, 3]);   // Int32Array [2, 1, 0]
- * ```
- */
-export function suspicionOrder(pClean: ArrayLike<number>, loss: ArrayLike<number>): Int32Array {
-  const order = Int32Array.from({ length: pClean.length }, (_, j) => j);
-  return order.sort((a, b) => pClean[a]! - pClean[b]! || loss[b]! - loss[a]! || a - b);
-}
-
-const COLUMNS = [
-  'rank',
-  'pair',
-  'id',
-  'p_clean',
-  'input_cosine',
-  'learned_loss',
-  'uncertainty',
-  'loss',
-  'kept',
-  'caption',
-  'url',
-] as const;
-
-function rowValues(r: AuditRow, columns: readonly string[]): (string | number | boolean | null)[] {
-  const all: Record<string, string | number | boolean | null> = {
-    rank: r.rank,
-    pair: r.pair,
-    id: r.id,
-    p_clean: r.pClean,
-    input_cosine: r.inputCosine,
-    learned_loss: r.learnedLoss,
-    uncertainty: r.uncertainty,
-    loss: r.loss,
-    kept: r.kept,
-    caption: r.caption ?? null,
-    url: r.url ?? null,
-  };
-  return columns.map((c) => all[c] ?? null);
-}
-
-function parquetRanking(table: ReturnType<typeof rowValues>[], columns: readonly string[]): Uint8Array {
-  const types: Record<string, 'INT32' | 'STRING' | 'DOUBLE' | 'BOOLEAN'> = {
-    rank: 'INT32',
-    pair: 'INT32',
-    id: 'STRING',
-    p_clean: 'DOUBLE',
-    input_cosine: 'DOUBLE',
-    learned_loss: 'DOUBLE',
-    uncertainty: 'DOUBLE',
-    loss: 'DOUBLE',
-    kept: 'BOOLEAN',
-    caption: 'STRING',
-    url: 'STRING',
-  };
-  const columnData = columns.map((name, c) => ({
-    name,
-    type: types[name]!,
-    data: table.map((row) => row[c] ?? null),
-  }));
-  return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: `cleave ${VERSION}` }));
-}
 
 /** The histogram of P(clean) with the threshold as a rule. */
 function posteriorSpec(p: Float64Array, threshold: number, method: string): VegaLiteSpec {

@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../core/io/atomic.js';
 import { readNpyHeader, writeNpy } from '../core/io/npy.js';
 import { getLogger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
-import type { OutputGuard } from './source.js';
+import type { OutputGuard } from './output-guard.js';
 
 /** One shard of a clip-retrieval folder: its number (`img_emb_<id>.npy`), rows, and embedding dtype. */
 export interface ClipShard {

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { backendChoiceSchema } from '../core/backend/index.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { randomSplitSchema } from '../core/dataset/splits.js';
-import { CleaveError, DataError, parseOrThrow } from '../core/errors.js';
+import { DataError, OutputError, parseOrThrow } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { formatCsv } from '../core/io/csv.js';
 import { getLogger } from '../core/logger.js';
@@ -181,7 +181,7 @@ export async function scoreWithSavedModel(options: ScoreSavedModelOptions): Prom
  * `pair`, `id`, `p_clean`, `score`, `uncertainty` (empty without a probabilistic head), pair order;
  * numbers in shortest round-trip form, so the file gives back the exact values. Atomic; refuses a path
  * inside the data's input folder.
- * @throws CleaveError for another extension, or a path inside the input
+ * @throws OutputError for another extension, or a path inside the input
  *
  * @example
  * ```ts
@@ -195,7 +195,10 @@ export async function writeSavedModelScores(
 ): Promise<string> {
   const format = extname(path).toLowerCase();
   if (format !== '.csv' && format !== '.jsonl') {
-    throw new CleaveError(`${path}: write scores to a .csv or .jsonl file`);
+    throw new OutputError(
+      `${path}: write scores to a .csv or .jsonl file (give --out a .csv or .jsonl name)`,
+      path,
+    );
   }
   const guard = new OutputGuard(dirname(resolve(path)), dataInputSource(data));
   const target = guard.path(basename(path));

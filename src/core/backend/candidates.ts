@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../errors.js';
 import { CPU_BLAS, registerCpuBlasBackend, silenceNodeHint } from './cpu-blas.js';
 import { loadBlasAddon } from './native.js';
 
@@ -53,11 +54,22 @@ function errorText(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
 }
 
-/** Switch tfjs to a registered backend, turning tfjs's silent `false` into an error. */
+/**
+ * Switch tfjs to a registered backend, turning tfjs's silent `false` into an error.
+ * @throws BackendError when the backend is not registered or does not initialise
+ */
 export async function switchTo(name: string): Promise<void> {
-  if (!tf.findBackendFactory(name)) throw new Error(`tfjs has no backend '${name}' registered`);
+  if (!tf.findBackendFactory(name)) {
+    throw new BackendError(
+      `tfjs has no backend '${name}' registered: its package did not load (reinstall it, or use --backend auto)`,
+    );
+  }
   const ok = await tf.setBackend(name);
-  if (!ok || tf.getBackend() !== name) throw new Error(`tfjs could not initialise the '${name}' backend`);
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(
+      `tfjs could not initialise the '${name}' backend (see the warning above); use --backend auto or another backend`,
+    );
+  }
   silenceNodeHint(tf.backend());
 }
 
@@ -116,7 +128,7 @@ function vulkanLoaderPresent(): boolean {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new BackendError(`${what} did not answer within ${ms} ms`)), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
@@ -198,7 +210,9 @@ export function webgpuCandidate(deps: WebGpuDeps = {}): BackendCandidate {
       }
     },
     async start() {
-      if (!gpu || !globals) throw new Error('no hardware WebGPU adapter was found by the probe');
+      if (!gpu || !globals) {
+        throw new BackendError(`no hardware WebGPU adapter was found by the probe: ${WEBGPU_FIX}`);
+      }
       Object.assign(globalThis, globals);
       Object.defineProperty(globalThis, 'navigator', {
         value: { ...((globalThis as { navigator?: object }).navigator ?? {}), gpu },
@@ -245,7 +259,10 @@ function tensorflowCandidate(): BackendCandidate {
         await switchTo('tensorflow');
         return;
       }
-      throw new Error(errors.join('; ') || 'tfjs-node is not installed');
+      throw new BackendError(
+        errors.join('; ') ||
+          'tfjs-node is not installed: npm install @tensorflow/tfjs-node@4.22.0 (or tfjs-node-gpu)',
+      );
     },
   };
 }
@@ -259,7 +276,7 @@ function cpuBlasCandidate(): BackendCandidate {
     },
     async start() {
       const blas = loadBlasAddon();
-      if (!blas.ok) throw new Error(blas.reason);
+      if (!blas.ok) throw new BackendError(`${blas.reason}; to fix: ${blas.fix}`);
       registerCpuBlasBackend(blas.addon);
       await switchTo(CPU_BLAS);
     },

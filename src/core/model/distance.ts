@@ -29,6 +29,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, DataError } from '../errors.js';
 import type { Rng } from '../random.js';
 
 /** What an encoder returns for a batch of B items (a type alias, so `tf.tidy` can return it). */
@@ -67,7 +68,9 @@ export function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
 
 function requireSigma(e: Embedding, what: string): tf.Tensor2D {
   if (!e.logSigma2) {
-    throw new Error(`${what} needs probabilistic embeddings (logSigma2); this head is deterministic`);
+    throw new ConfigError(
+      `${what} needs probabilistic embeddings (logSigma2); this head is deterministic: build the model with head: 'probabilistic'`,
+    );
   }
   return e.logSigma2;
 }
@@ -138,7 +141,12 @@ export function monteCarloMatchLogProbs(
   return tf.tidy(() => {
     const [bi, j] = noiseImages.shape;
     const [bc, jc] = noiseCaptions.shape;
-    if (j !== jc) throw new Error(`monteCarloMatchLogProbs: ${j} image samples vs ${jc} caption samples`);
+    if (j !== jc) {
+      throw new DataError(
+        `monteCarloMatchLogProbs: noiseImages holds ${j} samples per image, noiseCaptions ${jc} per caption; draw the same number for both`,
+        { field: 'noiseCaptions' },
+      );
+    }
     const zi = gaussianSamples(images, noiseImages);
     const zc = gaussianSamples(captions, noiseCaptions);
     const sq = tf.reshape(squaredDistances(zi, zc), [bi, j, bc, j]);

@@ -18,6 +18,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { DataError } from '../errors.js';
 import type { EncoderOptions } from './config.js';
 import type { Embedding } from './distance.js';
 import { type ForwardOptions, Mlp, RegionPool } from './layers.js';
@@ -109,17 +110,19 @@ export class Encoder {
   /**
    * Embed a batch: `x` is `[B, inputDim]` or `[B, R, inputDim]` (pooled first). Returns unit-norm
    * `mean` `[B, d]` and, for a probabilistic head, `logSigma2` `[B, d]`. The caller owns the result.
-   * @throws Error when x has the wrong shape, or training with dropout and no `rng`.
+   * @throws DataError when x has the wrong shape; ConfigError when training with dropout and no `rng`.
    */
   embed(x: tf.Tensor, opts: EmbedOptions = {}): Embedding {
     const { inputDim } = this.options;
     if ((x.rank !== 2 && x.rank !== 3) || x.shape[x.rank - 1] !== inputDim) {
-      throw new Error(
-        `${this.name} encoder: expected input [B, ${inputDim}] or [B, R, ${inputDim}], got [${x.shape.join(', ')}]`,
+      throw new DataError(
+        `${this.name} encoder: expected input [B, ${inputDim}] or [B, R, ${inputDim}], got [${x.shape.join(', ')}] (check the features' width against the model's ${this.name}.inputDim)`,
       );
     }
     if (this.options.residual && x.rank !== 2) {
-      throw new Error(`${this.name} encoder: a residual adapter takes [B, ${inputDim}] inputs`);
+      throw new DataError(
+        `${this.name} encoder: a residual adapter takes [B, ${inputDim}] inputs, got [${x.shape.join(', ')}]: pool the regions first, or set ${this.name}.residual: false`,
+      );
     }
     return tf.tidy(() => {
       if (this.options.residual) {
@@ -155,20 +158,23 @@ export class Encoder {
   /**
    * Set the standardisation to the given per-dimension statistics of the *power-transformed*
    * features: shift = mean, scale = 1 / max(std, 1e-6). No-op unless `standardize` is on.
-   * @throws Error when the arrays do not have `inputDim` entries or hold non-finite values.
+   * @throws DataError when the arrays do not have `inputDim` entries or hold non-finite values.
    */
   setInputStatistics(mean: Float32Array, std: Float32Array): void {
     if (!this.inputShift || !this.inputScale) return;
     const d = this.options.inputDim;
     if (mean.length !== d || std.length !== d) {
-      throw new Error(
-        `${this.name} encoder: input statistics need ${d} values, got ${mean.length}/${std.length}`,
+      throw new DataError(
+        `${this.name} encoder: input statistics need ${d} values (inputDim), got mean ${mean.length} / std ${std.length}`,
       );
     }
     const scale = new Float32Array(d);
     for (let k = 0; k < d; k++) {
       if (!Number.isFinite(mean[k]) || !Number.isFinite(std[k])) {
-        throw new Error(`${this.name} encoder: input statistic ${k} is not finite`);
+        throw new DataError(
+          `${this.name} encoder: input statistic ${k} is not finite (mean ${mean[k]}, std ${std[k]}): check the features for NaN/Inf`,
+          { index: k },
+        );
       }
       scale[k] = 1 / Math.max(std[k]!, 1e-6);
     }

@@ -70,7 +70,10 @@ export function fileSystemHandler(path: string, options: FileSystemHandlerOption
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
-        throw new Error('fileSystemHandler: binary model topologies are not supported');
+        throw new DataError(
+          'fileSystemHandler: binary model topologies are not supported; save a JSON topology (as CrossModalModel.save does)',
+          { file: path },
+        );
       }
       const weightData = artifacts.weightData
         ? tf.io.CompositeArrayBuffer.join(artifacts.weightData)

@@ -16,6 +16,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
 import type { Rng } from '../random.js';
 import type { Activation, RegionPooling } from './config.js';
 import { constantValues, glorotUniform, heUniform, type ParamStore } from './params.js';
@@ -177,7 +178,11 @@ export class Mlp {
       if (norm) h = norm.apply(h);
       h = activate(h, this.options.activation);
       if (opts.training && this.options.dropout > 0) {
-        if (!opts.rng) throw new Error('Mlp.apply: training with dropout needs an rng');
+        if (!opts.rng) {
+          throw new ConfigError(
+            'Mlp.apply: training with dropout needs an rng: pass opts.rng (an Rng), or set dropout: 0',
+          );
+        }
         h = seededDropout(h, this.options.dropout, opts.rng);
       }
     }

@@ -118,8 +118,8 @@ function columnStatistics(
 ): { mean: Float32Array; std: Float32Array } {
   const rows = data.length / dim;
   if (!Number.isInteger(rows) || rows < 1) {
-    throw new Error(
-      `fitInputStatistics: ${name} features hold ${data.length} values, not a positive multiple of ${dim}`,
+    throw new DataError(
+      `fitInputStatistics: ${name} features hold ${data.length} values, not a positive multiple of ${dim} (the model's ${name}.inputDim)`,
     );
   }
   const value = (x: number) => (power === 1 ? x : Math.sign(x) * Math.abs(x) ** power);
@@ -250,8 +250,8 @@ export class CrossModalModel {
     const o = this.withDropoutRng(opts);
     if (this.tokenEncoder) {
       if (x.dtype !== 'int32' || x.rank !== 2) {
-        throw new Error(
-          `embedCaptions: this model reads captions as [B, T] int32 token ids, got ${x.dtype} [${x.shape}]`,
+        throw new DataError(
+          `embedCaptions: this model reads captions as [B, T] int32 token ids (textTokens), got ${x.dtype} [${x.shape}]: pass the tokenised captions`,
         );
       }
       const rng = o.rng?.fork('tokens');
@@ -437,7 +437,11 @@ export class CrossModalModel {
     options: { protect?: readonly string[] } = {},
   ): Promise<tf.io.SaveResult> {
     const handler = typeof target === 'string' ? fileSystemHandler(target, options) : target;
-    if (!handler.save) throw new Error('CrossModalModel.save: this IOHandler cannot save');
+    if (!handler.save) {
+      throw new ConfigError(
+        'CrossModalModel.save: this IOHandler cannot save: pass a folder path or a handler with save()',
+      );
+    }
     return handler.save(await this.toArtifacts());
   }
 
@@ -447,7 +451,11 @@ export class CrossModalModel {
    */
   static async load(source: string | tf.io.IOHandler): Promise<CrossModalModel> {
     const handler = typeof source === 'string' ? fileSystemHandler(source) : source;
-    if (!handler.load) throw new Error('CrossModalModel.load: this IOHandler cannot load');
+    if (!handler.load) {
+      throw new ConfigError(
+        'CrossModalModel.load: this IOHandler cannot load: pass a folder path or a handler with load()',
+      );
+    }
     const artifacts = await handler.load();
     return CrossModalModel.fromArtifacts(artifacts, typeof source === 'string' ? source : 'model artifacts');
   }
@@ -492,14 +500,16 @@ export class CrossModalModel {
   private requireProbabilistic(what: string): [tf.Variable, tf.Variable] {
     this.assertAlive();
     if (!this.matchScaleRaw || !this.matchShiftVar) {
-      throw new Error(
-        `CrossModalModel.${what}: needs head 'probabilistic', this model is '${this.config.head}'`,
+      throw new ConfigError(
+        `CrossModalModel.${what}: needs head 'probabilistic', this model is '${this.config.head}': build (and train) it with head: 'probabilistic'`,
       );
     }
     return [this.matchScaleRaw, this.matchShiftVar];
   }
 
   private assertAlive(): void {
-    if (this.disposed) throw new Error('CrossModalModel: used after dispose()');
+    if (this.disposed) {
+      throw new ConfigError('CrossModalModel: used after dispose(): load or build the model again');
+    }
   }
 }

@@ -18,7 +18,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import type { Rng } from '../random.js';
 
 let storeCounter = 0;
@@ -56,14 +56,21 @@ export class ParamStore {
 
   /**
    * Create a float32 variable `name` of `shape` with the values `init(rng.fork(name))`.
-   * @throws Error when the name is taken or `init` returns the wrong number of values.
+   * @throws ConfigError when the name is taken; DataError when `init` returns the wrong number of values.
    */
   add(name: string, shape: number[], init: (rng: Rng) => Float32Array, trainable = true): tf.Variable {
-    if (this.variables.has(name)) throw new Error(`ParamStore: weight ${name} already exists`);
+    if (this.variables.has(name)) {
+      throw new ConfigError(
+        `ParamStore: weight ${name} already exists: give each layer/encoder built on one store its own name`,
+      );
+    }
     const values = init(this.rng.fork(name));
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) {
-      throw new Error(`ParamStore: ${name} needs ${size} initial values, got ${values.length}`);
+      throw new DataError(
+        `ParamStore: ${name} of shape [${shape.join(', ')}] needs ${size} initial values, init returned ${values.length}`,
+        { field: name },
+      );
     }
     const variable = tf.tidy(() =>
       tf.variable(tf.tensor(values, shape, 'float32'), trainable, this.varName(name)),
@@ -72,10 +79,14 @@ export class ParamStore {
     return variable;
   }
 
-  /** The variable called `name`. @throws Error when there is none. */
+  /** The variable called `name`. @throws ConfigError when there is none. */
   get(name: string): tf.Variable {
     const v = this.variables.get(name);
-    if (!v) throw new Error(`ParamStore: no weight called ${name}`);
+    if (!v) {
+      throw new ConfigError(
+        `ParamStore: no weight called ${name}; the store holds: ${this.names().join(', ') || '(none)'}`,
+      );
+    }
     return v;
   }
 

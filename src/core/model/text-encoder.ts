@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import type { PairDataset } from '../dataset/pair-dataset.js';
+import { ConfigError } from '../errors.js';
 import { tokenEncoderOptionsSchema } from './config.js';
 import type { ForwardOptions } from './layers.js';
 import { seededDropout } from './layers.js';
@@ -153,7 +154,11 @@ export class TokenEncoder {
       const mask = tf.cast(tf.notEqual(timeIds, 0), 'float32') as tf.Tensor2D; // [T, B]
       let words = embeddingLookup(this.embedding, timeIds); // [T·B, W]
       if (opts.training && this.options.dropout > 0) {
-        if (!opts.rng) throw new Error('TokenEncoder.forward: training with dropout needs an rng');
+        if (!opts.rng) {
+          throw new ConfigError(
+            'TokenEncoder.forward: training with dropout needs an rng: pass opts.rng (an Rng), or set dropout: 0',
+          );
+        }
         words = seededDropout(words, this.options.dropout, opts.rng) as tf.Tensor2D;
       }
       if (this.options.kind === 'bow') {

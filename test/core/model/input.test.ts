@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../../src/core/errors.js';
 import { CrossModalModel } from '../../../src/core/model/model.js';
 import { Rng } from '../../../src/core/random.js';
 
@@ -88,6 +89,7 @@ describe('encoder input transform', () => {
     expect(() => model.fitInputStatistics(new Float32Array(10), new Float32Array(3))).toThrow(
       /multiple of 4/,
     );
+    expect(() => model.fitInputStatistics(new Float32Array(10), new Float32Array(3))).toThrow(DataError);
     model.dispose();
   });
 });

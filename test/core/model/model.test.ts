@@ -178,8 +178,11 @@ describe('heads', () => {
     expectClose(s, tf.matMul(img.mean, cap.mean, false, true).arraySync() as number[][], 1e-7);
     expectClose(model.retrievalScores(img, cap), s.arraySync() as number[][], 1e-7);
     expect(() => model.matchLogProbs(img, cap)).toThrow(/probabilistic/);
+    expect(() => model.matchLogProbs(img, cap)).toThrow(ConfigError);
     expect(() => model.uncertainty(img)).toThrow(/probabilistic/);
+    expect(() => model.uncertainty(img)).toThrow(ConfigError);
     expect(() => model.embedImages(tf.zeros([2, 9]))).toThrow(/image encoder: expected input \[B, 10\]/);
+    expect(() => model.embedImages(tf.zeros([2, 9]))).toThrow(DataError);
     model.dispose();
   });
 
@@ -457,6 +460,7 @@ describe('save and load (tfjs model.json + weights.bin)', () => {
     const { images } = inputs(1);
     expect(copy.embedImages(images).mean.shape).toEqual([4, 6]);
     expect(() => model.embedImages(images)).toThrow(/after dispose/);
+    expect(() => model.embedImages(images)).toThrow(ConfigError);
     copy.dispose();
   });
 
