@@ -3,10 +3,12 @@
  *
  * @example
  * ```ts
- * import { BetaMixture, normaliseLosses } from 'cleave';
+ * import { BetaMixture, normaliseLosses } from 'cleave/mixture';
  * const { values } = normaliseLosses(losses, { method: 'minmax' });
  * const pClean = new BetaMixture().fit(values).monotonePosterior(values);
  * ```
+ *
+ * @module cleave/mixture
  */
 export type { MixtureFitState, MixtureInput, PosteriorShape } from './base.js';
 export { Mixture1D, toFiniteFloat64 } from './base.js';
@@ -24,6 +26,8 @@ export type {
   GaussianMixtureParams,
 } from './gaussian.js';
 export { GaussianMixture, twoMeansThreshold } from './gaussian.js';
+export type { LocalFdrOptions, LocalFdrParams } from './local-fdr.js';
+export { estimatedSplitAuc, LocalFdrSplit, localFdrOptionsSchema, storeyNoiseRate } from './local-fdr.js';
 export type { LossScaling, NormalisedLosses, NormaliseOptions } from './normalise.js';
 export { applyScaling, normaliseLosses, percentileSorted } from './normalise.js';
 export type { MixturePlotOptions, PlottableMixture } from './plot.js';

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { BetaMixture, plotMixture } from 'cleave';
+ * import { BetaMixture, plotMixture } from 'cleave/mixture';
  * const bmm = new BetaMixture().fit(values);
  * await plotMixture('runs/7/epoch-5-split', values, bmm, { title: 'epoch 5' });
  * ```

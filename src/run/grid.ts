@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { runGrid, writeGridOutputs } from 'cleave';
+ * import { runGrid, writeGridOutputs } from 'cleave/run';
  * const grid = await runGrid({ data: 'wikipedia-xmodal', outDir: 'runs/grid', rates: [0, 0.5], kinds: ['shuffle'],
  *   methods: ['cca', 'vse', 'refurb'], seeds: [0], config: { epochs: 10 } });
  * await writeGridOutputs(grid);

@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { pairScores } from 'cleave';
+ * import { pairScores } from 'cleave/trainer';
  * const losses = pairScores(model, data.train, { score: 'infonce', temperature: 0.1, block: 4096, seed: 0 });
  * ```
  */
