@@ -65,7 +65,7 @@ const DASHES = [
  * @param values the losses the model was fitted on (same scale)
  * @param model a fitted mixture
  * @param options bins, grid, domain, titles, size (see {@link MixturePlotOptions})
- * @returns a self-contained Vega-Lite spec (render it with {@link renderVegaLite})
+ * @returns a self-contained Vega-Lite spec (render it with {@link cleave!renderVegaLite})
  * @throws DataError on non-finite values; CleaveError when the model is not fitted
  *
  * @example

@@ -132,7 +132,7 @@ export interface GridResults {
   cells: Record<string, GridCell>;
 }
 
-/** What {@link GridOptions.onCell} receives. */
+/** What the `onCell` callback of {@link GridOptions} receives. */
 export interface GridCellEvent {
   cell: GridCell;
   /** Whether it was skipped (already in `results.json`). */

@@ -12,7 +12,7 @@
 export type { Progress } from '../core/progress.js';
 export { createProgress, progressEnabled, setProgressScope } from '../core/progress.js';
 export type { AuditOptions, AuditRow, AuditSummary } from './audit.js';
-export { auditOptionsSchema, auditPairs, suspicionOrder } from './audit.js';
+export { auditOptionsSchema, auditPairs, noiseRateInterval, suspicionOrder } from './audit.js';
 export { calibrationSpec } from './calibration-figure.js';
 export type { CCABaseline, CCABaselineOptions } from './cca-baseline.js';
 export { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';

@@ -39,6 +39,8 @@ export type {
 export {
   encodeNpy,
   encodeNpyHeader,
+  NpyReadOptionsSchema,
+  NpyWriteOptionsSchema,
   parseNpy,
   parseNpyHeader,
   readNpy,
