@@ -9,6 +9,7 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -58,8 +59,8 @@ const ROOT_EXPORTS = [
 ];
 
 /** The names (types and values) a declaration file exports, read with the TypeScript checker. */
-function declaredExports(dts: string): string[] {
-  const program = ts.createProgram([dts], {
+function declaredExports(...dts: string[]): string[][] {
+  const program = ts.createProgram(dts, {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     skipLibCheck: true,
@@ -67,8 +68,41 @@ function declaredExports(dts: string): string[] {
     types: [],
   });
   const checker = program.getTypeChecker();
-  const module = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!;
-  return checker.getExportsOfModule(module).map((s) => s.name);
+  return dts.map((file) => {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+    return checker.getExportsOfModule(module).map((s) => s.name);
+  });
+}
+
+/** Every `import { … } from 'cleave…'` in the README, the experiments and the doc comments of src/. */
+function exampleImports(): { where: string; from: string; name: string }[] {
+  const files = ['README.md'];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) files.push(path);
+    }
+  };
+  walk('src');
+  walk('experiments');
+  const pattern = /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'(cleave(?:\/[a-z]+)?)'/g;
+  return files.flatMap((where) =>
+    [...readFileSync(join(root, where), 'utf8').matchAll(pattern)].flatMap((m) =>
+      m[1]!
+        .replace(/^\s*\*/gm, '')
+        .split(',')
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+/)[0]!,
+        )
+        .filter((name) => name !== '')
+        .map((name) => ({ where, from: m[2]!, name })),
+    ),
+  );
 }
 let scratch: string;
 let installed: string;
@@ -160,12 +194,22 @@ describe('the built package', () => {
   });
 
   it('the root exports exactly the listed names (types included); the rest is in subpaths', async () => {
-    const names = declaredExports(join(installed, 'dist', 'index.d.ts'));
+    const [names] = declaredExports(join(installed, 'dist', 'index.d.ts')) as [string[]];
     expect([...names].sort()).toEqual([...ROOT_EXPORTS].sort());
     const runtime = Object.keys(await import(join(installed, 'dist', 'index.js')));
     expect(runtime.filter((n) => !ROOT_EXPORTS.includes(n))).toEqual([]);
     expect(runtime).not.toContain('runCli');
     expect(runtime).not.toContain('ParamStore');
+  });
+
+  it('every import in the README, the experiments and the doc examples names an export of its path', () => {
+    const paths = [{ key: '.', types: './dist/index.d.ts' }, ...subpaths];
+    const exported = declaredExports(...paths.map((s) => join(installed, s.types)));
+    const byPath = new Map(paths.map((s, i) => [`cleave${s.key.slice(1)}`, new Set(exported[i])]));
+    const imports = exampleImports();
+    expect(imports.length).toBeGreaterThan(100);
+    const missing = imports.filter((i) => !byPath.get(i.from)?.has(i.name));
+    expect(missing.map((i) => `${i.where}: ${i.name} from '${i.from}'`)).toEqual([]);
   });
 
   it('ships type declarations for the public API', () => {
