@@ -16,17 +16,10 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  auditPairs,
-  bundledDataset,
-  initBackend,
-  injectNoise,
-  loadPairs,
-  markdownTable,
-  rocAuc,
-  runCli,
-  writeClipRetrievalFolder,
-} from 'cleave';
+import { bundledDataset, initBackend, injectNoise, loadPairs } from 'cleave';
+import { runCli } from 'cleave/cli';
+import { rocAuc } from 'cleave/eval';
+import { auditPairs, markdownTable, writeClipRetrievalFolder } from 'cleave/run';
 
 const args = process.argv.slice(2);
 if (args.length > 0) {

@@ -21,18 +21,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  auditPairs,
-  bundledDataset,
-  clipShardLayout,
-  initBackend,
-  injectNoise,
-  inputCosines,
-  loadPairs,
-  markdownTable,
-  rocAuc,
-  writeClipRetrievalFolder,
-} from 'cleave';
+import { bundledDataset, initBackend, injectNoise, loadPairs } from 'cleave';
+import { inputCosines, rocAuc } from 'cleave/eval';
+import { auditPairs, clipShardLayout, markdownTable, writeClipRetrievalFolder } from 'cleave/run';
 
 const { values } = parseArgs({
   options: {

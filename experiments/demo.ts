@@ -19,17 +19,16 @@
  * ```
  */
 import { basename, join } from 'node:path';
+import { getLogger, initBackend } from 'cleave';
+import { writeFileAtomic } from 'cleave/io';
 import {
-  getLogger,
-  initBackend,
   RUN_METHODS,
   type RunMethod,
   type RunReport,
   reportsTable,
   setProgressScope,
   trainAndReport,
-  writeFileAtomic,
-} from 'cleave';
+} from 'cleave/run';
 import { Command, Option } from 'commander';
 
 const program = new Command('demo')

@@ -21,21 +21,18 @@
  * ```
  */
 import { join } from 'node:path';
+import { BACKEND_NAMES, bundledDataset, initBackend } from 'cleave';
+import { detectSharedSpace } from 'cleave/eval';
+import { loadPairs, writeFileAtomic } from 'cleave/io';
 import {
-  BACKEND_NAMES,
-  bundledDataset,
-  detectSharedSpace,
   type GridCell,
   type GridNoiseKind,
   gridCells,
-  initBackend,
-  loadPairs,
   RUN_METHODS,
   type RunMethod,
   runGrid,
-  writeFileAtomic,
   writeGridOutputs,
-} from 'cleave';
+} from 'cleave/run';
 import { Command, Option } from 'commander';
 
 const list = (value: string) => value.split(',').map((s) => s.trim());

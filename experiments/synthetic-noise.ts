@@ -22,17 +22,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BACKEND_NAMES, getLogger, initBackend } from 'cleave';
 import {
-  BACKEND_NAMES,
   type GridNoiseKind,
-  getLogger,
-  initBackend,
   RUN_METHODS,
   type RunMethod,
   readRunFile,
   runGrid,
   writeGridOutputs,
-} from 'cleave';
+} from 'cleave/run';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 const list =

@@ -16,7 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, createOptimizer, initBackend, probeBackends, setLogLevel } from 'cleave';
+import { type BackendName, initBackend, probeBackends, setLogLevel } from 'cleave';
+import { createOptimizer } from 'cleave/model';
 import { makeReferenceStep } from './_reference-step.js';
 
 interface Result {

@@ -17,7 +17,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { injectNoise, PairDataset, Rng, readNpy, writeNpy } from 'cleave';
+import { injectNoise, PairDataset, Rng } from 'cleave';
+import { readNpy, writeNpy } from 'cleave/io';
 
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as cleave from 'cleave';
-import { l2NormalizeRows, Rng, retrievalMetrics } from 'cleave';
+import { Rng } from 'cleave';
+import { l2NormalizeRows, retrievalMetrics } from 'cleave/eval';
 
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);

@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BetaMixture, Rng, sampleBetaMixture } from 'cleave';
+import { Rng } from 'cleave';
+import { BetaMixture, sampleBetaMixture } from 'cleave/mixture';
 
 const referenceScript = fileURLToPath(new URL('../../test/reference/mixture_reference.py', import.meta.url));
 

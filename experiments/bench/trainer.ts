@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticPrecomp } from 'cleave';
+import { writeSyntheticPrecomp } from 'cleave/dataset';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);

@@ -14,7 +14,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { createOptimizer } from 'cleave';
+ * import { createOptimizer } from 'cleave/model';
  * const w = tf.variable(tf.randomNormal([4, 2]));
  * const opt = createOptimizer({ kind: 'adam', learningRate: 1e-3 });
  * opt.minimize(() => tf.sum(tf.square(w)) as tf.Scalar);

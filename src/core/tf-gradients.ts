@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts
- * import { ensureGradients } from 'cleave';
+ * import { ensureGradients } from 'cleave/model';
  * await ensureGradients();
  * const g = tf.grad((x) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2]));   // [2, 4]
  * ```

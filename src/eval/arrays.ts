@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { l2NormalizeRows } from 'cleave';
+ * import { l2NormalizeRows } from 'cleave/eval';
  * const unit = l2NormalizeRows(new Float32Array([3, 4, 0, 2]), 2); // [0.6, 0.8, 0, 1]
  * ```
  */
@@ -108,7 +108,7 @@ export function checkedLabels(labels: NumberArray, name: string, length: number)
  * @param dim number of columns
  * @example
  * ```ts
- * import { l2NormalizeRows } from 'cleave';
+ * import { l2NormalizeRows } from 'cleave/eval';
  * l2NormalizeRows(new Float32Array([3, 4]), 2); // Float32Array [0.6, 0.8]
  * ```
  */

@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts
- * import { CCA, classMAP, l2NormalizeRows } from 'cleave';
+ * import { CCA, classMAP, l2NormalizeRows } from 'cleave/eval';
  * const cca = new CCA({ components: 10 }).fit(trainImages, trainTexts, { xDim: 128, yDim: 10 });
  * const zi = l2NormalizeRows(cca.transformX(testImages), 10);
  * const zt = l2NormalizeRows(cca.transformY(testTexts), 10);
@@ -140,7 +140,7 @@ function project(
  *
  * @example
  * ```ts
- * import { CCA } from 'cleave';
+ * import { CCA } from 'cleave/eval';
  * const x = new Float32Array([0, 0, 1, 0, 0, 1, 1, 1, 2, 1]); // 5 × 2
  * const y = new Float32Array([0, 1, 1, 2, 3]); // 5 × 1
  * const cca = new CCA({ components: 1 }).fit(x, y, { xDim: 2, yDim: 1 });

@@ -61,7 +61,7 @@ export function midranks(values: Float64Array): Float64Array {
  * @returns the AUC in [0, 1], NaN when a class is empty
  * @example
  * ```ts
- * import { rocAuc } from 'cleave';
+ * import { rocAuc } from 'cleave/eval';
  * rocAuc([0.1, 0.4, 0.4, 0.9], [0, 1, 0, 1]); // 0.875
  * ```
  */
@@ -89,7 +89,7 @@ export function rocAuc(scores: NumberArray, positives: ArrayLike<boolean | numbe
  * @returns AP in [0, 1], NaN without positives
  * @example
  * ```ts
- * import { averagePrecision } from 'cleave';
+ * import { averagePrecision } from 'cleave/eval';
  * averagePrecision([0.9, 0.8, 0.7], [1, 0, 1]); // (1 + 2/3) / 2
  * ```
  */

@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-cpu';
- * import { classMAP } from 'cleave';
+ * import { classMAP } from 'cleave/eval';
  * const images = new Float32Array([1, 0, 0.9, 0.1, 0, 1]); // 3 images, 2-d
  * const texts = new Float32Array([1, 0, 0, 1]); // 2 texts
  * const m = await classMAP(images, texts, { dim: 2, imageLabels: [0, 0, 1], textLabels: [0, 1] });
@@ -147,7 +147,7 @@ const finish = (s: { ap: number; apAtR: number; queries: number }): MAPMetrics =
  *
  * @example
  * ```ts
- * import { matrixScorer, scoreClassMAP } from 'cleave';
+ * import { matrixScorer, scoreClassMAP } from 'cleave/eval';
  * const scores = new Float32Array([0.9, 0.1, 0.2, 0.8]); // 2 images × 2 texts
  * const m = await scoreClassMAP(matrixScorer(scores, 2, 2), { imageLabels: [3, 4], textLabels: [3, 4] });
  * console.log(m.i2t.mapAtR); // 1
@@ -195,7 +195,7 @@ export async function scoreClassMAP(
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-cpu';
- * import { classMAP } from 'cleave';
+ * import { classMAP } from 'cleave/eval';
  * const eye = new Float32Array([1, 0, 0, 1]);
  * const m = await classMAP(eye, eye, { dim: 2, imageLabels: [0, 1], textLabels: [0, 1] });
  * console.log(m.t2i.mapAll); // 1

@@ -168,7 +168,7 @@ function resolveCaptionToImage(
  * @throws DataError when an image has no caption, an index is out of range, or a positive score is NaN
  * @example
  * ```ts
- * import { matrixScorer, scoreRetrieval } from 'cleave';
+ * import { matrixScorer, scoreRetrieval } from 'cleave/eval';
  * // 2 images × 3 captions; captions 0, 1 → image 0, caption 2 → image 1
  * const scores = new Float32Array([0.9, 0.2, 0.5, 0.1, 0.7, 0.4]);
  * const m = await scoreRetrieval(matrixScorer(scores, 2, 3), { captionToImage: [0, 0, 1] });
@@ -209,7 +209,7 @@ function meanMetrics(results: RetrievalMetrics[]): RetrievalMetrics {
  * @returns `{ folds, mean }`; `mean.rsum` is the mean of the folds' rSums
  * @example
  * ```ts
- * import { matrixScorer, scoreRetrievalFolds } from 'cleave';
+ * import { matrixScorer, scoreRetrievalFolds } from 'cleave/eval';
  * const identity = new Float32Array(16).map((_, k) => (k % 5 === 0 ? 1 : 0)); // 4 × 4
  * const { folds, mean } = await scoreRetrievalFolds(matrixScorer(identity, 4, 4), { folds: 2 });
  * console.log(folds.length, mean.rsum); // 2 600
@@ -287,7 +287,7 @@ export async function retrievalMetrics(
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-cpu';
- * import { retrievalMetricsFolds } from 'cleave';
+ * import { retrievalMetricsFolds } from 'cleave/eval';
  * const eye = new Float32Array(100).map((_, k) => (k % 11 === 0 ? 1 : 0)); // 10 one-hot rows
  * const { mean } = await retrievalMetricsFolds(eye, eye, { dim: 10, folds: 5 });
  * console.log(mean.rsum); // 600

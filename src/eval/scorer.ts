@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { scoreRetrieval, type RetrievalScorer } from 'cleave';
+ * import { type RetrievalScorer, scoreRetrieval } from 'cleave/eval';
  * // a custom scorer: negative squared distance between 1-d "embeddings"
  * const img = [0, 1, 2], cap = [0.1, 1.2, 1.9];
  * const scorer: RetrievalScorer = {
@@ -95,7 +95,7 @@ export function requireBackend(): void {
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-cpu';
- * import { dotProductScorer } from 'cleave';
+ * import { dotProductScorer } from 'cleave/eval';
  * const s = dotProductScorer(new Float32Array([1, 0, 0, 1]), new Float32Array([1, 0, 0.5, 0.5]), 2);
  * console.log(await s.scoreBlock(Int32Array.of(0, 1), Int32Array.of(0, 1))); // [1, 0.5, 0, 0.5]
  * s.dispose?.();
@@ -152,7 +152,7 @@ export function dotProductScorer(
  *
  * @example
  * ```ts
- * import { matrixScorer, scoreRetrieval } from 'cleave';
+ * import { matrixScorer, scoreRetrieval } from 'cleave/eval';
  * const scores = new Float32Array([0.9, 0.1, 0.2, 0.8]); // 2 images × 2 captions
  * const m = await scoreRetrieval(matrixScorer(scores, 2, 2));
  * console.log(m.rsum); // 600

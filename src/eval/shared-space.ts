@@ -15,7 +15,8 @@
  *
  * @example
  * ```ts
- * import { bundledDataset, detectSharedSpace, inputCosines, loadPairs } from 'cleave';
+ * import { bundledDataset, loadPairs } from 'cleave';
+ * import { detectSharedSpace, inputCosines } from 'cleave/eval';
  * const data = await loadPairs(bundledDataset('myntra-fashionclip-99'));
  * const found = detectSharedSpace(data.train);
  * found.shared;               // true: FashionCLIP images and titles share one space

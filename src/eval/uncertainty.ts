@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { expectedCalibrationError, uncertaintyQuality } from 'cleave';
+ * import { expectedCalibrationError, uncertaintyQuality } from 'cleave/eval';
  * const noisy = [false, false, true, true];
  * console.log(uncertaintyQuality([0.1, 0.2, 0.7, 0.9], noisy).spearman); // 0.894…
  * console.log(expectedCalibrationError([0.9, 0.9, 0.1, 0.1], noisy).ece); // ≈ 0.1
@@ -52,7 +52,7 @@ function correlation(x: Float64Array, y: Float64Array): number {
  * @param isNoisy truth mask, true / 1 = noisy pair
  * @example
  * ```ts
- * import { uncertaintyQuality } from 'cleave';
+ * import { uncertaintyQuality } from 'cleave/eval';
  * const q = uncertaintyQuality([0.2, 0.1, 0.9, 0.4], [0, 0, 1, 1]);
  * console.log(q.auc); // 1
  * ```
@@ -112,7 +112,7 @@ export interface Calibration {
  * @param options `bins` (default 10)
  * @example
  * ```ts
- * import { expectedCalibrationError } from 'cleave';
+ * import { expectedCalibrationError } from 'cleave/eval';
  * const c = expectedCalibrationError([0.75, 0.75, 0.75, 0.75], [0, 0, 0, 1], { bins: 4 });
  * console.log(c.ece, c.bins[3]?.count); // 0 4
  * ```

@@ -146,7 +146,7 @@ export function storeyNoiseRate(
  *
  * @example
  * ```ts
- * import { estimatedSplitAuc } from 'cleave';
+ * import { estimatedSplitAuc } from 'cleave/mixture';
  * estimatedSplitAuc([0.1, 0.2, 0.9], [0.8, 0.9, 1.0, 0.95]);   // ≈ 1: the clean losses sit below the null
  * ```
  */

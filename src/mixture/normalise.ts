@@ -22,7 +22,7 @@
  *
  * @example
  * ```ts
- * import { BetaMixture, applyScaling, normaliseLosses } from 'cleave';
+ * import { applyScaling, BetaMixture, normaliseLosses } from 'cleave/mixture';
  * const { scaling, fitValues } = normaliseLosses(epochLosses, { method: 'percentile' });
  * const bmm = new BetaMixture().fit(fitValues);
  * const pClean = bmm.monotonePosterior(applyScaling(epochLosses, scaling)); // every sample

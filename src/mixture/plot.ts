@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { BetaMixture, plotMixture } from 'cleave';
+ * import { BetaMixture, plotMixture } from 'cleave/mixture';
  * const bmm = new BetaMixture().fit(values);
  * await plotMixture('runs/7/epoch-5-split', values, bmm, { title: 'epoch 5' });
  * ```
@@ -65,7 +65,7 @@ const DASHES = [
  * @param values the losses the model was fitted on (same scale)
  * @param model a fitted mixture
  * @param options bins, grid, domain, titles, size (see {@link MixturePlotOptions})
- * @returns a self-contained Vega-Lite spec (render it with {@link renderVegaLite})
+ * @returns a self-contained Vega-Lite spec (render it with {@link cleave!renderVegaLite})
  * @throws DataError on non-finite values; CleaveError when the model is not fitted
  *
  * @example

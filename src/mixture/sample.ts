@@ -7,7 +7,8 @@
  *
  * @example
  * ```ts
- * import { Rng, sampleBetaMixture } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { sampleBetaMixture } from 'cleave/mixture';
  * const { values, components } = sampleBetaMixture(10_000, {
  *   alphas: [2, 8], betas: [8, 2], weights: [0.7, 0.3] }, new Rng(7));
  * ```

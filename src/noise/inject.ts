@@ -18,7 +18,7 @@
  *
  * @example
  * ```ts
- * import { injectNoise, loadPairs, bundledDataset } from 'cleave';
+ * import { bundledDataset, injectNoise, loadPairs } from 'cleave';
  * const data = await loadPairs(bundledDataset('wikipedia-xmodal'));
  * const { dataset, noisy, summary } = injectNoise(data, { rate: 0.4, kind: 'shuffle', seed: 7 });
  * summary;   // { protocol: 'caption-level', kind: 'shuffle', split: 'train', noisyPairs: 782, partial: …, complete: … }

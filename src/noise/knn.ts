@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { nearestNeighbours } from 'cleave';
+ * import { nearestNeighbours } from 'cleave/noise';
  * const x = new Float32Array([1, 0, 0.9, 0.1, 0, 1]);        // 3 points in 2-d
  * nearestNeighbours(x, 2, [0, 2], 1);                          // Int32Array [1, 1]: nearest of 0 is 1, of 2 is 1
  * ```

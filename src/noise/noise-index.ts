@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { injectNoise, saveNoiseIndex, loadNoiseIndex } from 'cleave';
+ * import { injectNoise, loadNoiseIndex, saveNoiseIndex } from 'cleave/noise';
  * const { index } = injectNoise(data, { rate: 0.2, kind: 'shuffle', seed: 7 });
  * await saveNoiseIndex('runs/noise.json', index);
  * await saveNoiseIndex('runs/noise_0.2.npy', index);               // NCR's format

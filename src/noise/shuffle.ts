@@ -15,7 +15,8 @@
  *
  * @example
  * ```ts
- * import { Rng, shuffleCaptions } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { shuffleCaptions } from 'cleave/noise';
  * const clean = Int32Array.from([0, 0, 1, 1, 2, 2, 3, 3]);
  * const noisy = shuffleCaptions(clean, 4, 0.5, new Rng(7));   // 4 of the 8 captions now on another image
  * ```

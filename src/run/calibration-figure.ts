@@ -6,7 +6,9 @@
  *
  * @example
  * ```ts
- * import { calibrationSpec, expectedCalibrationError, writeFigure } from 'cleave';
+ * import { writeFigure } from 'cleave';
+ * import { expectedCalibrationError } from 'cleave/eval';
+ * import { calibrationSpec } from 'cleave/run';
  * await writeFigure('runs/x/calibration', calibrationSpec(expectedCalibrationError(post, noisy), 'refurb'));
  * ```
  */

@@ -9,7 +9,8 @@
  *
  * @example
  * ```ts
- * import { bundledDataset, fitCCABaseline, loadPairs } from 'cleave';
+ * import { bundledDataset, loadPairs } from 'cleave';
+ * import { fitCCABaseline } from 'cleave/run';
  * const data = await loadPairs(bundledDataset('wikipedia-xmodal'));
  * const baseline = fitCCABaseline(data.train);
  * const emb = baseline.embed(data.test);        // { dim, images, captions }: unit-norm rows

@@ -7,7 +7,8 @@
  *
  * @example
  * ```ts
- * import { bundledDataset, loadPairs, writeClipRetrievalFolder } from 'cleave';
+ * import { bundledDataset, loadPairs } from 'cleave';
+ * import { writeClipRetrievalFolder } from 'cleave/run';
  * const data = await loadPairs(bundledDataset('myntra-fashionclip-99'));
  * await writeClipRetrievalFolder('runs/myntra-as-scraped', data);   // caption, url, key from the dataset
  * ```

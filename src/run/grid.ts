@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { runGrid, writeGridOutputs } from 'cleave';
+ * import { runGrid, writeGridOutputs } from 'cleave/run';
  * const grid = await runGrid({ data: 'wikipedia-xmodal', outDir: 'runs/grid', rates: [0, 0.5], kinds: ['shuffle'],
  *   methods: ['cca', 'vse', 'refurb'], seeds: [0], config: { epochs: 10 } });
  * await writeGridOutputs(grid);
@@ -132,7 +132,7 @@ export interface GridResults {
   cells: Record<string, GridCell>;
 }
 
-/** What {@link GridOptions.onCell} receives. */
+/** What the `onCell` callback of {@link GridOptions} receives. */
 export interface GridCellEvent {
   cell: GridCell;
   /** Whether it was skipped (already in `results.json`). */

@@ -21,7 +21,7 @@
  *
  * @example
  * ```ts
- * import { writeHtmlReport } from 'cleave';
+ * import { writeHtmlReport } from 'cleave/run';
  * const path = await writeHtmlReport('runs/audit');   // runs/audit/report.html
  * ```
  */

@@ -29,7 +29,7 @@
  *
  * @example
  * ```ts
- * import { readRunFile, trainOptionsFromFlags } from 'cleave';
+ * import { readRunFile, trainOptionsFromFlags } from 'cleave/run';
  * const file = await readRunFile('run.json');
  * const options = trainOptionsFromFlags({ seed: 3 }, file);   // --seed 3 wins over the file's seed
  * ```

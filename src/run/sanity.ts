@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { checkSplitOverlap, dataWarnings } from 'cleave';
+ * import { checkSplitOverlap, dataWarnings } from 'cleave/run';
  * const overlaps = checkSplitOverlap(data, { allow: false });   // throws a DataError on leakage
  * const warnings = dataWarnings(data);   // ['only 20 test pairs: …']
  * ```

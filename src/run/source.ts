@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { loadDataSource, OutputGuard } from 'cleave';
+ * import { loadDataSource, OutputGuard } from 'cleave/run';
  * const { dataset, source } = await loadDataSource('wikipedia-xmodal');
  * const out = new OutputGuard('runs/wiki', source);   // throws if runs/wiki is inside an input folder
  * await writeFileAtomic(out.path('report.json'), '{}', { protect: out.protect });

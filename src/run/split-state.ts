@@ -20,7 +20,7 @@
  *
  * @example
  * ```ts
- * import { loadSplitState, scoreWithSplit } from 'cleave';
+ * import { loadSplitState, scoreWithSplit } from 'cleave/run';
  * const state = await loadSplitState('runs/audit');
  * const pClean = scoreWithSplit(state, Float64Array.of(2.1, 5.3));
  * ```

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { markdownTable } from 'cleave';
+ * import { markdownTable } from 'cleave/run';
  * markdownTable(['method', 'rSum'], [['vse', '12.0'], ['refurb', '101.5']], ['l', 'r']);
  * // | method |  rSum |
  * // | :----- | ----: |

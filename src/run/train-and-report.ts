@@ -302,7 +302,7 @@ function uncertaintySection(u: Float64Array, noisy: Uint8Array): UncertaintySect
  * scoring, and by the means when that differs), class mAP when labelled. `cleave eval` calls the same
  * function, so it reproduces a run's test metrics exactly.
  *
- * @param folds with more than 1, the "1K"-style protocol (images in that many folds, mean reported)
+ * @param options.folds with more than 1, the "1K"-style protocol (images in that many folds, mean reported)
  *
  * @example
  * ```ts

@@ -20,7 +20,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { AuxiliaryHeads, Rng } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { AuxiliaryHeads } from 'cleave/trainer';
  * const heads = new AuxiliaryHeads({ embedDim: 4, numClasses: 3, rng: new Rng(0) });
  * const emb = tf.tidy(() => tf.div(tf.ones([2, 4]), 2) as tf.Tensor2D);
  * const loss = heads.classLoss(emb, tf.tensor1d([0, 2], 'int32'), 10);

@@ -4,7 +4,8 @@
  *
  * @example
  * ```ts
- * import { bundledDataset, CrossModalModel, embedDataset, loadPairs } from 'cleave';
+ * import { bundledDataset, CrossModalModel, loadPairs } from 'cleave';
+ * import { embedDataset } from 'cleave/trainer';
  * const data = await loadPairs(bundledDataset('wikipedia-xmodal'));
  * const model = new CrossModalModel({ image: { inputDim: data.imageDim }, text: { inputDim: data.captionDim } });
  * const emb = embedDataset(model, data.test);

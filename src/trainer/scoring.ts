@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { pairScores } from 'cleave';
+ * import { pairScores } from 'cleave/trainer';
  * const losses = pairScores(model, data.train, { score: 'infonce', temperature: 0.1, block: 4096, seed: 0 });
  * ```
  */
@@ -268,7 +268,7 @@ export function blendScores(
 
 /**
  * Losses of **random mismatched pairs** under the same score as {@link pairScores} (`infonce`):
- * what a shuffled pair's loss looks like, the null sample of a {@link LocalFdrSplit}. Within the same
+ * what a shuffled pair's loss looks like, the null sample of a {@link cleave/mixture!LocalFdrSplit}. Within the same
  * blocks as {@link pairScores} (same `seed`), draw d pairs image g(i) with the caption of another pair
  * of the block whose image differs (a seeded derangement per draw), and score it with the block's row
  * and column normalisers: ½[(logΣⱼ exp S(i, j)/τ − S(i, p)/τ) + (logΣⱼ exp S(j, p)/τ − S(i, p)/τ)].

@@ -1,13 +1,15 @@
 /**
  * The package as a user gets it: built with tsc into a scratch copy (package.json, dist/, the native
- * addon), then `import('cleave')` from a consumer folder (resolved through package.json `exports`)
- * and the `cleave` bin (`dist/cli.js`): `--help`, `info --json`, `--backend`, and errors.
+ * addon), then `import('cleave')` and every subpath (`cleave/mixture`, …) from a consumer folder
+ * (resolved through package.json `exports`), the root's exact list of names, and the `cleave` bin
+ * (`dist/cli.js`): `--help`, `info --json`, `--backend`, and errors.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -16,13 +18,93 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   version: string;
   bin: { cleave: string };
+  exports: Record<string, string | { types: string; import: string }>;
 };
+/** The subpaths of package.json `exports` (`./mixture`, …), each with its types and its module. */
+const subpaths = Object.entries(pkg.exports).flatMap(([key, target]) =>
+  key === '.' || typeof target === 'string' ? [] : [{ key, ...target }],
+);
+
+/**
+ * Every name the root (`cleave`) exports, types included. A new root export is a deliberate choice:
+ * add it here (and to the README or a doc example that uses it); everything else belongs in a subpath.
+ */
+const ROOT_EXPORTS = [
+  ...['AuditOptions', 'AuditRow', 'AuditSummary', 'auditOptionsSchema', 'auditPairs'],
+  ...['BACKEND_NAMES', 'BackendChoice', 'BackendError', 'BackendInfo', 'BackendName', 'BackendOptions'],
+  ...['backendOptionsSchema', 'BetaMixture', 'BetaMixtureOptions', 'BUNDLED_DATASETS'],
+  ...['BundledDatasetName', 'bundledDataset', 'CleaveError', 'ConfigError', 'CrossModalModel'],
+  ...['DataError', 'DataErrorLocation', 'DirectionMetrics', 'defaultLogFormat', 'EpochRecord'],
+  ...['EvaluateRetrievalOptions', 'evaluateClassMAP', 'evaluateRetrieval', 'evaluateSavedModel'],
+  ...['FigurePaths', 'FitOptions', 'FitResult', 'GaussianMixture', 'GaussianMixtureOptions'],
+  ...['GridOptions', 'GridResults', 'getBackendInfo', 'getLogger', 'gridOptionsSchema'],
+  ...['InjectNoiseOptions', 'injectNoiseOptionsSchema', 'initBackend', 'injectNoise', 'LOG_FORMATS'],
+  ...['LoadPairsOptions', 'loadPairsOptionsSchema', 'LocalFdrOptions', 'LocalFdrSplit', 'LogFormat'],
+  ...['LogLevel', 'LossKind', 'loadPairs', 'METHOD_PRESETS', 'Manifest', 'ModelConfig'],
+  ...['ModelConfigInput', 'ModelRetrievalReport', 'modelConfigSchema', 'NoiseResult', 'normaliseLosses'],
+  ...['OutputError', 'PairDataset', 'parseOrThrow', 'prettyLogLine', 'probeBackends', 'RUN_METHODS'],
+  ...['RenderedFigure', 'RenderOptions', 'RetrievalMetrics', 'Rng', 'RunFile', 'RunMethod', 'RunReport'],
+  ...['readRunFile', 'renderVegaLite', 'resolveTrainerConfig', 'retrievalMetrics', 'runFileSchema'],
+  ...['runGrid', 'SplitQuality', 'scoreWithSavedModel', 'setLogFormat', 'setLogger', 'setLogLevel'],
+  ...['splitQuality', 'TrainAndReportOptions', 'TrainAndReportResult', 'Trainer', 'TrainerCallback'],
+  ...['TrainerConfig', 'TrainerConfigInput', 'TrainerMethod', 'TrainingError', 'trainAndReport'],
+  ...['trainAndReportOptionsSchema', 'trainerConfigSchema', 'VERSION', 'VegaLiteSpec', 'writeFigure'],
+  ...['LOG_LEVELS', 'logFormatSchema', 'logLevelFromEnv', 'logLevelSchema'],
+];
+
+/** The names (types and values) a declaration file exports, read with the TypeScript checker. */
+function declaredExports(...dts: string[]): string[][] {
+  const program = ts.createProgram(dts, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noEmit: true,
+    types: [],
+  });
+  const checker = program.getTypeChecker();
+  return dts.map((file) => {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+    return checker.getExportsOfModule(module).map((s) => s.name);
+  });
+}
+
+/** Every `import { … } from 'cleave…'` in the README, the experiments and the doc comments of src/. */
+function exampleImports(): { where: string; from: string; name: string }[] {
+  const files = ['README.md'];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) files.push(path);
+    }
+  };
+  walk('src');
+  walk('experiments');
+  const pattern = /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'(cleave(?:\/[a-z]+)?)'/g;
+  return files.flatMap((where) =>
+    [...readFileSync(join(root, where), 'utf8').matchAll(pattern)].flatMap((m) =>
+      m[1]!
+        .replace(/^\s*\*/gm, '')
+        .split(',')
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+/)[0]!,
+        )
+        .filter((name) => name !== '')
+        .map((name) => ({ where, from: m[2]!, name })),
+    ),
+  );
+}
 let scratch: string;
 let installed: string;
 
@@ -62,16 +144,81 @@ describe('the built package', () => {
     const consumer = join(scratch, 'app.mjs');
     writeFileSync(
       consumer,
-      "const m = await import('cleave');\nconsole.log(JSON.stringify({ v: m.VERSION, f: [typeof m.initBackend, typeof m.createOptimizer, typeof m.getBackendInfo] }));\n",
+      "const m = await import('cleave');\nconst o = await import('cleave/model');\nconsole.log(JSON.stringify({ v: m.VERSION, f: [typeof m.initBackend, typeof o.createOptimizer, typeof m.getBackendInfo] }));\n",
     );
     const out = execFileSync(process.execPath, [consumer], { cwd: scratch, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ v: pkg.version, f: ['function', 'function', 'function'] });
   });
 
+  it('resolves every subpath of package.json exports from a consumer, each with its declarations', () => {
+    expect(subpaths.map((s) => s.key)).toEqual(
+      expect.arrayContaining(['./mixture', './eval', './noise', './io', './trainer', './run']),
+    );
+    const consumer = join(scratch, 'subpaths.mjs');
+    const specifiers = subpaths.map((s) => `cleave${s.key.slice(1)}`);
+    writeFileSync(
+      consumer,
+      `const out = {};\nfor (const s of ${JSON.stringify(specifiers)}) out[s] = Object.keys(await import(s)).length;\nconsole.log(JSON.stringify(out));\n`,
+    );
+    const counts = JSON.parse(execFileSync(process.execPath, [consumer], { cwd: scratch, encoding: 'utf8' }));
+    for (const s of specifiers) expect(counts[s], s).toBeGreaterThan(0);
+    for (const s of subpaths) {
+      expect(readFileSync(join(installed, s.types), 'utf8'), s.key).toMatch(/export/);
+    }
+  });
+
+  it('resolves every subpath in the repository too: self-reference to dist/ and tsconfig paths', () => {
+    // the repository's own dist/ (npm run build) as a user's script inside the repo would see it
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('cleave/mixture'); console.log(typeof m.BetaMixture)",
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    if (out.status === 0) expect(out.stdout.trim()).toBe('function');
+    else expect(out.stderr).toMatch(/Cannot find module .*dist/); // not built: resolved, file absent
+    // experiments and doc examples resolve `cleave/...` through tsconfig paths to the same entry file
+    const paths = (
+      JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as {
+        compilerOptions: { paths: Record<string, string[]> };
+      }
+    ).compilerOptions.paths;
+    for (const s of subpaths) {
+      const source = s.import.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts');
+      const name = `cleave${s.key.slice(1)}`;
+      const mapped = paths[name] ?? paths['cleave/*']!.map((p) => p.replace('*', s.key.slice(2)));
+      expect(mapped, name).toContain(source);
+    }
+  });
+
+  it('the root exports exactly the listed names (types included); the rest is in subpaths', async () => {
+    const [names] = declaredExports(join(installed, 'dist', 'index.d.ts')) as [string[]];
+    expect([...names].sort()).toEqual([...ROOT_EXPORTS].sort());
+    const runtime = Object.keys(await import(join(installed, 'dist', 'index.js')));
+    expect(runtime.filter((n) => !ROOT_EXPORTS.includes(n))).toEqual([]);
+    expect(runtime).not.toContain('runCli');
+    expect(runtime).not.toContain('ParamStore');
+  });
+
+  it('every import in the README, the experiments and the doc examples names an export of its path', () => {
+    const paths = [{ key: '.', types: './dist/index.d.ts' }, ...subpaths];
+    const exported = declaredExports(...paths.map((s) => join(installed, s.types)));
+    const byPath = new Map(paths.map((s, i) => [`cleave${s.key.slice(1)}`, new Set(exported[i])]));
+    const imports = exampleImports();
+    expect(imports.length).toBeGreaterThan(100);
+    const missing = imports.filter((i) => !byPath.get(i.from)?.has(i.name));
+    expect(missing.map((i) => `${i.where}: ${i.name} from '${i.from}'`)).toEqual([]);
+  });
+
   it('ships type declarations for the public API', () => {
     const dts = readFileSync(join(installed, 'dist', 'index.d.ts'), 'utf8');
     expect(dts).toMatch(/initBackend/);
-    expect(dts).toMatch(/createOptimizer/);
+    expect(readFileSync(join(installed, 'dist', 'core', 'model', 'index.d.ts'), 'utf8')).toMatch(
+      /createOptimizer/,
+    );
   });
 });
 

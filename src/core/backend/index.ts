@@ -1,5 +1,6 @@
 /**
- * Picks and starts the tfjs compute backend — the one place in cleave that knows which one runs.
+ * `cleave/backend`: picks and starts the tfjs compute backend — the one place in cleave that knows
+ * which one runs.
  *
  * `auto` tries, in order: `webgpu` (Dawn through the `webgpu` package, hardware adapters only) →
  * `tensorflow` (`@tensorflow/tfjs-node-gpu`, else `@tensorflow/tfjs-node`, when installed) → `cpu-blas`
@@ -14,6 +15,8 @@
  * const info = await initBackend();              // or initBackend({ backend: 'cpu-blas' })
  * console.log(info.name, info.reason);           // 'cpu-blas', 'auto: first available of …'
  * ```
+ *
+ * @module cleave/backend
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';

@@ -39,7 +39,7 @@ export function bundledDataDir(): string {
 }
 
 /**
- * Path of a bundled dataset's `manifest.json`, for {@link loadPairs}.
+ * Path of a bundled dataset's `manifest.json`, for {@link cleave/io!loadPairs}.
  *
  * @throws DataError for an unknown name (the message lists the known ones)
  */

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { randomSplit, carveSplit } from 'cleave';
+ * import { carveSplit, randomSplit } from 'cleave/dataset';
  * const s = randomSplit(100, { seed: 0, test: 0.2, val: 0.1 });   // { train: 70, val: 10, test: 20 images }
  * const { kept, carved } = carveSplit(s.train, { fraction: 0.1, seed: 0 });
  * ```

@@ -17,7 +17,8 @@
  *
  * @example
  * ```ts
- * import { writeSyntheticPrecomp, loadPrecomp } from 'cleave';
+ * import { writeSyntheticPrecomp } from 'cleave/dataset';
+ * import { loadPrecomp } from 'cleave/io';
  * const dir = await writeSyntheticPrecomp('runs/bench', { shape: 'f30k', scale: 0.01 });   // runs/bench/f30k_precomp
  * const data = await loadPrecomp(dir);
  * ```

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from 'cleave';
+ * import { writeFileAtomic } from 'cleave/io';
  * await writeFileAtomic('out/report.json', JSON.stringify(report, null, 2));
  * ```
  */

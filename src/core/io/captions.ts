@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { readCaptions, readColumn } from 'cleave';
+ * import { readCaptions, readColumn } from 'cleave/io';
  * const texts = await readCaptions('captions.txt');                   // string[]
  * const fromJsonl = await readCaptions('pairs.jsonl', { field: 'caption' });
  * const imageOfCaption = await readColumn('pairs.jsonl', 'image');   // (string | number)[]

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { loadClipRetrievalFolder } from 'cleave';
+ * import { loadClipRetrievalFolder } from 'cleave/io';
  * const web = await loadClipRetrievalFolder('laion-subset/', { split: { seed: 0, test: 0.1, val: 0.05 } });
  * web.captionText(0);   // the caption of pair 0, from metadata_0.parquet
  * ```

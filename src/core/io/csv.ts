@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { parseCsv, readCsv } from 'cleave';
+ * import { parseCsv, readCsv } from 'cleave/io';
  * parseCsv('a,b\n1,"x, ""y"""\n');          // [['a', 'b'], ['1', 'x, "y"']]
  * const table = await readCsv('data/wikipedia-xmodal/labels.csv');
  * table.column('split').slice(0, 2);          // ['train', 'train']
@@ -202,7 +202,7 @@ export type CsvValue = string | number | boolean | null | undefined;
  *
  * @example
  * ```ts
- * import { formatCsv } from 'cleave';
+ * import { formatCsv } from 'cleave/io';
  * formatCsv([['a', 'b'], [1, 'x, "y"']]);   // 'a,b\n1,"x, ""y"""\n'
  * ```
  */

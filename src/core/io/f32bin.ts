@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { readF32Bin, writeF32Bin } from 'cleave';
+ * import { readF32Bin, writeF32Bin } from 'cleave/io';
  * await writeF32Bin('out/img.f32.bin', new Float32Array([1, 2, 3, 4]), [2, 2], { description: 'toy' });
  * const { data, shape } = await readF32Bin('out/img.f32.bin');   // shape [2, 2]; header in out/img.json
  * ```

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { readFeatures, readIndices } from 'cleave';
+ * import { readFeatures, readIndices } from 'cleave/io';
  * const img = await readFeatures('images.npy');          // { data: Float32Array, shape: [N, D] }
  * const c2i = await readIndices('caption_to_image.json');   // Int32Array
  * ```

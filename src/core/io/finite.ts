@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { assertFinite } from 'cleave';
+ * import { assertFinite } from 'cleave/io';
  * assertFinite(new Float32Array([0, 1, 2, 3]), [2, 2], 'images.npy');   // passes
  * assertFinite(new Float32Array([0, 1, NaN, 3]), [2, 2], 'images.npy'); // DataError: images.npy: row 1, column 0 is NaN
  * ```

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { float16ToFloat32, float32ToFloat16 } from 'cleave';
+ * import { float16ToFloat32, float32ToFloat16 } from 'cleave/io';
  * const halves = float32ToFloat16(new Float32Array([1, 0.1, 65504]));   // Uint16Array [0x3c00, 0x2e66, 0x7bff]
  * float16ToFloat32(halves);                                                 // Float32Array [1, 0.0999755859375, 65504]
  * ```

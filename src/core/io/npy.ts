@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { readNpy, writeNpy } from 'cleave';
+ * import { readNpy, writeNpy } from 'cleave/io';
  * await writeNpy('emb.npy', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
  * const emb = await readNpy('emb.npy', { as: 'float32' });
  * emb.shape;            // [2, 3]

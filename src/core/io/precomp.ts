@@ -30,7 +30,7 @@
  *
  * @example
  * ```ts
- * import { loadPrecomp } from 'cleave';
+ * import { loadPrecomp } from 'cleave/io';
  * const data = await loadPrecomp('data/f30k_precomp', { cacheDir: 'runs/cache' });
  * data.train.numPairs;    // 145000
  * data.imageDim;          // 2048 (mean of the 36 regions)

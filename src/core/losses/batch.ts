@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { diagonal } from 'cleave';
+ * import { diagonal } from 'cleave/model';
  * diagonal(tf.tensor2d([[1, 2], [3, 4]])).print();   // [1, 4]
  * ```
  */

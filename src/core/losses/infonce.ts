@@ -25,7 +25,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { infoNCELoss } from 'cleave';
+ * import { infoNCELoss } from 'cleave/model';
  * const S = tf.tensor2d([[0.9, 0.1], [0.2, 0.8]]);
  * infoNCELoss(S, tf.ones([2]), 1 / 0.07).print();
  * // in training: infoNCELoss(model.similarity(img, cap), y, model.logitScale())

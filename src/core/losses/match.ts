@@ -30,7 +30,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { CrossModalModel, matchLoss, vibLoss } from 'cleave';
+ * import { CrossModalModel, matchLoss, vibLoss } from 'cleave/model';
  * const model = new CrossModalModel({ image: { inputDim: 8 }, text: { inputDim: 8 }, head: 'probabilistic' });
  * const y = tf.tensor1d([1, 1, 0.3, 0]);
  * const loss = tf.tidy(() => {

@@ -28,7 +28,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { tripletLoss, tripletLossPerPair } from 'cleave';
+ * import { tripletLoss, tripletLossPerPair } from 'cleave/model';
  * const S = tf.tensor2d([[0.9, 0.7], [0.8, 0.6]]);
  * const y = tf.tensor1d([1, 0.5]);
  * tripletLoss(S, y, { margin: 0.2 }).print();

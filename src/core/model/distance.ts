@@ -22,7 +22,7 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { closedFormDistance } from 'cleave';
+ * import { closedFormDistance } from 'cleave/model';
  * const img = { mean: tf.tensor2d([[1, 0]]), logSigma2: tf.tensor2d([[-2, -2]]) };
  * const cap = { mean: tf.tensor2d([[0, 1]]), logSigma2: tf.tensor2d([[-2, -2]]) };
  * closedFormDistance(img, cap).print();   // 2 + 4·e⁻² ≈ 2.5413

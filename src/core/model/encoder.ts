@@ -9,7 +9,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { Encoder, ParamStore, Rng, encoderOptionsSchema } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { Encoder, encoderOptionsSchema, ParamStore } from 'cleave/model';
  * const store = new ParamStore(new Rng(3));
  * const enc = new Encoder(store, 'image', encoderOptionsSchema.parse({ inputDim: 8 }), 4,
  *   { depth: 1, logSigma2Init: -4 });

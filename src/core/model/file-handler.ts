@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { fileSystemHandler, CrossModalModel } from 'cleave';
+ * import { CrossModalModel, fileSystemHandler } from 'cleave/model';
  * const model = new CrossModalModel({ image: { inputDim: 8 }, text: { inputDim: 8 } });
  * await model.save(fileSystemHandler('runs/7/model'));       // or simply model.save('runs/7/model')
  * const again = await CrossModalModel.load(fileSystemHandler('runs/7/model/model.json'));

@@ -8,7 +8,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { Mlp, ParamStore, Rng } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { Mlp, ParamStore } from 'cleave/model';
  * const store = new ParamStore(new Rng(1));
  * const mlp = new Mlp(store, 'head', { inputDim: 8, outputDim: 4, depth: 2, hidden: 16,
  *   dropout: 0.1, layerNorm: true, activation: 'relu', skip: true });

@@ -15,7 +15,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { CrossModalModel, matchLoss, Rng, vibLoss } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { CrossModalModel, matchLoss, vibLoss } from 'cleave/model';
  * const model = new CrossModalModel({ image: { inputDim: 512 }, text: { inputDim: 384 },
  *   head: 'probabilistic', seed: 7 });
  * const imageBatch = tf.randomNormal([32, 512]);

@@ -10,7 +10,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { ParamStore, glorotUniform, Rng } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { glorotUniform, ParamStore } from 'cleave/model';
  * const store = new ParamStore(new Rng(7));
  * const w = store.add('dense/kernel', [4, 3], (rng) => glorotUniform(rng, 4, 3));
  * store.trainable().length;   // 1

@@ -17,7 +17,8 @@
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { ParamStore, Rng, TokenEncoder } from 'cleave';
+ * import { Rng } from 'cleave';
+ * import { ParamStore, TokenEncoder } from 'cleave/model';
  * const enc = new TokenEncoder(new ParamStore(new Rng(0)), 'text/tokens', { kind: 'gru', vocabSize: 100, wordDim: 8, hidden: 16 });
  * const ids = tf.tensor2d([[1, 5, 7, 2, 0], [1, 9, 2, 0, 0]], [2, 5], 'int32');   // <start> … <end> <pad>
  * const features = enc.forward(ids);   // [2, 16]

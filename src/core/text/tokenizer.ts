@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { Vocabulary, wordTokenize } from 'cleave';
+ * import { Vocabulary, wordTokenize } from 'cleave/model';
  * wordTokenize("A dog's toy, isn't it?");   // ['a', 'dog', "'s", 'toy', ',', 'is', "n't", 'it', '?']
  * const vocab = Vocabulary.build(['a dog runs .', 'a dog sits .'], { threshold: 1 });
  * vocab.encode('A cat runs.');              // [1, 4, 3, 6, 7, 2]: <start> a <unk> runs . <end>
