@@ -170,7 +170,8 @@ export function f32Values(backend: MathBackendCPU, t: tf.TensorInfo): Float32Arr
 
 function cpuKernel(name: string): tf.KernelFunc {
   const k = tf.getKernel(name, 'cpu');
-  if (!k) throw new Error(`cpu-blas: the reference cpu kernel ${name} is not registered`);
+  // invariant: registerCpuBlasBackend imports the cpu backend first, so every kernel is there
+  if (!k) throw new Error(`internal: cpu-blas: the reference cpu kernel ${name} is not registered`);
   return k.kernelFunc;
 }
 
@@ -212,6 +213,8 @@ export function blasMatMul(
   const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   if (ka !== kb) {
+    // invariant: tf.matMul checks the shapes before any kernel runs; this is tfjs's own kernel error,
+    // word for word, for a caller that runs the kernel directly
     throw new Error(
       `Error in matMul: inner shapes (${ka}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
         `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
@@ -350,6 +353,7 @@ function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
         preluActivationWeights.dtype === 'float32' &&
         isRowVector(preluActivationWeights.shape, n));
     const code = ACTIVATION[act as keyof typeof ACTIVATION];
+    // invariant: tfjs's fused ops accept only the activations in ACTIVATION; tfjs's own kernel error
     if (code === undefined)
       throw new Error(`Activation ${act} has not been implemented for the cpu-blas backend.`);
     const alpha = act === 'prelu' && nativeAct ? f32Values(backend, preluActivationWeights!) : null;
