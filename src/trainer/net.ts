@@ -96,3 +96,30 @@ export function disposeNet(net: TrainerNet, options: { keepModel?: boolean } = {
   net.optimizer.dispose();
   net.aux.dispose();
 }
+
+/**
+ * The config key of the step size a run trains with, and its value, for error messages:
+ * `adapter.learningRate` on a shared space, else `optimizer.learningRate`.
+ *
+ * @example
+ * ```ts
+ * stepSizeKey(resolveTrainerConfig({}), false);   // 'optimizer.learningRate (now 0.0003)'
+ * ```
+ */
+export function stepSizeKey(config: TrainerConfig, sharedSpace: boolean): string {
+  return sharedSpace
+    ? `adapter.learningRate (now ${config.adapter.learningRate})`
+    : `optimizer.learningRate (now ${config.optimizer.learningRate})`;
+}
+
+/**
+ * The step size after the warm-up, when it differs from the warm-up's (adapters keep theirs).
+ *
+ * @example
+ * ```ts
+ * retrainStepSize(resolveTrainerConfig({}), false);   // 0.001 (the refurb preset)
+ * ```
+ */
+export function retrainStepSize(config: TrainerConfig, sharedSpace: boolean): number | undefined {
+  return sharedSpace ? undefined : config.optimizer.retrainLearningRate;
+}

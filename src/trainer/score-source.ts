@@ -19,8 +19,9 @@ import { getLogger } from '../core/logger.js';
 import { Rng } from '../core/random.js';
 import { inputCosines, unpairedCosines } from '../eval/shared-space.js';
 import type { TrainerConfig } from './config.js';
+import { embedDataset } from './embed.js';
 import { derivedSeed, disposeNet } from './net.js';
-import { nullPairScores, pairScores } from './scoring.js';
+import { matchEvidence, nullPairScores, pairScores } from './scoring.js';
 import type { EpochPlan, TrainerNet } from './types.js';
 
 const log = () => getLogger('trainer');
@@ -157,4 +158,28 @@ export async function heldoutScores(ctx: HeldoutContext, epoch: number): Promise
     log().debug({ fold: k, folds: s.folds }, 'held-out fold scored');
   }
   return out;
+}
+
+/**
+ * The model's own match evidence p_model ∈ [0, 1] per training pair under network `net` (NCR's
+ * soft-margin evidence), which the `ncr` relabel rule mixes into the targets.
+ *
+ * @example
+ * ```ts
+ * const evidence = modelEvidence(config, train, nets[0], epoch);
+ * ```
+ */
+export function modelEvidence(
+  config: TrainerConfig,
+  train: PairDataset,
+  net: TrainerNet,
+  epoch: number,
+): Float64Array {
+  const emb = embedDataset(net.model, train);
+  const all = Int32Array.from({ length: train.numPairs }, (_, j) => j);
+  return matchEvidence(emb, train, all, {
+    batchSize: config.batchSize,
+    margin: config.retrain.margin,
+    seed: derivedSeed(config.seed, `evidence/net${net.index}/epoch${epoch}`),
+  });
 }

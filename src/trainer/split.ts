@@ -22,7 +22,7 @@ import { GaussianMixture } from '../mixture/gaussian.js';
 import { LocalFdrSplit } from '../mixture/local-fdr.js';
 import { applyScaling, type LossScaling, normaliseLosses } from '../mixture/normalise.js';
 import type { TrainerConfig } from './config.js';
-import type { SavedSplit } from './state.js';
+import { type CheckpointState, type SavedSplit, savedSplitArrays } from './state.js';
 import type { Relabelled, SplitRecord, SplitResult } from './types.js';
 
 /** The split options of the trainer config (`config.split`). */
@@ -144,31 +144,34 @@ export function splitRecord(
 }
 
 /**
- * A split saved in a checkpoint, rebuilt: its losses and posterior as saved, the mixture from its
- * JSON (a `local-fdr` split, saved with its null sample, is refitted by `refit`: deterministic on
- * the same losses). Undefined when the checkpoint lacks its arrays.
+ * The last splits saved in a checkpoint, rebuilt: their losses and posteriors as saved, each mixture
+ * from its JSON; a `local-fdr` split, saved with its null sample, is refitted by `refit`
+ * (deterministic on the same losses; undefined for a network that does not exist). Splits whose
+ * arrays are missing are left out.
  *
  * @example
  * ```ts
- * const split = restoreSplit(saved, arrays, config.split, 'beta', (net, s, n) => fitSplit(net, s, n, config.split, 'local-fdr'));
+ * const splits = restoreSplits(loaded.splits ?? [], loaded.arrays, config.split, 'beta', () => undefined);
  * ```
  */
-export function restoreSplit(
-  saved: SavedSplit,
-  arrays: { scores?: Float64Array; posterior?: Float64Array; nullScores?: Float64Array },
+export function restoreSplits(
+  saved: readonly SavedSplit[],
+  arrays: CheckpointState['arrays'],
   split: SplitOptions,
   kind: MixtureKind,
-  refit: ((scores: Float64Array, nullScores: Float64Array) => SplitResult) | undefined,
-): SplitResult | undefined {
-  const { net, mixture, inputWeight, blend } = saved;
-  const extra = {
-    ...(inputWeight !== undefined ? { inputWeight } : {}),
-    ...(blend ? { blend } : {}),
-  };
-  const { scores, posterior, nullScores } = arrays;
-  if (!scores || !posterior) return undefined;
-  if (nullScores && refit) return { ...refit(scores, nullScores), posterior, ...extra };
-  const m = kind === 'gaussian' ? GaussianMixture.fromJSON(mixture) : BetaMixture.fromJSON(mixture);
-  const { values, scaling } = normaliseLosses(scores, { method: split.normalise });
-  return { net, scores, values, scaling, posterior, mixture: m, ...extra };
+  refit: (net: number, scores: Float64Array, nullScores: Float64Array) => SplitResult | undefined,
+): SplitResult[] {
+  return saved.flatMap(({ net, mixture, inputWeight, blend }) => {
+    const extra = {
+      ...(inputWeight !== undefined ? { inputWeight } : {}),
+      ...(blend ? { blend } : {}),
+    };
+    const { scores, posterior, nullScores } = savedSplitArrays(arrays, net);
+    if (!scores || !posterior) return [];
+    const refitted = nullScores ? refit(net, scores, nullScores) : undefined;
+    if (refitted) return [{ ...refitted, posterior, ...extra }];
+    const m = kind === 'gaussian' ? GaussianMixture.fromJSON(mixture) : BetaMixture.fromJSON(mixture);
+    const { values, scaling } = normaliseLosses(scores, { method: split.normalise });
+    return [{ net, scores, values, scaling, posterior, mixture: m, ...extra }];
+  });
 }

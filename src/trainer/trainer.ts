@@ -35,19 +35,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
-import { DataError, TrainingError } from '../core/errors.js';
+import { DataError } from '../core/errors.js';
 import { getLogger } from '../core/logger.js';
 import type { Embedding } from '../core/model/distance.js';
 import type { CrossModalModel } from '../core/model/model.js';
+import { emitHook, type HookArgs } from './callbacks.js';
 import { restoreRunState, saveRunCheckpoint } from './checkpoint.js';
 import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
-import { embedDataset } from './embed.js';
 import { batchBuffers, trainEpoch } from './epoch.js';
-import { buildNet, derivedSeed, disposeNet } from './net.js';
+import { buildNet, derivedSeed, disposeNet, retrainStepSize, stepSizeKey } from './net.js';
 import { denseTargets, relabelTargets, splitFrozen } from './relabel.js';
 import { batchObjective, retrainPlan } from './retrain.js';
-import { heldoutDue, heldoutScores, learnedScores, nullScores } from './score-source.js';
-import { matchEvidence } from './scoring.js';
+import { heldoutDue, heldoutScores, learnedScores, modelEvidence, nullScores } from './score-source.js';
 import {
   type BlendedScores,
   blendInputScore,
@@ -57,8 +56,15 @@ import {
   resolveSharedSpace,
   type SharedSpaceUse,
 } from './shared-space.js';
-import { fitSplit, type MixtureKind, mixtureKind, restoreSplit, smoothScores, splitRecord } from './split.js';
-import { newRunState, type RunState, savedSplitArrays } from './state.js';
+import {
+  fitSplit,
+  type MixtureKind,
+  mixtureKind,
+  restoreSplits,
+  smoothScores,
+  splitRecord,
+} from './split.js';
+import { newRunState, type RunState } from './state.js';
 import type {
   BatchInputs,
   EpochPlan,
@@ -73,22 +79,11 @@ import type {
   TrainerNet,
   ValidationRecord,
 } from './types.js';
-import { chanceRsum, embeddingsCollapsed, validationRecord } from './validate.js';
+import { CollapseGuard, patienceExhausted, trackBest, validationRecord } from './validate.js';
 import { auxiliaryLoss, warmupPlan } from './warmup.js';
 
 // The public types and `chanceRsum` keep their old import path (`src/index.ts` exports them from here).
-export type {
-  EpochRecord,
-  FitOptions,
-  FitResult,
-  Relabelled,
-  SplitRecord,
-  SplitResult,
-  TrainerCallback,
-  TrainerContext,
-  TrainerNet,
-  ValidationRecord,
-} from './types.js';
+export type * from './types.js';
 export { chanceRsum } from './validate.js';
 
 const log = () => getLogger('trainer');
@@ -147,7 +142,14 @@ export class Trainer {
     if (this.sharedSpace.used && this.state.startEpoch === 0) {
       // The untrained adapter is the zero-shot model: it is the first candidate for the best epoch.
       const validation = await this.validate(-1);
-      if (validation) this.trackBest({ epoch: -1, phase: 'warmup', loss: [], validation, seconds: 0 });
+      if (validation)
+        trackBest(this.state.best, this.nets[0]!.model, this.validation !== undefined, {
+          epoch: -1,
+          phase: 'warmup',
+          loss: [],
+          validation,
+          seconds: 0,
+        });
     }
     log().info(
       {
@@ -164,10 +166,11 @@ export class Trainer {
       'fit start',
     );
     await this.emit('onFitStart');
-    const patience = options.collapsePatience ?? 3;
-    let atChance = 0;
+    const guard = new CollapseGuard(options.collapsePatience ?? 3);
     for (let epoch = this.state.startEpoch; epoch < c.epochs; epoch++) {
-      if (this.patienceExhausted()) {
+      if (
+        patienceExhausted(this.history, this.state.best.epoch, this.patience(), this.validation !== undefined)
+      ) {
         log().info({ epoch, bestEpoch: this.state.best.epoch, patience: c.patience }, 'early stop');
         break;
       }
@@ -176,21 +179,11 @@ export class Trainer {
       const record = await this.runEpoch(epoch);
       record.validation = await this.validate(epoch);
       record.seconds = (performance.now() - started) / 1000;
-      if (record.validation && patience > 0 && this.validation) {
-        const chance = chanceRsum(this.validation.numImages);
-        atChance =
-          record.validation.rsum <= chance + 1e-6 && embeddingsCollapsed(this.nets[0]!.model, this.validation)
-            ? atChance + 1
-            : 0;
-        if (atChance >= patience) {
-          throw new TrainingError(
-            `training collapsed: every validation item embeds at one point and validation rSum ${record.validation.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${this.validation.numImages} images) for ${atChance} evaluations in a row, at epoch ${epoch}; lower ${this.learningRateKey()}`,
-            epoch,
-          );
-        }
-      }
+      guard.check(record.validation, this.nets[0]!.model, this.validation, epoch, () =>
+        stepSizeKey(this.config, this.shared),
+      );
       this.history.push(record);
-      this.trackBest(record);
+      trackBest(this.state.best, this.nets[0]!.model, this.validation !== undefined, record);
       if (options.checkpointDir) {
         await saveRunCheckpoint(options.checkpointDir, this.config, this.nets, this.state, epoch);
       }
@@ -237,7 +230,7 @@ export class Trainer {
       const relabelled = this.relabel(net, splits[net.index]!, epoch);
       this.state.targets[net.index] = denseTargets(relabelled, this.train.numPairs);
       if (net.index === 0) split = splitRecord(splits[0]!, relabelled, this.train.noise?.noisy);
-      const plan = retrainPlan(c, net, relabelled, { sharedSpace: this.sharedSpace?.used === true });
+      const plan = retrainPlan(c, net, relabelled, { sharedSpace: this.shared });
       loss.push(await this.trainEpoch(net, epoch, plan));
     }
     return { epoch, phase: 'train', loss, ...(split ? { split } : {}), seconds: 0 };
@@ -245,11 +238,7 @@ export class Trainer {
 
   /** Step 1, the warm-up, for one network: every pair as clean, auxiliary tasks on (`warmup.ts`). */
   protected async warmupEpoch(net: TrainerNet, epoch: number): Promise<number> {
-    return this.trainEpoch(
-      net,
-      epoch,
-      warmupPlan(this.config, net, { sharedSpace: this.sharedSpace?.used === true }),
-    );
+    return this.trainEpoch(net, epoch, warmupPlan(this.config, net, { sharedSpace: this.shared }));
   }
 
   /**
@@ -286,22 +275,13 @@ export class Trainer {
 
   /** `split.mixture` resolved: `auto` is `local-fdr` on a shared space (self/peer source), else `beta`. */
   protected mixtureKind(): MixtureKind {
-    return mixtureKind(this.config.split, this.sharedSpace?.used === true);
+    return mixtureKind(this.config.split, this.shared);
   }
 
   /** Step 4, the relabel: targets and the pairs to train on, from the split (`relabel.ts`). */
   protected relabel(net: TrainerNet, split: SplitResult, epoch: number): Relabelled {
     const c = this.config;
-    let evidence: Float64Array | undefined;
-    if (c.relabel.rule === 'ncr') {
-      const emb = embedDataset(net.model, this.train);
-      const all = Int32Array.from({ length: this.train.numPairs }, (_, j) => j);
-      evidence = matchEvidence(emb, this.train, all, {
-        batchSize: c.batchSize,
-        margin: c.retrain.margin,
-        seed: this.runSeed(`evidence/net${net.index}/epoch${epoch}`),
-      });
-    }
+    const evidence = c.relabel.rule === 'ncr' ? modelEvidence(c, this.train, net, epoch) : undefined;
     return relabelTargets(split.posterior, c.relabel, {
       epoch,
       epochs: c.epochs,
@@ -316,19 +296,15 @@ export class Trainer {
    */
   protected async trainEpoch(net: TrainerNet, epoch: number, plan: EpochPlan): Promise<number> {
     this.buffers ??= batchBuffers(this.config.batchSize, this.train);
-    const shared = this.sharedSpace?.used === true;
-    return trainEpoch(
-      {
-        config: this.config,
-        data: this.train,
-        buffers: this.buffers,
-        learningRateHint: `${this.learningRateKey()}${shared ? '' : ' or optimizer.retrainLearningRate'}`,
-        batchLoss: (n, b) => this.batchLoss(n, b),
-      },
-      net,
-      epoch,
-      plan,
-    );
+    const retrainKey = this.shared ? '' : ' or optimizer.retrainLearningRate';
+    const ctx = {
+      config: this.config,
+      data: this.train,
+      buffers: this.buffers,
+      learningRateHint: `${stepSizeKey(this.config, this.shared)}${retrainKey}`,
+      batchLoss: (n: TrainerNet, b: BatchInputs) => this.batchLoss(n, b),
+    };
+    return trainEpoch(ctx, net, epoch, plan);
   }
 
   /** The validate phase: rSum and recalls of network 0 on the validation split (undefined without one). */
@@ -404,11 +380,7 @@ export class Trainer {
 
   /** The input-space score blended into `scores` (`shared-space.ts`); `scores` alone without a shared space. */
   private withInputScore(scores: Float64Array, nulls?: Float64Array): BlendedScores {
-    const candidates = inputWeightCandidates(
-      this.config,
-      this.sharedSpace?.used === true,
-      nulls !== undefined,
-    );
+    const candidates = inputWeightCandidates(this.config, this.shared, nulls !== undefined);
     return blendInputScore(scores, nulls, candidates, () => {
       this.inputScoreCache ??= computeInputScores(this.config, this.train, this.nets[0]!.model);
       return this.inputScoreCache;
@@ -431,17 +403,19 @@ export class Trainer {
     return result;
   }
 
-  /** Whether `patience` validations have passed without a better validation rSum. */
-  private patienceExhausted(): boolean {
-    const p = this.sharedSpace?.used ? this.config.adapter.patience : this.config.patience;
-    if (p === 0 || !this.validation) return false;
-    const validated = this.history.filter((r) => r.validation && r.epoch > this.state.best.epoch);
-    return validated.length >= p;
+  /** Whether this run treats its inputs as one shared space (see {@link sharedSpace}). */
+  private get shared(): boolean {
+    return this.sharedSpace?.used === true;
+  }
+
+  /** `patience`, or `adapter.patience` on a shared space. */
+  private patience(): number {
+    return this.sharedSpace?.used ? this.config.adapter.patience : this.config.patience;
   }
 
   /** Build a network: model (input statistics fitted on the training features), optimizer, aux heads (`net.ts`). */
   protected buildNet(tag: string, index: number): TrainerNet {
-    return buildNet(this.config, this.train, { tag, index, sharedSpace: this.sharedSpace?.used === true });
+    return buildNet(this.config, this.train, { tag, index, sharedSpace: this.shared });
   }
 
   /** After the warm-up: switch the learning rate, optionally re-initialise the networks. */
@@ -453,7 +427,7 @@ export class Trainer {
         return this.buildNet(`net${net.index}/retrain`, net.index);
       });
     }
-    const lr = this.retrainLearningRate();
+    const lr = retrainStepSize(this.config, this.shared);
     if (lr !== undefined) for (const net of this.nets) net.optimizer.setLearningRate(lr);
   }
 
@@ -465,29 +439,6 @@ export class Trainer {
    */
   protected get warmupLength(): number {
     return this.sharedSpace?.used ? 0 : this.config.warmupEpochs;
-  }
-
-  /** The config key of the step size this run trains with, and its value, for error messages. */
-  private learningRateKey(): string {
-    return this.sharedSpace?.used
-      ? `adapter.learningRate (now ${this.config.adapter.learningRate})`
-      : `optimizer.learningRate (now ${this.config.optimizer.learningRate})`;
-  }
-
-  /** The step size after the warm-up, when it differs from the warm-up's (adapters keep theirs). */
-  private retrainLearningRate(): number | undefined {
-    return this.sharedSpace?.used ? undefined : this.config.optimizer.retrainLearningRate;
-  }
-
-  private trackBest(record: EpochRecord): void {
-    const best = this.state.best;
-    const rsum = record.validation?.rsum;
-    const improved = rsum === undefined ? !this.validation : rsum > best.rsum;
-    if (!improved) return;
-    if (best.weights) tf.dispose(best.weights);
-    best.weights = this.nets[0]!.model.getWeights();
-    best.epoch = record.epoch;
-    best.rsum = rsum ?? Number.NEGATIVE_INFINITY;
   }
 
   private result(): FitResult {
@@ -510,24 +461,15 @@ export class Trainer {
     return derivedSeed(this.config.seed, label);
   }
 
-  private context(): TrainerContext {
-    return {
+  private emit<K extends keyof TrainerCallback>(hook: K, ...args: HookArgs<K>): Promise<void> {
+    const context = (): TrainerContext => ({
       config: this.config,
       train: this.train,
       validation: this.validation,
       nets: this.nets,
       history: this.history,
-    };
-  }
-
-  private async emit<K extends keyof TrainerCallback>(
-    hook: K,
-    ...args: Parameters<NonNullable<TrainerCallback[K]>> extends [TrainerContext, ...infer R] ? R : never
-  ): Promise<void> {
-    for (const cb of this.callbacks) {
-      const fn = cb[hook] as ((ctx: TrainerContext, ...a: unknown[]) => void | Promise<void>) | undefined;
-      if (fn) await fn.call(cb, this.context(), ...args);
-    }
+    });
+    return emitHook(this.callbacks, context, hook, ...args);
   }
 
   /** Continue from the latest checkpoint in `dir` (networks, run state, the last splits, the step size). */
@@ -536,16 +478,18 @@ export class Trainer {
     if (!loaded) return;
     const s = this.state;
     // the last split, so that a run resumed after its final epoch still has it (the mixture figure)
-    s.lastSplit = (loaded.splits ?? []).flatMap((saved) => {
-      const owner = this.nets[saved.net];
-      const refit = owner
-        ? (scores: Float64Array, nulls: Float64Array) => this.splitPairs(owner, scores, nulls)
-        : undefined;
-      const arrays = savedSplitArrays(loaded.arrays, saved.net);
-      const split = restoreSplit(saved, arrays, this.config.split, this.mixtureKind(), refit);
-      return split ? [split] : [];
-    });
-    const lr = this.retrainLearningRate();
+    const refit = (net: number, scores: Float64Array, nulls: Float64Array) => {
+      const owner = this.nets[net];
+      return owner ? this.splitPairs(owner, scores, nulls) : undefined;
+    };
+    s.lastSplit = restoreSplits(
+      loaded.splits ?? [],
+      loaded.arrays,
+      this.config.split,
+      this.mixtureKind(),
+      refit,
+    );
+    const lr = retrainStepSize(this.config, this.shared);
     if (lr !== undefined && s.startEpoch > this.warmupLength) {
       for (const net of this.nets) net.optimizer.setLearningRate(lr);
     }

@@ -8,11 +8,13 @@
  * if (record.rsum <= chanceRsum(data.val.numImages) && embeddingsCollapsed(model, data.val)) … ;
  * ```
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
+import { TrainingError } from '../core/errors.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { embedDataset } from './embed.js';
 import { evaluateRetrieval } from './evaluate.js';
-import type { ValidationRecord } from './types.js';
+import type { EpochRecord, ValidationRecord } from './types.js';
 
 /**
  * The rSum a model that ranks at random gets on average on `numImages` images with one caption each
@@ -76,4 +78,88 @@ export function embeddingsCollapsed(model: CrossModalModel, data: PairDataset): 
     return !(spread > 1e-6 * norm) || !Number.isFinite(norm);
   };
   return degenerate(emb.images) || degenerate(emb.captions);
+}
+
+/**
+ * The collapse guard of `fit`: counts validations in a row at chance-level rSum whose validation
+ * images or captions all embed at one point, and stops the run with a {@link TrainingError} at
+ * `patience` of them (0: off).
+ *
+ * @example
+ * ```ts
+ * const guard = new CollapseGuard(3);
+ * guard.check(record, model, data.val, epoch, 'optimizer.learningRate (now 0.0003)');
+ * ```
+ */
+export class CollapseGuard {
+  private atChance = 0;
+
+  constructor(private readonly patience: number) {}
+
+  /**
+   * Count this validation; `learningRate` names the step size to lower in the message.
+   * @throws TrainingError at `patience` collapsed validations in a row
+   */
+  check(
+    record: ValidationRecord | undefined,
+    model: CrossModalModel,
+    validation: PairDataset | undefined,
+    epoch: number,
+    learningRate: () => string,
+  ): void {
+    if (!record || this.patience <= 0 || !validation) return;
+    const chance = chanceRsum(validation.numImages);
+    const collapsed = record.rsum <= chance + 1e-6 && embeddingsCollapsed(model, validation);
+    this.atChance = collapsed ? this.atChance + 1 : 0;
+    if (this.atChance >= this.patience) {
+      throw new TrainingError(
+        `training collapsed: every validation item embeds at one point and validation rSum ${record.rsum.toFixed(1)} is at chance level (${chance.toFixed(1)} for ${validation.numImages} images) for ${this.atChance} evaluations in a row, at epoch ${epoch}; lower ${learningRate()}`,
+        epoch,
+      );
+    }
+  }
+}
+
+/**
+ * Whether `patience` validations have passed without a better validation rSum than the one of
+ * `bestEpoch` (never with `patience` 0 or without validation pairs).
+ *
+ * @example
+ * ```ts
+ * patienceExhausted(trainer.history, 3, 2, true);   // true once epochs 4 and 5 validated without a gain
+ * ```
+ */
+export function patienceExhausted(
+  history: readonly EpochRecord[],
+  bestEpoch: number,
+  patience: number,
+  hasValidation: boolean,
+): boolean {
+  if (patience === 0 || !hasValidation) return false;
+  const validated = history.filter((r) => r.validation && r.epoch > bestEpoch);
+  return validated.length >= patience;
+}
+
+/**
+ * Keep `record`'s epoch as the best one when its validation rSum beats `best` (without validation
+ * pairs: every epoch, so the last one wins): `best` takes a copy of `model`'s weights.
+ *
+ * @example
+ * ```ts
+ * trackBest(state.best, nets[0].model, true, record);
+ * ```
+ */
+export function trackBest(
+  best: { epoch: number; rsum: number; weights: tf.NamedTensorMap | undefined },
+  model: CrossModalModel,
+  hasValidation: boolean,
+  record: EpochRecord,
+): void {
+  const rsum = record.validation?.rsum;
+  const improved = rsum === undefined ? !hasValidation : rsum > best.rsum;
+  if (!improved) return;
+  if (best.weights) tf.dispose(best.weights);
+  best.weights = model.getWeights();
+  best.epoch = record.epoch;
+  best.rsum = rsum ?? Number.NEGATIVE_INFINITY;
 }
