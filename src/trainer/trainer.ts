@@ -116,9 +116,10 @@ export class Trainer {
 
   /**
    * Train on `data` (its `train` split when it has one) and return the model.
-   * @throws DataError when the data cannot be trained on (fewer than 2 pairs; `zero-shot` without a shared space)
-   * @throws ConfigError when `sharedSpace: true` is forced on inputs of different widths, or a checkpoint to
-   *   resume was written with another config
+   * @throws DataError when the data cannot be trained on (fewer than 2 pairs; `zero-shot` without a shared
+   *   space) or a checkpoint to resume from is damaged
+   * @throws ConfigError when the config does not fit the data (`model.text.kind` the captions cannot feed,
+   *   `sharedSpace: true` on inputs of different widths) or a checkpoint was written with another config
    * @throws TrainingError when the loss diverges or the model collapses (see `collapsePatience`)
    */
   async fit(data: PairDataset, options: FitOptions = {}): Promise<FitResult> {
