@@ -43,7 +43,7 @@ import { applyScaling, type LossScaling, normaliseMethodSchema } from '../mixtur
 import { splitScoreSchema, type TrainerConfig } from '../trainer/config.js';
 import type { DatasetEmbeddings } from '../trainer/embed.js';
 import { blendScores, inputPairScores, pairScores } from '../trainer/scoring.js';
-import type { SplitResult } from '../trainer/trainer.js';
+import type { SplitResult } from '../trainer/types.js';
 
 /** `split.json`. */
 export const splitStateSchema = z

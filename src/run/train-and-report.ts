@@ -74,7 +74,8 @@ import { deepMerge, resolveTrainerConfig, type TrainerConfig } from '../trainer/
 import { embedDataset, inputEmbeddings, meanVariance } from '../trainer/embed.js';
 import { evaluateClassMAP, evaluateRetrieval } from '../trainer/evaluate.js';
 import { pairScores } from '../trainer/scoring.js';
-import { type FitResult, type SplitResult, Trainer, type TrainerCallback } from '../trainer/trainer.js';
+import { Trainer } from '../trainer/trainer.js';
+import type { FitResult, SplitResult, TrainerCallback } from '../trainer/types.js';
 import { calibrationSpec } from './calibration-figure.js';
 import { ccaBaselineOptionsSchema, fitCCABaseline } from './cca-baseline.js';
 import { writeHtmlReport } from './html-report.js';

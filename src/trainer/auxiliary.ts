@@ -28,6 +28,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../core/errors.js';
 import { glorotUniform, ParamStore } from '../core/model/params.js';
 import type { Rng } from '../core/random.js';
 import '../core/tf-gradients.js';
@@ -87,7 +88,12 @@ export class AuxiliaryHeads {
    */
   classCrossEntropy(embeddings: tf.Tensor2D, labels: tf.Tensor1D, scale: number): tf.Tensor1D {
     const w = this.classWeights;
-    if (!w) throw new Error('AuxiliaryHeads: built without classes');
+    if (!w) {
+      throw new ConfigError(
+        'AuxiliaryHeads: built with numClasses 0, so there is no class head: build it with the number of classes, or check hasClassHead first',
+        [{ path: 'numClasses', message: 'must be > 0 for the class head' }],
+      );
+    }
     return tf.tidy(() => {
       const wn = tf.div(w, tf.sqrt(tf.add(tf.sum(tf.square(w), 1, true), 1e-12)));
       const logits = tf.mul(scale, tf.matMul(embeddings, wn, false, true));

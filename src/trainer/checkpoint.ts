@@ -21,7 +21,7 @@
  * await new Trainer({ epochs: 30 }).fit(data, { checkpointDir: 'runs/a/checkpoints', resume: true });
  * ```
  */
-import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -30,40 +30,26 @@ import { readNpy, writeNpy } from '../core/io/npy.js';
 import { CrossModalModel } from '../core/model/model.js';
 import { VERSION } from '../core/version.js';
 import type { TrainerConfig } from './config.js';
-import type { EpochRecord, TrainerNet } from './trainer.js';
+import {
+  CHECKPOINT_FORMAT,
+  type CheckpointState,
+  checkpointState,
+  type LatestFile,
+  latestFileSchema,
+  parseCheckpointFile,
+  type RunState,
+  restoreRunArrays,
+  type StateFile,
+  stateFileSchema,
+} from './state.js';
+import type { TrainerNet } from './types.js';
 
-const FORMAT = 'cleave-checkpoint';
-
-/** The trainer state saved beside the networks. */
-export interface CheckpointState {
-  /** The epoch just finished (0-based). */
-  epoch: number;
-  history: EpochRecord[];
-  bestEpoch: number;
-  bestRsum: number;
-  /** Per-pair arrays by name. */
-  arrays: Record<string, Float32Array | Float64Array>;
-  /** The last split's fitted mixture per network (its scores and posterior are in `arrays`). */
-  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
-}
+export type { CheckpointState } from './state.js';
 
 /** What {@link loadCheckpoint} restores besides the networks (which it loads in place). */
 export interface LoadedCheckpoint extends CheckpointState {
   /** The best model's weights (from `<dir>/best`), when there is one. */
   bestWeights: tf.NamedTensorMap | undefined;
-}
-
-interface StateFile {
-  format: string;
-  generatedBy: string;
-  epoch: number;
-  config: TrainerConfig;
-  nets: number;
-  history: EpochRecord[];
-  bestEpoch: number;
-  bestRsum: number | null;
-  arrays: string[];
-  splits?: { net: number; mixture: unknown; inputWeight?: number; blend?: unknown }[];
 }
 
 function epochFolder(epoch: number): string {
@@ -89,14 +75,19 @@ const DAMAGED =
   'the checkpoint is damaged (a crash or a full disk while it was written?): remove this epoch folder and latest.json to resume from nothing, or run without --resume';
 
 async function readWeights(base: string): Promise<tf.NamedTensorMap> {
-  let specs: tf.io.WeightsManifestEntry[];
+  let specs: tf.io.WeightsManifestEntry[] | undefined;
   try {
     ({ specs } = JSON.parse(await readFile(`${base}.json`, 'utf8')) as {
-      specs: tf.io.WeightsManifestEntry[];
+      specs: tf.io.WeightsManifestEntry[] | undefined;
     });
-    if (!Array.isArray(specs)) throw new Error('no "specs" list');
   } catch (cause) {
     throw new DataError(`cannot read (${(cause as Error).message}); ${DAMAGED}`, { file: `${base}.json` });
+  }
+  if (!Array.isArray(specs)) {
+    throw new DataError(`cannot read (no "specs" list); ${DAMAGED}`, {
+      file: `${base}.json`,
+      field: 'specs',
+    });
   }
   let bytes: Buffer;
   try {
@@ -155,7 +146,7 @@ async function isOwnEpochFolder(path: string, name: string): Promise<boolean> {
 }
 
 /** The config fields that must match for a resume to continue the same run (`epochs` may grow). */
-function comparable(config: TrainerConfig): string {
+function comparable(config: TrainerConfig | Record<string, unknown>): string {
   const { epochs: _epochs, ...rest } = config;
   return JSON.stringify(rest);
 }
@@ -193,8 +184,8 @@ export async function saveCheckpoint(
   for (const [arrayName, values] of Object.entries(state.arrays)) {
     await writeNpy(join(path, `${arrayName}.npy`), values);
   }
-  const file: StateFile = {
-    format: FORMAT,
+  const file: Omit<StateFile, 'config'> & { config: TrainerConfig } = {
+    format: CHECKPOINT_FORMAT,
     generatedBy: `cleave v${VERSION}`,
     epoch: state.epoch,
     config,
@@ -206,7 +197,8 @@ export async function saveCheckpoint(
     ...(state.splits ? { splits: state.splits } : {}),
   };
   await writeFileAtomic(join(path, 'state.json'), JSON.stringify(file, null, 1));
-  await writeFileAtomic(join(dir, 'latest.json'), JSON.stringify({ epoch: state.epoch, path: name }));
+  const latest: LatestFile = { epoch: state.epoch, path: name };
+  await writeFileAtomic(join(dir, 'latest.json'), JSON.stringify(latest));
   // older epoch folders of this run; never an entry that cleave did not write (a user's file, a link)
   for (const entry of await readdir(dir)) {
     if (entry !== name && (await isOwnEpochFolder(join(dir, entry), entry)))
@@ -241,30 +233,24 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint | undefined> {
   const latestPath = join(dir, 'latest.json');
   if (!(await exists(latestPath))) return undefined;
-  let latest: { epoch: number; path: string };
+  let latestJson: unknown;
   try {
-    latest = JSON.parse(await readFile(latestPath, 'utf8')) as { epoch: number; path: string };
+    latestJson = JSON.parse(await readFile(latestPath, 'utf8'));
   } catch (cause) {
     throw new DataError(`cannot read (${(cause as Error).message}); ${DAMAGED}`, { file: latestPath });
   }
-  if (typeof latest?.path !== 'string' || !/^epoch-\d{4,}$/.test(latest.path)) {
-    throw new DataError(
-      `"path" is ${JSON.stringify(latest?.path)}, expected an epoch folder beside it (epoch-NNNN); cleave never follows a checkpoint out of its folder: remove latest.json or the checkpoints folder`,
-      { file: latestPath, field: 'path' },
-    );
-  }
+  const latest = parseCheckpointFile(latestFileSchema, latestJson, latestPath);
   const path = join(dir, latest.path);
   const statePath = join(path, 'state.json');
-  let file: StateFile;
+  let stateJson: unknown;
   try {
-    file = JSON.parse(await readFile(statePath, 'utf8')) as StateFile;
+    stateJson = JSON.parse(await readFile(statePath, 'utf8'));
   } catch (cause) {
     throw new DataError(`cannot read the checkpoint state (${(cause as Error).message})`, {
       file: statePath,
     });
   }
-  if (file.format !== FORMAT)
-    throw new DataError(`format is ${JSON.stringify(file.format)}, expected ${FORMAT}`, { file: statePath });
+  const file = parseCheckpointFile(stateFileSchema, stateJson, statePath, DAMAGED);
   if (comparable(file.config) !== comparable(config) || file.nets !== nets.length) {
     throw new ConfigError(
       `${statePath}: the checkpoint was written with a different trainer config; resume with the same config (only epochs may change) or choose a new checkpoint folder`,
@@ -337,4 +323,74 @@ export async function loadCheckpoint(
     ...(file.splits ? { splits: file.splits } : {}),
     bestWeights,
   };
+}
+
+/**
+ * Checkpoint a run after `epoch`: the best model first (once `latest.json` names this epoch,
+ * `<dir>/best` must already hold its weights), then the networks and the run state
+ * ({@link saveCheckpoint}). Records in `run.bestSaved` which best epoch `<dir>/best` holds.
+ *
+ * @example
+ * ```ts
+ * await saveRunCheckpoint('runs/a/checkpoints', config, nets, runState, epoch);
+ * ```
+ */
+export async function saveRunCheckpoint(
+  dir: string,
+  config: TrainerConfig,
+  nets: readonly TrainerNet[],
+  run: RunState,
+  epoch: number,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const state = checkpointState(run, { epoch, netCount: nets.length });
+  // the best model first: once latest.json names this epoch, best/ must already hold its weights
+  // (a kill between the two would otherwise resume with the previous best's weights)
+  const best = run.best;
+  if (best.weights && best.epoch !== run.bestSaved) {
+    if (best.epoch === epoch) {
+      await saveBestModel(dir, nets[0]!.model);
+    } else {
+      // an earlier best not saved yet: the untrained (zero-shot) candidate of a shared space
+      const copy = nets[0]!.model.clone();
+      try {
+        copy.setWeights(best.weights);
+        await saveBestModel(dir, copy);
+      } finally {
+        copy.dispose();
+      }
+    }
+    run.bestSaved = best.epoch;
+  }
+  await saveCheckpoint(dir, config, nets, state);
+}
+
+/**
+ * Continue a run from the latest checkpoint of `dir`: the networks are loaded in place, and `run`
+ * gets the next epoch, the history, the best epoch and its weights, and the per-pair arrays. The
+ * last splits are left to the caller (it refits or rebuilds their mixtures from the returned
+ * `splits` and `arrays`). Undefined, and `run` untouched, when `dir` holds no checkpoint.
+ * @throws ConfigError / DataError as {@link loadCheckpoint}
+ *
+ * @example
+ * ```ts
+ * const loaded = await restoreRunState('runs/a/checkpoints', config, nets, runState);
+ * ```
+ */
+export async function restoreRunState(
+  dir: string,
+  config: TrainerConfig,
+  nets: readonly TrainerNet[],
+  run: RunState,
+): Promise<LoadedCheckpoint | undefined> {
+  const loaded = await loadCheckpoint(dir, config, nets);
+  if (!loaded) return undefined;
+  run.startEpoch = loaded.epoch + 1;
+  run.history = loaded.history;
+  run.best.epoch = loaded.bestEpoch;
+  run.best.rsum = loaded.bestRsum;
+  run.best.weights = loaded.bestWeights;
+  run.bestSaved = loaded.bestEpoch;
+  restoreRunArrays(run, loaded.arrays, nets.length);
+  return loaded;
 }

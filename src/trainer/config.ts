@@ -1,6 +1,6 @@
 /**
  * The trainer's configuration: one zod schema, the single source of truth for every option (the
- * `cleave train` CLI and the API share it), with documented defaults and three method presets.
+ * `cleave train` CLI and the API share it), with documented defaults and four method presets.
  *
  * A config is resolved in two steps: the user's object is merged over the chosen `method`'s preset
  * (user values win), then validated and completed with the defaults below. So
@@ -13,9 +13,13 @@
  * - `ncr-like`: NCR's recipe: co-training of two networks, each split by a two-component *Gaussian*
  *   mixture on its peer's per-pair losses, corrected labels y′ = w + (1 − w)·p_model for the clean
  *   side, triplet loss with NCR's soft margin.
- * - `refurb` (default): alignment refurbishment: multi-task warm-up, per-pair losses, a *beta* mixture
- *   on them, soft labels = monotone posterior P(clean), and retraining with PCME++ probabilistic
- *   (uncertainty) heads on the soft labels.
+ * - `refurb` (default): alignment refurbishment: multi-task warm-up, then every epoch the per-pair
+ *   losses of the model being trained itself (`split.source: 'self'`, EMA-smoothed by `split.ema`, the
+ *   split frozen `split.freezeAfter` epochs after the warm-up), a *beta* mixture on them, soft labels =
+ *   monotone posterior P(clean), and retraining with PCME++ probabilistic (uncertainty) heads on the soft
+ *   labels at `optimizer.retrainLearningRate`. Held-out k-fold scoring is an option
+ *   (`split.source: 'heldout'`), not the default. On a shared space (see `sharedSpace`) the warm-up
+ *   and auxiliary tasks are skipped and `split.mixture: 'auto'` becomes `local-fdr`.
  * - `zero-shot`: no training at all: the inputs' own cosine (needs a shared space, e.g. CLIP features);
  *   its split is the CLIP-score filter (a beta mixture on 1 − cos of the given pairs).
  *
@@ -62,8 +66,8 @@ export const trainerMethodSchema = z.enum(TRAINER_METHODS);
 /**
  * One modality's encoder, as the trainer sees it: the model's encoder options without `inputDim`
  * (it comes from the data), with defaults for small precomputed-feature datasets: hidden width 256,
- * dropout 0.5, no linear skip path (on 50 % noise a linear path memorises the shuffled pairs: on CUB it
- * cost `vse` ~70 test rSum), inputs standardised with the training split's statistics.
+ * dropout 0.5, no linear skip path (on noisy pairs a linear path memorises the shuffled ones; see the
+ * ablations in `experiments/results/README.md`), inputs standardised with the training split's statistics.
  */
 const encoderSchema = encoderOptionsSchema.omit({ inputDim: true }).extend({
   hidden: z.number().int().positive().default(256),
@@ -146,7 +150,8 @@ const splitSchema = z
   .object({
     /**
      * Which model scores the pairs:
-     * - `self`: the model being trained (naive; prone to confirmation bias),
+     * - `self` (default): the model being trained; prone to confirmation bias, which the loss EMA
+     *   (`ema`) and the freeze (`freezeAfter`) hold back,
      * - `peer`: the other network of a co-training pair (NCR),
      * - `heldout`: k-fold — each fold's pairs are scored by a model trained (with the warm-up recipe)
      *   only on the other folds, so no pair is scored by a model that memorised it.
@@ -187,8 +192,8 @@ const splitSchema = z
      * Weight λ of the class-consistency term added to each pair's score (needs labels and the
      * class-prediction head): λ·CE(class head on the caption embedding, the image's class). A shuffled
      * caption usually describes another class, so this separates noisy pairs where instance-level
-     * matching is weak (on the bundled Wikipedia data it lifts split AUC from ~0.70 to ~0.90). 0
-     * turns it off; without labels it is off anyway.
+     * matching is weak (measured in `experiments/results/README.md`). 0 turns it off; without labels
+     * it is off anyway.
      */
     classWeight: z.number().min(0).default(1),
     scoreBlock: z.number().int().min(2).default(4096),
@@ -335,8 +340,14 @@ export type TrainerMethod = TrainerConfig['method'];
 
 type Preset = Record<string, unknown>;
 
+/**
+ * What a method changes from the schema defaults: a partial trainer config, checked against
+ * {@link trainerConfigSchema}'s input type (a misspelt or mistyped field does not compile).
+ */
+export type MethodPreset = Omit<TrainerConfigInput, 'method'>;
+
 /** The presets: what each method changes from the schema defaults (user values still win). */
-export const METHOD_PRESETS: Record<TrainerMethod, Preset> = {
+export const METHOD_PRESETS: Readonly<Record<TrainerMethod, MethodPreset>> = {
   refurb: { optimizer: { retrainLearningRate: 1e-3 } },
   'ncr-like': {
     coTraining: true,

@@ -21,6 +21,7 @@
  */
 
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
+import { DataError } from '../core/errors.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { classMAP } from '../eval/map.js';
 import type { RetrievalMetrics, TieRule } from '../eval/ranking.js';
@@ -108,14 +109,19 @@ export async function evaluateRetrieval(
 /**
  * Class-level mAP (mAP@all and mAP@R, relevance = same class label) of `model` on `data`, ranking by
  * the cosine of the (mean) embeddings; each caption takes its image's label.
- * @throws Error when `data` has no labels.
+ * @throws DataError when `data` has no class labels
  */
 export async function evaluateClassMAP(
   model: CrossModalModel,
   data: PairDataset,
   options: { embeddings?: DatasetEmbeddings } = {},
 ) {
-  if (!data.labels) throw new Error(`evaluateClassMAP: dataset '${data.name}' has no class labels`);
+  if (!data.labels) {
+    throw new DataError(
+      'class mAP needs class labels, and this dataset has none: give labels (the manifest\'s "labels" file), or skip class mAP',
+      { file: data.name },
+    );
+  }
   const emb = options.embeddings ?? embedDataset(model, data);
   const textLabels = new Int32Array(data.numCaptions);
   for (let j = 0; j < data.numCaptions; j++) textLabels[j] = data.labels[data.captionToImage[j]!]!;

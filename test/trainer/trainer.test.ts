@@ -6,13 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BetaMixture } from '../../src/mixture/beta.js';
 import { injectNoise } from '../../src/noise/inject.js';
 import type { TrainerConfigInput } from '../../src/trainer/config.js';
-import {
-  type EpochRecord,
-  type Relabelled,
-  type SplitResult,
-  Trainer,
-  type TrainerNet,
-} from '../../src/trainer/trainer.js';
+import { Trainer } from '../../src/trainer/trainer.js';
+import type { EpochRecord, Relabelled, SplitResult, TrainerNet } from '../../src/trainer/types.js';
 import { SMALL, syntheticPairs, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
