@@ -30,8 +30,19 @@ export type { DatasetEmbeddings, EmbedDatasetOptions } from './embed.js';
 export { embedDataset, inputEmbeddings, meanVariance } from './embed.js';
 export type { EvaluateRetrievalOptions, ModelRetrievalReport } from './evaluate.js';
 export { evaluateClassMAP, evaluateRetrieval } from './evaluate.js';
+export type { RelabelOptions } from './relabel.js';
+export {
+  denseTargets,
+  hardTargets,
+  ncrNoisyEnters,
+  ncrTargets,
+  relabelTargets,
+  softTargets,
+  splitFrozen,
+} from './relabel.js';
 export type { PairScoreOptions } from './scoring.js';
 export { inputPairScores, matchEvidence, nullPairScores, pairScores } from './scoring.js';
+export { Trainer } from './trainer.js';
 export type {
   EpochRecord,
   FitOptions,
@@ -43,5 +54,5 @@ export type {
   TrainerContext,
   TrainerNet,
   ValidationRecord,
-} from './trainer.js';
-export { chanceRsum, Trainer } from './trainer.js';
+} from './types.js';
+export { chanceRsum } from './validate.js';

@@ -82,10 +82,6 @@ import type {
 import { CollapseGuard, patienceExhausted, trackBest, validationRecord } from './validate.js';
 import { auxiliaryLoss, warmupPlan } from './warmup.js';
 
-// The public types and `chanceRsum` keep their old import path (`src/index.ts` exports them from here).
-export type * from './types.js';
-export { chanceRsum } from './validate.js';
-
 const log = () => getLogger('trainer');
 
 /** The trainer (see the module documentation). */

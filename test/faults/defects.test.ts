@@ -24,7 +24,8 @@ import { readNpy, writeNpy } from '../../src/core/io/npy.js';
 import { auditPairs } from '../../src/run/audit.js';
 import { markdownTable } from '../../src/run/table.js';
 import { trainAndReport } from '../../src/run/train-and-report.js';
-import { Trainer, type TrainerCallback } from '../../src/trainer/trainer.js';
+import { Trainer } from '../../src/trainer/trainer.js';
+import type { TrainerCallback } from '../../src/trainer/types.js';
 import {
   SMALL,
   syntheticPairs,
