@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import type { PairDatasetInit } from 'cleave';
+ * import type { PairDatasetInit } from 'cleave/dataset';
  * const init: PairDatasetInit = {
  *   images: { data: new Float32Array([1, 0, 0, 1]), dim: 2 },
  *   captions: { data: new Float32Array([1, 0, 0, 1]), dim: 2 },

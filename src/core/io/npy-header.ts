@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { encodeNpyHeader, parseNpyHeader } from 'cleave';
+ * import { encodeNpyHeader, parseNpyHeader } from 'cleave/io';
  * const head = encodeNpyHeader('float32', [2, 3]);
  * parseNpyHeader(head).shape;   // [2, 3]
  * ```

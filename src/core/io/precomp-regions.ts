@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { poolRegionsNpy } from 'cleave';
+ * import { poolRegionsNpy } from 'cleave/io';
  * const pooled = await poolRegionsNpy('data/f30k_precomp/train_ims.npy', { chunkRows: 256 });
  * pooled.dim;   // 2048, pooled.data holds N × 2048 means
  * ```
