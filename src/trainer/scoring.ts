@@ -33,11 +33,13 @@ import { tripletLossPerPair } from '../core/losses/triplet.js';
 import type { CrossModalModel } from '../core/model/model.js';
 import { Rng } from '../core/random.js';
 import type { AuxiliaryHeads } from './auxiliary.js';
+import type { SplitScore } from './config.js';
 import { type DatasetEmbeddings, embedDataset, inputEmbeddings } from './embed.js';
 
 /** Options of {@link pairScores}. */
 export interface PairScoreOptions {
-  score: 'infonce' | 'triplet' | 'match' | 'cosine';
+  /** A {@link SplitScore} computed from the model (`input-cosine` needs none: `inputCosines`). */
+  score: Exclude<SplitScore, 'input-cosine'>;
   /** τ of `infonce` (default 0.1). */
   temperature?: number;
   /** Block size of `infonce`/`triplet` (default 4096). */
