@@ -146,7 +146,30 @@ export class Rng {
   /** Fill an array with uniform floats in [low, high). */
   fillUniform<T extends Float32Array | Float64Array>(out: T, low = 0, high = 1): T {
     const span = high - low;
-    for (let i = 0; i < out.length; i++) out[i] = low + span * this.float();
+    // float() twice-inlined over local state: the same stream, without a call and four field
+    // writes per draw
+    let { a, b, c, d } = this;
+    for (let i = 0; i < out.length; i++) {
+      let t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      const hi = (t >>> 0) >>> 5;
+      t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      const lo = (t >>> 0) >>> 6;
+      out[i] = low + span * ((hi * 67108864 + lo) / 9007199254740992);
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
     return out;
   }
 

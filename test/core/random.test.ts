@@ -24,6 +24,23 @@ describe('Rng', () => {
     expect(new Rng(3).fork('noise').fork('x').uint32()).not.toBe(new Rng(3).fork('x').uint32());
   });
 
+  it('fillUniform is the float() stream, value for value, and leaves the generator where float() would', () => {
+    const fast = new Rng(5).fork('x');
+    const slow = new Rng(5).fork('x');
+    slow.normal(); // a cached spare normal must survive both paths alike
+    fast.normal();
+    const got = fast.fillUniform(new Float64Array(1001));
+    const want = Float64Array.from({ length: 1001 }, () => slow.float());
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(fast.normal()).toBe(slow.normal());
+    expect(fast.uint32()).toBe(slow.uint32());
+    const scaled = new Rng(6).fillUniform(new Float32Array(50), -2, 3);
+    const ref = new Rng(6);
+    expect(Array.from(scaled)).toEqual(
+      Array.from(Float32Array.from({ length: 50 }, () => -2 + 5 * ref.float())),
+    );
+  });
+
   it('float() is uniform on [0,1): mean, variance and decile counts match (chi-square)', () => {
     const rng = new Rng(11);
     const n = 200_000;

@@ -8,7 +8,8 @@
  * activation (linear, relu, relu6, elu, leakyrelu, prelu, sigmoid) are supported; other dtypes and
  * unusual bias/prelu shapes fall back to the reference cpu kernels. The hot elementwise kernels of a
  * training step also run natively, with the reference kernels' float32 semantics: broadcast
- * `Add`/`Sub`/`Mul`/`RealDiv`, `Relu`, `Step`, `Square`, `Exp`, and `Sum`/`Mean` over contiguous axes.
+ * `Add`/`Sub`/`Mul`/`RealDiv`, `Relu`, `Step`, `Square`, `Exp`, and `Sum`/`Mean` over contiguous axes;
+ * others run as tight JS loops with the same expressions (`js-kernels.ts`).
  * Large outputs come from a recycling buffer pool ({@link CpuBlasBackend}).
  * The plain `cpu` backend is untouched.
  *
@@ -21,6 +22,7 @@
  */
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { collapseBroadcast, jsKernels } from './js-kernels.js';
 import { ACTIVATION, BINARY_OP, type BlasAddon, UNARY_OP } from './native.js';
 
 /** The registered name of the backend. */
@@ -266,49 +268,6 @@ function isRowVector(shape: number[], n: number): boolean {
   return size === 1 || (size === n && shape[shape.length - 1] === n);
 }
 
-/**
- * Collapse a broadcast a∘b into the fewest dims: size-1 output dims are dropped and neighbouring dims
- * where a and b both move (or both stay) are merged. Returns the dims and each operand's element
- * strides per dim (0 where it is broadcast).
- */
-export function collapseBroadcast(
-  aShape: number[],
-  bShape: number[],
-  outShape: number[],
-): { dims: number[]; aStrides: number[]; bStrides: number[] } {
-  const rank = outShape.length;
-  const pad = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const pa = pad(aShape);
-  const pb = pad(bShape);
-  const dims: number[] = [];
-  const moves: [boolean, boolean][] = [];
-  for (let d = 0; d < rank; d++) {
-    const n = outShape[d]!;
-    if (n === 1) continue;
-    const am = pa[d] !== 1;
-    const bm = pb[d] !== 1;
-    const last = moves[moves.length - 1];
-    if (last && last[0] === am && last[1] === bm) dims[dims.length - 1]! *= n;
-    else {
-      dims.push(n);
-      moves.push([am, bm]);
-    }
-  }
-  if (dims.length === 0) return { dims: [1], aStrides: [0], bStrides: [0] };
-  const aStrides = new Array<number>(dims.length);
-  const bStrides = new Array<number>(dims.length);
-  let sa = 1;
-  let sb = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    const [am, bm] = moves[i]!;
-    aStrides[i] = am ? sa : 0;
-    bStrides[i] = bm ? sb : 0;
-    if (am) sa *= dims[i]!;
-    if (bm) sb *= dims[i]!;
-  }
-  return { dims, aStrides, bStrides };
-}
-
 function makeKernels(addon: BlasAddon): tf.KernelConfig[] {
   const cpuBatchMatMul = cpuKernel(tf.BatchMatMul);
   const cpuFusedMatMul = cpuKernel(tf._FusedMatMul);
@@ -527,7 +486,7 @@ export function registerCpuBlasBackend(addon: BlasAddon): void {
     },
     0,
   );
-  const overrides = makeKernels(addon);
+  const overrides = [...makeKernels(addon), ...jsKernels(CPU_BLAS, allocOutput, cpuKernel)];
   const replaced = new Set(overrides.map((k) => k.kernelName));
   for (const kernel of tf.getKernelsForBackend('cpu')) {
     if (!replaced.has(kernel.kernelName)) tf.registerKernel({ ...kernel, backendName: CPU_BLAS });

@@ -57,7 +57,7 @@ export interface PairMask {
 
 /**
  * 1 where two different pairs share an image (i ≠ j, `groups[i] === groups[j]`), 0 elsewhere, `[B, B]`:
- * the dense form of {@link PairMask}, built by tensor ops.
+ * the dense form of {@link PairMask}, built on the host (one pass, no `[B, B]` comparison kernels).
  *
  * @example
  * ```ts
@@ -65,11 +65,13 @@ export interface PairMask {
  * ```
  */
 export function sameImageMask(groups: ArrayLike<number>): tf.Tensor2D {
-  return tf.tidy(() => {
-    const g = tf.tensor1d(Int32Array.from(groups), 'int32');
-    const same = tf.cast(tf.equal(tf.expandDims(g, 1), tf.expandDims(g, 0)), 'float32');
-    return tf.sub(same, tf.eye(groups.length)) as tf.Tensor2D;
-  });
+  const b = groups.length;
+  const mask = new Float32Array(b * b);
+  for (let i = 0; i < b; i++) {
+    const gi = groups[i]!;
+    for (let j = 0; j < b; j++) if (j !== i && groups[j] === gi) mask[i * b + j] = 1;
+  }
+  return tf.tensor2d(mask, [b, b]);
 }
 
 /** The value a left-out entry gets before a dense reduction (its exp is 0, it is never a maximum). */

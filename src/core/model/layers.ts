@@ -44,6 +44,13 @@ export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   }
 }
 
+let scratch = new Float64Array(0);
+/** A reused float64 buffer of `n` draws (dropout reads it at once, so one buffer serves every call). */
+function uniformScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch.subarray(0, n);
+}
+
 /**
  * Inverted dropout with a mask drawn from `rng`: each element is kept with probability 1 − rate and
  * scaled by 1/(1 − rate). Returns `x` itself when `rate` is 0.
@@ -51,8 +58,9 @@ export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
 export function seededDropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
   if (rate <= 0) return x;
   const keep = 1 / (1 - rate);
+  const draws = rng.fillUniform(uniformScratch(x.size));
   const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.float() >= rate ? keep : 0;
+  for (let i = 0; i < mask.length; i++) mask[i] = draws[i]! >= rate ? keep : 0;
   return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
 }
 

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CPU_BLAS, CpuBlasBackend, collapseBroadcast } from '../../../src/core/backend/cpu-blas.js';
+import { CPU_BLAS, CpuBlasBackend } from '../../../src/core/backend/cpu-blas.js';
+import { collapseBroadcast } from '../../../src/core/backend/js-kernels.js';
 import type { BlasAddon } from '../../../src/core/backend/native.js';
 import { EXCLUDED, maskedLogSumExp, sameImageMask } from '../../../src/core/losses/batch.js';
 import { expectClose, on, randn, requireCpuBlas } from './helpers.js';
@@ -308,6 +309,67 @@ describe('cpu-blas elementwise kernels', () => {
     const got = await on(CPU_BLAS, run);
     const want = await on('cpu', run);
     for (let i = 0; i < got.length; i++) expect(Array.from(got[i]!)).toEqual(Array.from(want[i]!));
+  });
+
+  it('the JS-loop kernels (Neg, Sigmoid, Softplus, Log, Log1p, Sqrt, Abs) equal the cpu kernels exactly', async () => {
+    const special = [0, -0, 1, -1, 13.8, 13.9, 15.9, 16, -15.9, -16, 88.8, -104];
+    const edge = [Infinity, -Infinity, Number.NaN, 1e-40, -1e-40, 3.4e38, -3.4e38];
+    const run = () => {
+      const x = tf.concat([tf.tensor([...special, ...edge]), tensor([5000], 21, 8)]);
+      const positive = tf.abs(x);
+      return [
+        tf.neg(x),
+        tf.sigmoid(x),
+        tf.softplus(x),
+        tf.log(positive),
+        tf.log1p(positive),
+        tf.log1p(tf.mul(x, 0.1)),
+        tf.sqrt(positive),
+        tf.sqrt(x),
+        tf.abs(x),
+      ];
+    };
+    const got = await on(CPU_BLAS, run);
+    const want = await on('cpu', run);
+    for (let i = 0; i < got.length; i++)
+      expect(Array.from(got[i]!), `output ${i}`).toEqual(Array.from(want[i]!));
+    // int32 negation falls back to the reference kernel
+    await tf.setBackend(CPU_BLAS);
+    const n = tf.neg(tf.tensor([1, -2, 3], [3], 'int32'));
+    expect(n.dtype).toBe('int32');
+    expect(Array.from(n.dataSync())).toEqual([-1, 2, -3]);
+  });
+
+  it('broadcast comparisons equal the cpu kernels exactly, for float32 and int32', async () => {
+    const ops = {
+      equal: tf.equal,
+      notEqual: tf.notEqual,
+      greater: tf.greater,
+      greaterEqual: tf.greaterEqual,
+      less: tf.less,
+      lessEqual: tf.lessEqual,
+    } as const;
+    await fc.assert(
+      fc.asyncProperty(
+        shapeWithBroadcast,
+        fc.constantFrom(...(Object.keys(ops) as (keyof typeof ops)[])),
+        fc.constantFrom('float32', 'int32'),
+        fc.integer({ min: 0, max: 1e6 }),
+        async ({ a, b }, op, dtype, seed) => {
+          // coarse values so that ties (equal entries) are common
+          const coarse = (shape: number[], s: number) => tf.cast(tf.round(tensor(shape, s, 2)), dtype);
+          const run = () => tf.cast(ops[op](coarse(a, seed), coarse(b, seed + 1)), 'float32');
+          const [got] = await on(CPU_BLAS, run);
+          const [want] = await on('cpu', run);
+          expect(Array.from(got!)).toEqual(Array.from(want!));
+        },
+      ),
+      { numRuns: 200, seed: 5 },
+    );
+    await tf.setBackend(CPU_BLAS);
+    const nan = tf.equal(tf.tensor([Number.NaN, 1]), tf.tensor([Number.NaN, 1]));
+    expect(nan.dtype).toBe('bool');
+    expect(Array.from(nan.dataSync())).toEqual([0, 1]);
   });
 
   it('handles zeros, infinities and NaN like the cpu kernels', async () => {
