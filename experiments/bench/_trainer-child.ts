@@ -3,8 +3,11 @@
  * `tsx experiments/bench/_trainer-child.ts '<json>'` with `{ data, out, method, epochs, warmupEpochs,
  * noiseRate, cacheDir, backend }`. Runs `trainAndReport` on the `*_precomp` folder and prints one JSON
  * line: per-epoch seconds and phases, the report's timing, the time outside the epochs, peak RSS.
+ * With `{ data, cacheDir, poolOnly: true }` it only loads the folder, which pools the region files
+ * into the cache, and prints `{ poolSeconds, peakRssMB }`.
  */
 import { initBackend, setLogLevel, type TrainerCallback, trainAndReport } from 'cleave';
+import { loadPrecomp } from 'cleave/io';
 
 interface ChildOptions {
   data: string;
@@ -16,10 +19,18 @@ interface ChildOptions {
   cacheDir: string;
   backend?: string;
   config?: Record<string, unknown>;
+  poolOnly?: boolean;
 }
 
 const o = JSON.parse(process.argv[2]!) as ChildOptions;
 setLogLevel('warn');
+if (o.poolOnly) {
+  const t0 = performance.now();
+  await loadPrecomp(o.data, { cacheDir: o.cacheDir });
+  const poolSeconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ poolSeconds, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
 const started = performance.now();
 await initBackend({ backend: (o.backend ?? 'cpu-blas') as 'cpu-blas' });
 /** This process's CPU seconds so far (user + system): steadier than wall time on a shared machine. */

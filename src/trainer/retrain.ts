@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { infoNCELoss } from '../core/losses/infonce.js';
-import { matchLoss, vibLoss } from '../core/losses/match.js';
+import { matchLossFromLogits, vibLoss } from '../core/losses/match.js';
 import { tripletLoss } from '../core/losses/triplet.js';
 import type { Embedding } from '../core/model/distance.js';
 import type { TrainerConfig } from './config.js';
@@ -72,7 +72,7 @@ export function batchObjective(
     loss = infoNCELoss(model.similarity(img, cap), b.targets, model.logitScale());
     const w = c.retrain.matchWeight;
     if (w > 0 && model.head === 'probabilistic' && img.logSigma2) {
-      let match = matchLoss(model.matchLogProbs(img, cap), b.targets);
+      let match = matchLossFromLogits(model.matchLogits(img, cap), b.targets);
       if (c.retrain.klWeight > 0) {
         match = tf.add(match, tf.mul(c.retrain.klWeight, tf.add(vibLoss(img), vibLoss(cap)))) as tf.Scalar;
       }
@@ -81,7 +81,7 @@ export function batchObjective(
   } else if (b.loss === 'triplet') {
     loss = tripletLoss(model.similarity(img, cap), b.targets, { margin: c.retrain.margin });
   } else {
-    loss = matchLoss(model.matchLogProbs(img, cap), b.targets, {
+    loss = matchLossFromLogits(model.matchLogits(img, cap), b.targets, {
       pseudoPositiveWeight: c.retrain.pseudoPositiveWeight,
     });
     if (c.retrain.klWeight > 0) {

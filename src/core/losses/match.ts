@@ -44,7 +44,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ConfigError, parseOrThrow } from '../errors.js';
-import type { Embedding, MatchLogProbs } from '../model/distance.js';
+import { type Embedding, logitMatchLogProbs, type MatchLogProbs } from '../model/distance.js';
 import { checkBatch, diagonal, offDiagonal, type PairMask, sameImageMask } from './batch.js';
 
 /** Options of {@link matchLoss}. */
@@ -92,6 +92,98 @@ export function matchLoss(m: MatchLogProbs, targets: tf.Tensor1D, options: Match
     }
     return loss as tf.Scalar;
   });
+}
+
+/**
+ * {@link matchLoss} of the closed-form match logits l `[B, B]` (`model.matchLogits(img, cap)`):
+ * `matchLoss(logitMatchLogProbs(l), targets, options)`, value and gradient equal float for float.
+ * On the cpu backends without pseudo-positives it runs as one fused op, two passes over the matrix in
+ * place of about forty `[B, B]` kernels: the forward pass replays the composed ops' float32 steps
+ * (log p = −softplus(−l), log(1 − p) = −softplus(l), the BCE, the mean), the backward pass the chain
+ * rule through them (each softplus′ = sigmoid), so training is unchanged bit for bit. Elsewhere, and
+ * with `pseudoPositiveWeight` > 0, it is the composed loss.
+ * @throws DataError on mismatched shapes
+ *
+ * @example
+ * ```ts
+ * const loss = matchLossFromLogits(model.matchLogits(img, cap), y);
+ * ```
+ */
+export function matchLossFromLogits(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  options: MatchLossOptions = {},
+): tf.Scalar {
+  const o = parseOrThrow(matchLossOptionsSchema, options, 'match loss options');
+  const b = checkBatch('matchLoss', logits, targets);
+  const backend = tf.getBackend();
+  if (o.pseudoPositiveWeight > 0 || (backend !== 'cpu' && backend !== 'cpu-blas')) {
+    return tf.tidy(() => matchLoss(logitMatchLogProbs(logits), targets, o));
+  }
+  const y = Float32Array.from(targets.dataSync());
+  const fused = tf.customGrad((l, save) => {
+    (save as tf.GradSaveFunc)([l as tf.Tensor]);
+    const value = fusedMatchValue((l as tf.Tensor).dataSync() as Float32Array, y, b);
+    return {
+      value: tf.scalar(value),
+      gradFunc: (dy, saved) => {
+        const [ls] = saved as [tf.Tensor2D];
+        const grad = fusedMatchGradient(
+          ls.dataSync() as Float32Array,
+          y,
+          b,
+          (dy as tf.Tensor).dataSync()[0]!,
+        );
+        return tf.tensor2d(grad, [b, b]);
+      },
+    };
+  });
+  return fused(logits) as tf.Scalar;
+}
+
+const f32 = Math.fround;
+// tfjs's cpu Softplus, as the `Softplus` kernels compute it (see js-kernels.ts)
+const SOFTPLUS_THRESHOLD = Math.log(1.1920928955078125e-7) + 2.0;
+function softplus32(v: number): number {
+  const e = Math.exp(v);
+  return f32(v < SOFTPLUS_THRESHOLD ? e : v > -SOFTPLUS_THRESHOLD ? v : Math.log(1.0 + e));
+}
+
+/** 2·mean BCE(l, diag(y)), step by step as the composed float32 kernels round it. */
+function fusedMatchValue(l: Float32Array, y: Float32Array, b: number): number {
+  const n = b * b;
+  let sum = 0;
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < b; j++) {
+      const v = l[i * b + j]!;
+      const t = f32((i === j ? 1 : 0) * y[i]!);
+      const logP = -softplus32(-v);
+      const logQ = -softplus32(v);
+      const bce = -f32(f32(t * logP) + f32(f32(1 - t) * logQ));
+      sum += f32(bce / n);
+    }
+  }
+  return f32(2 * f32(sum));
+}
+
+/** d(2·mean BCE)/dl for the upstream gradient `dy`, as tfjs's chain rule through the composed ops rounds it. */
+function fusedMatchGradient(l: Float32Array, y: Float32Array, b: number, dy: number): Float32Array {
+  const n = b * b;
+  const g = -f32(f32(dy * 2) / n); // mul(2, ·)′, mean′, neg′
+  const out = new Float32Array(n);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < b; j++) {
+      const k = i * b + j;
+      const v = l[k]!;
+      const t = f32((i === j ? 1 : 0) * y[i]!);
+      // log p = neg(softplus(neg(l))): neg′ ∘ softplus′ (sigmoid of −l) ∘ neg′
+      const viaP = -f32(-f32(g * t) * f32(1 / (1 + Math.exp(v))));
+      // log(1 − p) = neg(softplus(neg(neg(l)))): the two inner negations cancel
+      const viaQ = f32(-f32(g * f32(1 - t)) * f32(1 / (1 + Math.exp(-v))));
+      out[k] = viaP + viaQ;
+    }
+  }
+  return out;
 }
 
 /**

@@ -18,6 +18,7 @@ export type { MatchLossOptions, MatchPerPairOptions } from '../losses/match.js';
 export {
   alignedMatchLoss,
   matchLoss,
+  matchLossFromLogits,
   matchLossOptionsSchema,
   matchLossPerPair,
   matchPerPairOptionsSchema,

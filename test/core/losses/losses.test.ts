@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXCLUDED, maskedLogSumExp, sameImageMask } from '../../../src/core/losses/batch.js';
 import { infoNCELoss, infoNCELossPerPair } from '../../../src/core/losses/infonce.js';
-import { matchLoss, matchLossPerPair, vibLoss } from '../../../src/core/losses/match.js';
+import { matchLoss, matchLossFromLogits, matchLossPerPair, vibLoss } from '../../../src/core/losses/match.js';
 import { softMargin, tripletLoss, tripletLossPerPair } from '../../../src/core/losses/triplet.js';
 import {
   closedFormDistance,
@@ -12,6 +12,7 @@ import {
   type MatchLogProbs,
   monteCarloMatchLogProbs,
 } from '../../../src/core/model/distance.js';
+import { requireCpuBlas } from '../backend/helpers.js';
 import { expectClose, fixture, type LossesFixture, type ProbGrads, t2 } from '../model/helpers.js';
 
 // Fixtures: float64 values and central-difference gradients from test/reference/model_losses.py.
@@ -291,6 +292,63 @@ describe('PCME / PCME++ match loss', () => {
       matchLossPerPair(m, tf.zeros([5])),
       diagP.map((v) => -Math.log(1 - v)),
       1e-5,
+    );
+  });
+});
+
+describe('the fused match loss of the logits', () => {
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+  // logits from the saturated tails to the middle, targets with 0, 1 and soft values
+  const logits = (seed: number, b: number) =>
+    tf.mul(
+      tf.randomNormal([b, b], 0, 1, 'float32', seed),
+      tf.randomUniform([b, 1], 0.1, 40, 'float32', seed + 1),
+    );
+  const targets = (seed: number, b: number) =>
+    tf.tidy(() => {
+      const u = tf.randomUniform([b], -0.5, 1.5, 'float32', seed + 2);
+      return tf.clipByValue(u, 0, 1) as tf.Tensor1D;
+    });
+
+  it.each(['cpu', 'cpu-blas'])(
+    'equals the composed loss bit for bit on %s: value and gradient',
+    async (backend) => {
+      if (backend === 'cpu-blas') await requireCpuBlas();
+      await tf.setBackend(backend);
+      try {
+        for (const [seed, b] of [
+          [1, 2],
+          [7, 9],
+          [11, 64],
+        ] as const) {
+          const l = logits(seed, b) as tf.Tensor2D;
+          const y = targets(seed, b);
+          // an upstream gradient other than 1, as when the loss is weighted
+          const fused = (x: tf.Tensor) => tf.mul(0.37, matchLossFromLogits(x as tf.Tensor2D, y)) as tf.Scalar;
+          const composed = (x: tf.Tensor) =>
+            tf.mul(0.37, matchLoss(logitMatchLogProbs(x as tf.Tensor2D), y)) as tf.Scalar;
+          const got = tf.valueAndGrad(fused)(l);
+          const want = tf.valueAndGrad(composed)(l);
+          expect(bits(got.value), `value b=${b}`).toEqual(bits(want.value));
+          expect(bits(got.grad), `gradient b=${b}`).toEqual(bits(want.grad));
+          expect(Math.max(...Array.from(got.grad.dataSync()).map(Math.abs))).toBeGreaterThan(0);
+          tf.dispose([l, y, got.value, got.grad, want.value, want.grad]);
+        }
+      } finally {
+        await tf.setBackend('cpu');
+      }
+    },
+  );
+
+  it('with pseudo-positives is the composed loss, and checks its shapes', () => {
+    const l = logits(3, 6) as tf.Tensor2D;
+    const y = targets(3, 6);
+    const o = { pseudoPositiveWeight: 0.1 };
+    expect(matchLossFromLogits(l, y, o).dataSync()[0]).toBe(
+      matchLoss(logitMatchLogProbs(l), y, o).dataSync()[0],
+    );
+    expect(() => matchLossFromLogits(l, tf.ones([5]) as tf.Tensor1D)).toThrow(
+      /targets must have shape \[6\]/,
     );
   });
 });
