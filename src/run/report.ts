@@ -37,6 +37,7 @@
 
 import type { NoiseProtocol } from '../core/dataset/noise-state.js';
 import type { DatasetSummary } from '../core/dataset/types.js';
+import { Rng } from '../core/random.js';
 import { averagePrecision, rocAuc, splitQuality } from '../eval/detection.js';
 import type { ClassMAPMetrics } from '../eval/map.js';
 import type { RetrievalMetrics } from '../eval/ranking.js';
@@ -125,6 +126,8 @@ export interface LossSplitSection {
   ap: number;
   /** The per-pair score used (`infonce` loss for trained models, `1 − cosine` for CCA). */
   score: string;
+  /** How many training pairs were scored (all, or the `lossSplitPairs` subset). */
+  pairs: number;
 }
 
 /** Uncertainty (mean σ² of a pair's image and caption) against the truth. */
@@ -276,5 +279,20 @@ export function lossSplitSection(
   noisy: Uint8Array,
   score: string,
 ): LossSplitSection {
-  return { auc: rocAuc(losses, noisy), ap: averagePrecision(losses, noisy), score };
+  return { auc: rocAuc(losses, noisy), ap: averagePrecision(losses, noisy), score, pairs: losses.length };
+}
+
+/**
+ * The training pairs the `lossSplit` section rescores: all of them (undefined) when there are at most
+ * `cap`, else `cap` pairs drawn from `seed`, in pair order.
+ *
+ * @example
+ * ```ts
+ * lossSplitSubset(1000, 20_000, 0);            // undefined: every pair
+ * lossSplitSubset(145_000, 20_000, 0)!.length; // 20000
+ * ```
+ */
+export function lossSplitSubset(numPairs: number, cap: number, seed: number): Int32Array | undefined {
+  if (numPairs <= cap) return undefined;
+  return new Rng(seed).fork('loss-split').sample(numPairs, cap).sort();
 }

@@ -266,6 +266,19 @@ describe('trainAndReport', () => {
     expect(report.protocol).toBe('image-level');
     expect(report.split).toBeUndefined();
     expect(report.lossSplit).toBeDefined();
+    expect(report.lossSplit!.pairs).toBe(report.training.trainPairs);
+    // capped: a seeded subset of the training pairs is rescored, its AUC from those pairs alone
+    const capped = await trainAndReport({
+      data,
+      noise: { rate: 0.4, kind: 'shuffle-images', seed: 1 },
+      config: { ...TINY, method: 'vse' },
+      outDir: join(tmp.dir, 'vse-capped'),
+      saveModel: false,
+      lossSplitPairs: 40,
+    });
+    expect(capped.report.lossSplit!.pairs).toBe(40);
+    expect(capped.report.lossSplit!.auc).not.toBe(report.lossSplit!.auc);
+    expect(capped.report.test.rsum).toBe(report.test.rsum);
     expect(existsSync(join(outDir, 'posteriors.npy'))).toBe(false);
     expect(existsSync(join(outDir, 'report.html'))).toBe(false);
     expect(existsSync(join(outDir, 'model.json'))).toBe(false);
