@@ -96,6 +96,18 @@ async function loadModelFor(dir: string, data: PairDataset): Promise<CrossModalM
   const c = model.getConfig();
   const imageDim = c.image.inputDim;
   const captionDim = c.text.inputDim;
+  if (c.textTokens) {
+    // a text encoder over token ids: the captions must come as ids of a vocabulary it knows
+    const vocab = data.tokenVocabSize;
+    if (imageDim !== data.imageDim || !data.hasCaptionTokens || (vocab ?? 0) > c.textTokens.vocabSize) {
+      model.dispose();
+      throw new DataError(
+        `the model takes ${imageDim}-d images and captions as token ids of a ${c.textTokens.vocabSize}-word vocabulary, the data has ${data.imageDim}-d images and ${data.hasCaptionTokens ? `token ids of a ${vocab}-word vocabulary` : 'no token ids'}; give the data the model was trained on`,
+        { file: dir },
+      );
+    }
+    return model;
+  }
   if (imageDim !== data.imageDim || captionDim !== data.captionDim) {
     model.dispose();
     throw new DataError(

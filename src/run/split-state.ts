@@ -107,8 +107,10 @@ export interface SplitState {
 }
 
 /**
- * SHA-256 over every pair's image row and caption row (float32 bytes, pair order): equal digests mean
- * the same pairs in the same order.
+ * SHA-256 over every pair's image row and caption row (float32 bytes, pair order; in blocks of 4096
+ * pairs, the block's image rows then its caption rows): equal digests mean the same pairs in the same
+ * order. Captions that are token ids only (a raw-caption `*_precomp` folder) enter as each caption's
+ * length and ids (int32 bytes). Rows are hashed in place, without copies.
  *
  * @example
  * ```ts
@@ -117,13 +119,22 @@ export interface SplitState {
  */
 export function pairDigest(data: PairDataset): string {
   const hash = createHash('sha256');
+  const bytes = (v: Float32Array | Int32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  const features = data.hasCaptionFeatures;
+  const length = new Int32Array(1);
   const step = 4096;
   for (let start = 0; start < data.numPairs; start += step) {
-    const pairs = Int32Array.from({ length: Math.min(step, data.numPairs - start) }, (_, k) => start + k);
-    const images = data.gatherImages(Int32Array.from(pairs, (j) => data.captionToImage[j]!));
-    const captions = data.gatherCaptions(pairs);
-    hash.update(new Uint8Array(images.buffer, images.byteOffset, images.byteLength));
-    hash.update(new Uint8Array(captions.buffer, captions.byteOffset, captions.byteLength));
+    const end = Math.min(data.numPairs, start + step);
+    for (let j = start; j < end; j++) hash.update(bytes(data.imageRow(data.captionToImage[j]!)));
+    for (let j = start; j < end; j++) {
+      if (features) hash.update(bytes(data.captionRow(j)));
+      else {
+        const ids = data.captionTokens(j);
+        length[0] = ids.length;
+        hash.update(bytes(length));
+        hash.update(bytes(ids));
+      }
+    }
   }
   return `sha256:${hash.digest('hex')}`;
 }

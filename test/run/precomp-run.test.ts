@@ -13,6 +13,9 @@ import { writeSyntheticPrecomp } from '../../src/core/dataset/synthetic-precomp.
 import { readNpy } from '../../src/core/io/npy.js';
 import { loadPrecomp } from '../../src/core/io/precomp.js';
 import { CrossModalModel } from '../../src/core/model/model.js';
+import { scoreWithSavedModel } from '../../src/run/reuse.js';
+import { loadSplitState } from '../../src/run/split-state.js';
+import { trainAndReport } from '../../src/run/train-and-report.js';
 import { embedDataset } from '../../src/trainer/embed.js';
 import { evaluateRetrieval } from '../../src/trainer/evaluate.js';
 import { tempDir, useCpu } from './helpers.js';
@@ -269,6 +272,48 @@ describe('raw captions, a text encoder trained from scratch, a published noise f
     model.dispose();
     expect(again.rsum).toBeCloseTo(report.test.rsum, 6);
     expect(report.test.rsum).toBeGreaterThan(100); // chance is about 60 for 10 images
+  }, 60_000);
+
+  it('refurb on raw captions: the split is fitted, saved with its pair digest, and reused', async () => {
+    const dir = await writeSyntheticPrecomp(join(tmp.dir, 'raw-refurb'), {
+      shape: 'f30k',
+      scale: 0.002,
+      regions: 2,
+      imageDim: 8,
+      captionDim: 0,
+    });
+    const out = join(tmp.dir, 'gru-refurb');
+    const { report } = await trainAndReport({
+      data: dir,
+      outDir: out,
+      noise: { rate: 0.4 },
+      plots: false,
+      html: false,
+      config: {
+        method: 'refurb',
+        epochs: 2,
+        warmupEpochs: 1,
+        batchSize: 32,
+        model: {
+          embedDim: 16,
+          image: { hidden: 32 },
+          text: { kind: 'gru', wordDim: 16, tokenHidden: 16, hidden: 32 },
+        },
+      },
+    });
+    expect(report.dataset.captionDim).toBe(0);
+    expect(report.split).toBeDefined();
+    const state = await loadSplitState(out);
+    const train = (await loadPrecomp(dir)).train;
+    expect(state.json.trainingPairs).toBe(train.numPairs);
+    // the saved split recognises the noisy training pairs it was fitted on (token ids in the digest)
+    const again = await scoreWithSavedModel({
+      model: out,
+      data: dir,
+      split: 'train',
+      noiseIndex: join(out, 'noise-index.json'),
+    });
+    expect(again.scoredBy).toBe('training-pairs');
   }, 60_000);
 
   it('replays the published Flickr30K caption-level index on an F30K-shaped folder', async () => {

@@ -3,9 +3,11 @@
  * training scores, saved and loaded, give back the trainer's P(clean) bit for bit; a pair digest tells
  * the training pairs from others; a damaged file names itself.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PairDataset } from '../../src/core/dataset/pair-dataset.js';
 import { Rng } from '../../src/core/random.js';
 import { BetaMixture } from '../../src/mixture/beta.js';
 import { GaussianMixture } from '../../src/mixture/gaussian.js';
@@ -47,6 +49,40 @@ describe('saveSplitState / loadSplitState', () => {
       expect(p[1]).toBeLessThan(0.5);
     });
   }
+
+  it('the digest is SHA-256 of the documented byte stream (so saved splits keep matching); token captions too', () => {
+    const train = syntheticPairs({ images: 6000 }).train; // more than one 4096-pair block
+    expect(train.numPairs).toBeGreaterThan(4096);
+    const hash = createHash('sha256');
+    for (let start = 0; start < train.numPairs; start += 4096) {
+      const pairs = Int32Array.from({ length: Math.min(4096, train.numPairs - start) }, (_, k) => start + k);
+      const images = train.gatherImages(Int32Array.from(pairs, (j) => train.captionToImage[j]!));
+      const captions = train.gatherCaptions(pairs);
+      hash.update(Buffer.from(images.buffer, images.byteOffset, images.byteLength));
+      hash.update(Buffer.from(captions.buffer, captions.byteOffset, captions.byteLength));
+    }
+    expect(pairDigest(train)).toBe(`sha256:${hash.digest('hex')}`);
+    // token ids only: each caption's length and ids; one changed token changes the digest
+    const tokens = (last: number) =>
+      PairDataset.fromArrays({
+        images: { data: new Float32Array([1, 2, 3, 4]), dim: 2 },
+        captions: { tokens: { ids: Int32Array.from([5, 6, 7, last]), offsets: Int32Array.from([0, 1, 4]) } },
+        captionToImage: Int32Array.from([0, 1]),
+      });
+    const want = createHash('sha256');
+    for (const v of [
+      [1, 2],
+      [3, 4],
+    ])
+      want.update(Buffer.from(Float32Array.from(v).buffer));
+    for (const v of [
+      [1, 5],
+      [3, 6, 7, 8],
+    ])
+      want.update(Buffer.from(Int32Array.from(v).buffer));
+    expect(pairDigest(tokens(8))).toBe(`sha256:${want.digest('hex')}`);
+    expect(pairDigest(tokens(9))).not.toBe(pairDigest(tokens(8)));
+  });
 
   it('the digest tells other pairs apart; a damaged split.json names the file', async () => {
     const data = syntheticPairs({ images: 60 });
