@@ -173,10 +173,10 @@ export const trainAndReportOptionsSchema = z
     /** Write the mixture figure. Default true. */
     plots: z.boolean().default(true),
     /**
-     * At most this many training pairs (a seeded random subset when there are more) are rescored by
-     * the final model for the report's `lossSplit` section: its AUC and AP are estimates from them
-     * (standard error about 0.003 at 20,000 pairs), so the final evaluation does not grow with the
-     * training set. Default 20,000.
+     * At most this many training pairs (a seeded random subset when there are more) are embedded and
+     * rescored by the final model for the report's `lossSplit` and `uncertainty` sections: their AUCs
+     * are estimates from those pairs (standard error about 0.003 at 20,000), so the final evaluation
+     * does not grow with the training set. Default 20,000.
      */
     lossSplitPairs: z.number().int().min(2).default(20_000),
     /** Write `report.html` when the noise truth is known and the method splits. Default true. */
@@ -672,26 +672,22 @@ export async function trainAndReport(options: TrainAndReportOptions): Promise<Tr
         if (found.used) zeroShot = await zeroShotSection(test, train, truth);
       }
       if (truth) {
-        const trainEmb = embedDataset(model, train);
-        const c = config!;
+        // the final model's view of the training pairs (all, or a seeded subset of lossSplitPairs)
         const subset = lossSplitSubset(train.numPairs, opts.lossSplitPairs, seed);
-        const losses = pairScores(model, train, {
+        const scored = subset ? train.withSplits({ scored: { pairs: subset } }).split('scored') : train;
+        const scoredTruth = subset ? Uint8Array.from(subset, (j) => truth[j]!) : truth;
+        const trainEmb = embedDataset(model, scored);
+        const c = config!;
+        const losses = pairScores(model, scored, {
           score: 'infonce',
           temperature: c.split.scoreTemperature,
           block: c.split.scoreBlock,
           seed,
           embeddings: trainEmb,
-          ...(subset ? { pairs: subset } : {}),
         });
-        lossSplit = subset
-          ? lossSplitSection(
-              Float64Array.from(subset, (j) => losses[j]!),
-              Uint8Array.from(subset, (j) => truth[j]!),
-              'infonce',
-            )
-          : lossSplitSection(losses, truth, 'infonce');
-        const u = pairUncertainty(trainEmb, train);
-        if (u) uncertainty = uncertaintySection(u, truth);
+        lossSplit = lossSplitSection(losses, scoredTruth, 'infonce');
+        const u = pairUncertainty(trainEmb, scored);
+        if (u) uncertainty = uncertaintySection(u, scoredTruth);
       }
       await writeFileAtomic(out.file('config.json'), toJSON(config), protect);
       if (opts.saveModel) {

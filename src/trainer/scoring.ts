@@ -51,11 +51,6 @@ export interface PairScoreOptions {
   /** Precomputed embeddings of `data` (skips the forward pass). */
   embeddings?: DatasetEmbeddings;
   /**
-   * Score only these pairs (the others are NaN); the blocks of `infonce`/`triplet` are then drawn
-   * from them alone. Default: every pair.
-   */
-  pairs?: Int32Array;
-  /**
    * Add `weight`·CE(class head on caption j, labels[image of j]) to every pair's score (the
    * class-consistency term; `labels` per image of `data`).
    */
@@ -170,8 +165,6 @@ function matchingScores(
 ): Float64Array {
   const n = data.numPairs;
   const out = new Float64Array(n);
-  const subset = options.pairs;
-  if (subset) out.fill(Number.NaN);
   const d = emb.dim;
   if (options.score === 'cosine' || options.score === 'match') {
     let a = 0;
@@ -186,9 +179,7 @@ function matchingScores(
       a = tf.tidy(() => model.matchScale().dataSync()[0]!);
       b = tf.tidy(() => model.matchShift().dataSync()[0]!);
     }
-    const count = subset ? subset.length : n;
-    for (let q = 0; q < count; q++) {
-      const j = subset ? subset[q]! : q;
+    for (let j = 0; j < n; j++) {
       const g = data.captionToImage[j]!;
       let dist = 0;
       let cos = 0;
@@ -207,13 +198,11 @@ function matchingScores(
     return out;
   }
   const block = options.block ?? 4096;
-  const rng = new Rng(options.seed ?? 0).fork('pair-scores');
-  const order = subset ? rng.shuffle(Int32Array.from(subset)) : rng.permutation(n);
-  const m = order.length;
-  const blocks = Math.max(1, Math.round(m / block));
+  const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
+  const blocks = Math.max(1, Math.round(n / block));
   for (let k = 0; k < blocks; k++) {
-    const start = Math.floor((k * m) / blocks);
-    const end = Math.floor(((k + 1) * m) / blocks);
+    const start = Math.floor((k * n) / blocks);
+    const end = Math.floor(((k + 1) * n) / blocks);
     const pairs = order.subarray(start, end);
     if (pairs.length < 2) continue;
     const [scores] = blockScores(

@@ -13,7 +13,7 @@ import { CCA } from '../../src/eval/cca.js';
 import { LocalFdrSplit } from '../../src/mixture/local-fdr.js';
 import { applyNoiseIndex, injectNoise } from '../../src/noise/inject.js';
 import { loadNoiseIndex } from '../../src/noise/noise-index.js';
-import type { RunReport } from '../../src/run/report.js';
+import { lossSplitSubset, type RunReport } from '../../src/run/report.js';
 import { evaluateSavedModel, scoreWithSavedModel } from '../../src/run/reuse.js';
 import { OutputGuard, resolveDataSource } from '../../src/run/source.js';
 import { loadSplitState, scoreWithSplit } from '../../src/run/split-state.js';
@@ -277,6 +277,10 @@ describe('trainAndReport', () => {
       lossSplitPairs: 40,
     });
     expect(capped.report.lossSplit!.pairs).toBe(40);
+    const drawn = lossSplitSubset(report.training.trainPairs, 40, report.seed)!;
+    expect(new Set(drawn).size).toBe(40);
+    expect(Array.from(drawn)).toEqual(Array.from(drawn).sort((a, b) => a - b));
+    expect(lossSplitSubset(40, 40, 0)).toBeUndefined();
     expect(capped.report.lossSplit!.auc).not.toBe(report.lossSplit!.auc);
     expect(capped.report.test.rsum).toBe(report.test.rsum);
     expect(existsSync(join(outDir, 'posteriors.npy'))).toBe(false);
