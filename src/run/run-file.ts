@@ -17,6 +17,8 @@
  * - `noiseFile` (relative to the run file): NCR's `--noise_file`, replayed when it exists, else
  *   written from `noise`; `noiseProtocol` says what a replayed `.npy` is (default `caption-level`).
  * - `folds`: also report the fold protocol on the test split (5 = NCR's `fold5`).
+ * - `lossSplitPairs`: at most this many training pairs rescored for the report's `lossSplit` and
+ *   `uncertainty` sections (default 20,000; a seeded subset on larger sets).
  * - `warmupModel` (relative to the run file): NCR's `warmup_model_path`: reuse the warm-up saved there,
  *   or save this run's warm-up there.
  * - `precomp`: how a `*_precomp` folder is read (`test: 'testall'`, `pooling`, `cacheDir`, `vocab`).
@@ -56,6 +58,7 @@ export const runFileSchema = z
     noiseFile: z.string().min(1).optional(),
     noiseProtocol: noiseProtocolSchema.optional(),
     folds: z.number().int().min(1).optional(),
+    lossSplitPairs: z.number().int().min(2).optional(),
     warmupModel: z.string().min(1).optional(),
     precomp: runPrecompSchema.optional(),
     cca: ccaBaselineOptionsSchema.optional(),
@@ -274,6 +277,7 @@ export function trainOptionsFromFlags(flags: TrainFlags, file?: RunFile): TrainA
     ...(noiseFile ? { noiseFile } : {}),
     ...(file?.run.noiseProtocol ? { noiseProtocol: file.run.noiseProtocol } : {}),
     ...(folds !== undefined ? { folds } : {}),
+    ...(file?.run.lossSplitPairs !== undefined ? { lossSplitPairs: file.run.lossSplitPairs } : {}),
     ...(warmupModel ? { warmupModel } : {}),
     ...(Object.keys(precomp).length ? { precomp } : {}),
     ...(Object.keys(ccaOptions).length ? { cca: ccaOptions } : {}),

@@ -58,6 +58,13 @@ describe('trainOptionsFromFlags: flags over the run file over the defaults', () 
     expect([c.epochs, c.batchSize, c.seed, c.method]).toEqual([3, 16, 5, 'refurb']);
     // a default the file does not set
     expect(c.optimizer.learningRate).toBe(resolveTrainerConfig({}).optimizer.learningRate);
+    expect(o.lossSplitPairs).toBeUndefined();
+    const capped = trainOptionsFromFlags(
+      {},
+      parseRunFile({ ...FILE, lossSplitPairs: 500 }, 'run.json', '/base'),
+    );
+    expect(capped.lossSplitPairs).toBe(500);
+    expect(() => parseRunFile({ ...FILE, lossSplitPairs: 1 }, 'run.json', '/base')).toThrow(/lossSplitPairs/);
   });
 
   it('lets each flag win, and applies the method preset and the per-method overrides under the flags', () => {
