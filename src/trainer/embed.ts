@@ -37,6 +37,8 @@ export interface DatasetEmbeddings {
 export interface EmbedDatasetOptions {
   /** Items per forward pass (default 1024). */
   batchSize?: number;
+  /** Means only: skip a probabilistic head's uncertainty branch (no log σ² in the result). */
+  meansOnly?: boolean;
 }
 
 type Side = 'image' | 'caption';
@@ -46,11 +48,12 @@ function embedSide(
   data: PairDataset,
   side: Side,
   batchSize: number,
+  meansOnly: boolean,
 ): { mean: Float32Array; logSigma2?: Float32Array } {
   const count = side === 'image' ? data.numImages : data.numCaptions;
   const d = model.embedDim;
   const mean = new Float32Array(count * d);
-  const logSigma2 = model.head === 'probabilistic' ? new Float32Array(count * d) : undefined;
+  const logSigma2 = model.head === 'probabilistic' && !meansOnly ? new Float32Array(count * d) : undefined;
   const tokens = side === 'caption' && model.readsTokens;
   const width = side === 'image' ? data.imageStride : tokens ? 0 : data.captionDim;
   const buffer = new Float32Array(Math.min(batchSize, Math.max(count, 1)) * width);
@@ -67,7 +70,8 @@ function embedSide(
       const x = tokens
         ? captionTokenTensor(data, idx)
         : tf.tensor(rows.subarray(0, n * width), shape, 'float32');
-      const e: Embedding = side === 'image' ? model.embedImages(x) : model.embedCaptions(x);
+      const o = { meansOnly };
+      const e: Embedding = side === 'image' ? model.embedImages(x, o) : model.embedCaptions(x, o);
       return e;
     });
     mean.set(out.mean.dataSync(), start * d);
@@ -88,8 +92,9 @@ export function embedDataset(
   options: EmbedDatasetOptions = {},
 ): DatasetEmbeddings {
   const batchSize = options.batchSize ?? 1024;
-  const img = embedSide(model, data, 'image', batchSize);
-  const cap = embedSide(model, data, 'caption', batchSize);
+  const meansOnly = options.meansOnly ?? false;
+  const img = embedSide(model, data, 'image', batchSize, meansOnly);
+  const cap = embedSide(model, data, 'caption', batchSize, meansOnly);
   const out: DatasetEmbeddings = { dim: model.embedDim, images: img.mean, captions: cap.mean };
   if (img.logSigma2) out.imageLogSigma2 = img.logSigma2;
   if (cap.logSigma2) out.captionLogSigma2 = cap.logSigma2;

@@ -118,7 +118,8 @@ export function pairScores(
   data: PairDataset,
   options: PairScoreOptions,
 ): Float64Array {
-  const emb = options.embeddings ?? embedDataset(model, data);
+  // only `match` reads σ²: the other scores embed the means alone
+  const emb = options.embeddings ?? embedDataset(model, data, { meansOnly: options.score !== 'match' });
   const out = matchingScores(model, data, emb, options);
   if (options.classTerm) addClassTerm(out, data, emb, options.classTerm);
   return out;
@@ -289,7 +290,7 @@ export function nullPairScores(
     embeddings?: DatasetEmbeddings;
   },
 ): Float64Array {
-  const emb = options.embeddings ?? embedDataset(model, data);
+  const emb = options.embeddings ?? embedDataset(model, data, { meansOnly: true });
   const n = data.numPairs;
   const draws = options.draws ?? 5;
   const out = new Float64Array(n * draws).fill(Number.NaN);

@@ -78,6 +78,10 @@ describe('evaluateRetrieval', () => {
       seed: 3,
     });
     const emb = embedDataset(model, data);
+    const means = embedDataset(model, data, { meansOnly: true, batchSize: 7 });
+    expect(means.imageLogSigma2 ?? means.captionLogSigma2).toBeUndefined();
+    expect(Array.from(means.images)).toEqual(Array.from(emb.images));
+    expect(Array.from(means.captions)).toEqual(Array.from(emb.captions));
     const got = await evaluateRetrieval(model, data);
     // independent: the full −distance matrix, ranked by retrievalMetrics through a 1-d trick is not
     // possible, so rank it here: rank = 1 + #captions with a strictly smaller distance (ties count

@@ -29,6 +29,11 @@ import { constantValues, type ParamStore } from './params.js';
 export interface EmbedOptions extends ForwardOptions {
   /** `[B, R]` region mask for 3-D inputs: 1 = real region, 0 = padding. */
   mask?: tf.Tensor2D;
+  /**
+   * Skip the uncertainty branch: the result has no `logSigma2` (the means are the same either way).
+   * For callers that use the means alone, such as cosine or InfoNCE scores.
+   */
+  meansOnly?: boolean;
 }
 
 /** Settings of the uncertainty branch, resolved (see `uncertaintyOptionsSchema`). */
@@ -130,14 +135,14 @@ export class Encoder {
         // normalise(u + g(u)), u = x/‖x‖: g starts at zero, so the untrained encoder is x/‖x‖.
         const u = l2Normalize(x as tf.Tensor2D);
         const mean = l2Normalize(tf.add(u, this.meanHead.apply(u, opts)) as tf.Tensor2D);
-        if (!this.uncertaintyHead) return { mean };
+        if (!this.uncertaintyHead || opts.meansOnly) return { mean };
         return { mean, logSigma2: this.uncertaintyHead.apply(u, opts) as tf.Tensor2D };
       }
       const input = this.transformInput(x);
       const pooled =
         input.rank === 3 ? this.pool.apply(input as tf.Tensor3D, opts.mask) : (input as tf.Tensor2D);
       const mean = l2Normalize(this.meanHead.apply(pooled, opts) as tf.Tensor2D);
-      if (!this.uncertaintyHead) return { mean };
+      if (!this.uncertaintyHead || opts.meansOnly) return { mean };
       const logSigma2 = this.uncertaintyHead.apply(pooled, opts) as tf.Tensor2D;
       return { mean, logSigma2 };
     });

@@ -192,6 +192,12 @@ describe('heads', () => {
     const cap = model.embedCaptions(tf.randomNormal([5, 2, 7], 0, 1, 'float32', 3));
     expect(img.logSigma2!.shape).toEqual([3, 6]);
     expect(cap.logSigma2!.shape).toEqual([5, 6]);
+    // meansOnly skips the uncertainty branch: the same means, bit for bit, and no log σ²
+    const meansOnly = model.embedCaptions(tf.randomNormal([5, 2, 7], 0, 1, 'float32', 3), {
+      meansOnly: true,
+    });
+    expect(meansOnly.logSigma2).toBeUndefined();
+    expect(Array.from(meansOnly.mean.dataSync())).toEqual(Array.from(cap.mean.dataSync()));
     const u = model.uncertainty(img);
     expect(u.shape).toEqual([3]);
     expectClose(u, Array.from(tf.mean(tf.exp(img.logSigma2!), 1).dataSync()), 1e-7);
