@@ -73,6 +73,20 @@ const EPSILON = 1.1920928955078125e-7;
 const THRESHOLD = Math.log(EPSILON) + 2.0;
 
 /**
+ * tfjs's cpu `Softplus` of one value, in double (the kernel stores it rounded to float32): `exp(v)`
+ * below the underflow threshold, `v` above the overflow one, `log(1 + exp(v))` between.
+ *
+ * @example
+ * ```ts
+ * Math.fround(softplusOf(0));   // the Softplus kernel's value at 0: float32(log 2)
+ * ```
+ */
+export function softplusOf(v: number): number {
+  const e = Math.exp(v);
+  return v < THRESHOLD ? e : v > -THRESHOLD ? v : Math.log(1.0 + e);
+}
+
+/**
  * One loop per op, so each stays monomorphic. Each expression is the reference kernel's: the
  * element read from a Float32Array as a double, the result rounded to float32 when stored.
  */
@@ -84,11 +98,7 @@ const UNARY_LOOPS: Record<string, (x: Float32Array, o: Float32Array) => void> = 
     for (let i = 0; i < x.length; i++) o[i] = 1 / (1 + Math.exp(-x[i]!));
   },
   [tf.Softplus]: (x, o) => {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      const e = Math.exp(v);
-      o[i] = v < THRESHOLD ? e : v > -THRESHOLD ? v : Math.log(1.0 + e);
-    }
+    for (let i = 0; i < x.length; i++) o[i] = softplusOf(x[i]!);
   },
   [tf.Log]: (x, o) => {
     for (let i = 0; i < x.length; i++) o[i] = Math.log(x[i]!);

@@ -43,6 +43,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { softplusOf } from '../backend/js-kernels.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { type Embedding, logitMatchLogProbs, type MatchLogProbs } from '../model/distance.js';
 import { checkBatch, diagonal, offDiagonal, type PairMask, sameImageMask } from './batch.js';
@@ -142,12 +143,8 @@ export function matchLossFromLogits(
 }
 
 const f32 = Math.fround;
-// tfjs's cpu Softplus, as the `Softplus` kernels compute it (see js-kernels.ts)
-const SOFTPLUS_THRESHOLD = Math.log(1.1920928955078125e-7) + 2.0;
-function softplus32(v: number): number {
-  const e = Math.exp(v);
-  return f32(v < SOFTPLUS_THRESHOLD ? e : v > -SOFTPLUS_THRESHOLD ? v : Math.log(1.0 + e));
-}
+/** The `Softplus` kernel's float32 value. */
+const softplus32 = (v: number) => f32(softplusOf(v));
 
 /** 2·mean BCE(l, diag(y)), step by step as the composed float32 kernels round it. */
 function fusedMatchValue(l: Float32Array, y: Float32Array, b: number): number {
