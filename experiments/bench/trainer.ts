@@ -51,7 +51,7 @@ interface ChildResult {
   peakRssMB: number;
 }
 
-function child(options: Record<string, unknown>, threads: number): ChildResult {
+function child<T = ChildResult>(options: Record<string, unknown>, threads: number): T {
   const script = fileURLToPath(new URL('./_trainer-child.ts', import.meta.url));
   const tsx = resolve('node_modules/.bin/tsx');
   const r = spawnSync(tsx, [script, JSON.stringify(options)], {
@@ -61,7 +61,7 @@ function child(options: Record<string, unknown>, threads: number): ChildResult {
   });
   if (r.status !== 0)
     throw new Error(`trainer child failed: ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildResult;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }
 
 function torchRun(
@@ -105,10 +105,7 @@ export async function run(args: string[]): Promise<unknown> {
 
   // the first load pools the region files into the (fresh) cache: timed on its own, so that both runs
   // below read the pooled cache and their time outside the epochs is the method's own
-  const pool = child({ data, cacheDir, poolOnly: true }, threads) as unknown as {
-    poolSeconds: number;
-    peakRssMB: number;
-  };
+  const pool = child<{ poolSeconds: number; peakRssMB: number }>({ data, cacheDir, poolOnly: true }, threads);
   const refurb = child(
     {
       ...common,

@@ -96,22 +96,25 @@ async function loadModelFor(dir: string, data: PairDataset): Promise<CrossModalM
   const c = model.getConfig();
   const imageDim = c.image.inputDim;
   const captionDim = c.text.inputDim;
-  if (c.textTokens) {
-    // a text encoder over token ids: the captions must come as ids of a vocabulary it knows
-    const vocab = data.tokenVocabSize;
-    if (imageDim !== data.imageDim || !data.hasCaptionTokens || (vocab ?? 0) > c.textTokens.vocabSize) {
-      model.dispose();
-      throw new DataError(
-        `the model takes ${imageDim}-d images and captions as token ids of a ${c.textTokens.vocabSize}-word vocabulary, the data has ${data.imageDim}-d images and ${data.hasCaptionTokens ? `token ids of a ${vocab}-word vocabulary` : 'no token ids'}; give the data the model was trained on`,
-        { file: dir },
-      );
-    }
-    return model;
-  }
-  if (imageDim !== data.imageDim || captionDim !== data.captionDim) {
+  // a text encoder over token ids needs captions as ids of a vocabulary it knows, else the widths match
+  const tokens = c.textTokens;
+  const vocab = data.tokenVocabSize;
+  const captionsFit = tokens
+    ? data.hasCaptionTokens && (vocab ?? 0) <= tokens.vocabSize
+    : captionDim === data.captionDim;
+  if (imageDim !== data.imageDim || !captionsFit) {
     model.dispose();
+    const wants = tokens
+      ? `captions as token ids of a ${tokens.vocabSize}-word vocabulary`
+      : `${captionDim}-d captions`;
+    const ids = data.hasCaptionTokens
+      ? `token ids${vocab ? ` of a ${vocab}-word vocabulary` : ''}`
+      : 'no token ids';
+    const has = tokens
+      ? `${data.imageDim}-d images and ${ids}`
+      : `${data.imageDim}-d and ${data.captionDim}-d`;
     throw new DataError(
-      `the model takes ${imageDim}-d images and ${captionDim}-d captions, the data has ${data.imageDim}-d and ${data.captionDim}-d; give the data the model was trained on`,
+      `the model takes ${imageDim}-d images and ${wants}, the data has ${has}; give the data the model was trained on`,
       { file: dir },
     );
   }

@@ -314,6 +314,17 @@ describe('raw captions, a text encoder trained from scratch, a published noise f
       noiseIndex: join(out, 'noise-index.json'),
     });
     expect(again.scoredBy).toBe('training-pairs');
+    // other images than the model reads: refused, naming what the token model takes
+    const narrow = await writeSyntheticPrecomp(join(tmp.dir, 'raw-narrow'), {
+      shape: 'f30k',
+      scale: 0.002,
+      regions: 2,
+      imageDim: 4,
+      captionDim: 0,
+    });
+    await expect(scoreWithSavedModel({ model: out, data: narrow, split: 'test' })).rejects.toThrow(
+      /takes 8-d images and captions as token ids of a \d+-word vocabulary, the data has 4-d images and token ids/,
+    );
   }, 60_000);
 
   it('replays the published Flickr30K caption-level index on an F30K-shaped folder', async () => {
