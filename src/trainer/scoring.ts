@@ -24,6 +24,8 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activeBlasAddon } from '../core/backend/cpu-blas.js';
+import type { BlasAddon } from '../core/backend/native.js';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { maskedLogSumExp } from '../core/losses/batch.js';
@@ -57,18 +59,35 @@ export interface PairScoreOptions {
   classTerm?: { heads: AuxiliaryHeads; labels: Int32Array; scale: number; weight: number };
 }
 
-/** Gather rows `rows` of a row-major `n × d` matrix into a new `[rows.length, d]` tensor. */
-function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): tf.Tensor2D {
+/** A growing `Float32Array` reused by the blocks of one scoring pass (their similarity matrices). */
+type Scratch = (size: number) => Float32Array;
+
+function scratchBuffer(): Scratch {
+  let buffer = new Float32Array(0);
+  return (size) => {
+    if (buffer.length < size) buffer = new Float32Array(size);
+    return buffer;
+  };
+}
+
+/** Rows `rows` of a row-major `n × d` matrix, packed. */
+function gatherRows(matrix: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * d);
   for (let k = 0; k < rows.length; k++) out.set(matrix.subarray(rows[k]! * d, rows[k]! * d + d), k * d);
-  return tf.tensor2d(out, [rows.length, d]);
+  return out;
+}
+
+/** Gather rows `rows` of a row-major `n × d` matrix into a new `[rows.length, d]` tensor. */
+function rowsTensor(matrix: Float32Array, d: number, rows: ArrayLike<number>): tf.Tensor2D {
+  return tf.tensor2d(gatherRows(matrix, d, rows), [rows.length, d]);
 }
 
 /**
  * Per-pair losses of one block (`infonce` or `triplet`), in block order: one array, or with `partners`
  * (`infonce` only) one array of random-pair losses per partner assignment, all from one similarity
  * matrix and one pair of row/column normalisers. The losses are {@link infoNCELossPerPair} (on S/τ,
- * scale 1) and {@link tripletLossPerPair} (margin α, no soft margin), with the same-image mask.
+ * scale 1) and {@link tripletLossPerPair} (margin α, no soft margin), with the same-image mask. On
+ * `cpu-blas`, `infonce` runs on the host: one sgemm and the addon's `blockLogSumExp` (no tensors).
  */
 function blockScores(
   emb: DatasetEmbeddings,
@@ -78,10 +97,15 @@ function blockScores(
   temperature: number,
   margin: number,
   partners?: readonly Int32Array[],
-): Float32Array[] {
+  scratch: Scratch = scratchBuffer(),
+): ArrayLike<number>[] {
   const n = pairs.length;
   const images = new Int32Array(n);
   for (let k = 0; k < n; k++) images[k] = data.captionToImage[pairs[k]!]!;
+  const addon = activeBlasAddon();
+  if (kind === 'infonce' && addon) {
+    return hostInfoNCEBlock(addon, emb, images, pairs, 1 / temperature, scratch(n * n), partners);
+  }
   const mask = { sameImage: images }; // other captions of the same image are not negatives
   return tf.tidy(() => {
     const img = rowsTensor(emb.images, emb.dim, images);
@@ -106,6 +130,40 @@ function blockScores(
       const col = tf.sub(tf.gather(colLse, tf.tensor1d(partner, 'int32')), pos);
       return tf.mul(0.5, tf.add(row, col)).dataSync() as Float32Array;
     });
+  });
+}
+
+/**
+ * The `infonce` block of {@link blockScores} on the host: S = images·captionsᵀ by sgemm into `s`, the
+ * masked row and column log-sum-exps of S·scale natively, then ½[(row(k) − pos) + (col(p) − pos)]
+ * with pos = S(k, p)·scale, p = k or the partner. Equal to the tensor path up to float rounding.
+ */
+function hostInfoNCEBlock(
+  addon: BlasAddon,
+  emb: DatasetEmbeddings,
+  images: Int32Array,
+  pairs: Int32Array,
+  scale: number,
+  s: Float32Array,
+  partners?: readonly Int32Array[],
+): Float64Array[] {
+  const n = pairs.length;
+  const d = emb.dim;
+  const img = gatherRows(emb.images, d, images);
+  const cap = gatherRows(emb.captions, d, pairs);
+  addon.sgemm(false, true, n, n, d, 1, img, d, cap, d, 0, s, n);
+  const row = new Float64Array(n);
+  const col = new Float64Array(n);
+  addon.blockLogSumExp(s, n, scale, images, row, col);
+  const assignments = partners ?? [undefined];
+  return assignments.map((partner) => {
+    const out = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const p = partner ? partner[k]! : k;
+      const pos = s[k * n + p]! * scale;
+      out[k] = 0.5 * (row[k]! - pos + (col[p]! - pos));
+    }
+    return out;
   });
 }
 
@@ -201,6 +259,7 @@ function matchingScores(
   const block = options.block ?? 4096;
   const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
   const blocks = Math.max(1, Math.round(n / block));
+  const scratch = scratchBuffer();
   for (let k = 0; k < blocks; k++) {
     const start = Math.floor((k * n) / blocks);
     const end = Math.floor(((k + 1) * n) / blocks);
@@ -213,7 +272,9 @@ function matchingScores(
       options.score,
       options.temperature ?? 0.1,
       options.margin ?? 0.2,
-    ) as [Float32Array];
+      undefined,
+      scratch,
+    ) as [ArrayLike<number>];
     for (let t = 0; t < pairs.length; t++) out[pairs[t]!] = scores[t]!;
   }
   return out;
@@ -298,6 +359,7 @@ export function nullPairScores(
   const order = new Rng(options.seed ?? 0).fork('pair-scores').permutation(n);
   const blocks = Math.max(1, Math.round(n / block));
   const rng = new Rng(options.seed ?? 0).fork('null-partners');
+  const scratch = scratchBuffer();
   for (let k = 0; k < blocks; k++) {
     const pairs = order.subarray(Math.floor((k * n) / blocks), Math.floor(((k + 1) * n) / blocks));
     const m = pairs.length;
@@ -319,7 +381,8 @@ export function nullPairScores(
       partners.push(partner);
     }
     const usable = partners.map((partner) => Int32Array.from(partner, (p, t) => (p < 0 ? t : p)));
-    const scores = blockScores(emb, data, pairs, 'infonce', options.temperature ?? 0.1, 0, usable);
+    const t = options.temperature ?? 0.1;
+    const scores = blockScores(emb, data, pairs, 'infonce', t, 0, usable, scratch);
     partners.forEach((partner, d) => {
       for (let t = 0; t < m; t++) if (partner[t]! >= 0) out[d * n + pairs[t]!] = scores[d]![t]!;
     });
@@ -348,7 +411,7 @@ export function matchEvidence(
       continue;
     }
     const blockPairs = Int32Array.from(idx, (t) => pairs[t]!);
-    const [hinge] = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin) as [Float32Array];
+    const [hinge] = blockScores(emb, data, blockPairs, 'triplet', 1, options.margin) as [ArrayLike<number>];
     const p = Array.from(hinge, (h) => Math.min(options.margin, Math.max(0, options.margin - h / 2)));
     const top = [...p].sort((x, y) => y - x).slice(0, Math.floor(p.length / 10) + 1);
     const scale = Math.max(top.reduce((s, v) => s + v, 0) / top.length, 1e-8);

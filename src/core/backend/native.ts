@@ -122,6 +122,20 @@ export interface BlasAddon {
     colMax: Float32Array,
     colSum: Float32Array,
   ): void;
+  /**
+   * The per-pair scorer's row and column log-sum-exps of `scale`·x for the row-major `n × n` block x
+   * (the first n² entries), with the same left-out entries as {@link maskedLogSumExp}, into `rowLse`
+   * and `colLse` (double): one expf per entry under the block's maximum while the scaled range is
+   * under 80, else per-row and per-column maxima. Independent of the thread count.
+   */
+  blockLogSumExp(
+    x: Float32Array,
+    n: number,
+    scale: number,
+    groups: Int32Array | null,
+    rowLse: Float64Array,
+    colLse: Float64Array,
+  ): void;
   info(): BlasInfo;
   setNumThreads(n: number): void;
   /** Interface version of the built addon (see {@link BLAS_ABI}). */
@@ -129,7 +143,7 @@ export interface BlasAddon {
 }
 
 /** The addon interface version this code expects (CLEAVE_BLAS_ABI in cleave_blas.c). */
-export const BLAS_ABI = 3;
+export const BLAS_ABI = 4;
 
 /** Activation codes understood by {@link BlasAddon.epilogue}. */
 export const ACTIVATION = {
