@@ -65,8 +65,11 @@ export function batchObjective(
 ): tf.Scalar {
   const c = config;
   const model = net.model;
-  const img = model.embedImages(b.images, { training: true, rng: b.rng.fork('img') });
-  const cap = model.embedCaptions(b.captions, { training: true, rng: b.rng.fork('cap') });
+  // only the match loss reads log σ²: the other objectives skip the uncertainty branch (it would get
+  // no gradient, and the means and their dropout masks are the same either way)
+  const meansOnly = !(b.loss === 'match' || (b.loss === 'infonce' && c.retrain.matchWeight > 0));
+  const img = model.embedImages(b.images, { training: true, rng: b.rng.fork('img'), meansOnly });
+  const cap = model.embedCaptions(b.captions, { training: true, rng: b.rng.fork('cap'), meansOnly });
   let loss: tf.Scalar;
   if (b.loss === 'infonce') {
     loss = infoNCELoss(model.similarity(img, cap), b.targets, model.logitScale());

@@ -77,7 +77,11 @@ export function auxiliaryLoss(
     total = tf.add(total, tf.mul(w.modalityClassifier.weight, net.aux.modalityLoss(img.mean, cap.mean)));
   }
   if (w.captionMatching.weight > 0 && b.siblings && b.siblings.rows.length >= 2) {
-    const sib = net.model.embedCaptions(b.siblings.captions, { training: true, rng: b.rng.fork('sib') });
+    const sib = net.model.embedCaptions(b.siblings.captions, {
+      training: true,
+      rng: b.rng.fork('sib'),
+      meansOnly: true,
+    });
     const anchors = tf.gather(cap.mean, tf.tensor1d(b.siblings.rows, 'int32')) as tf.Tensor2D;
     const s = tf.matMul(anchors, sib.mean, false, true) as tf.Tensor2D;
     const ones = tf.ones([b.siblings.rows.length]) as tf.Tensor1D;
