@@ -7,6 +7,8 @@
  * - `vse`: the deterministic head with the InfoNCE loss (a `vse` epoch's step);
  * - `refurb`: the probabilistic head with the PCME++ match loss of the closed-form logits and the VIB
  *   term (a `refurb` retrain step, `matchLossFromLogits` as the trainer calls it);
+ * - `refurbSharedHidden`: the same with `uncertainty.input: 'hidden'` (the uncertainty branch reads
+ *   the mean head's hidden layer instead of the features);
  * - `deterministicEncoders`, `probabilisticEncoders`: the two heads under a trivial loss (the mean of
  *   the embeddings' product), i.e. the encoders' forward and backward alone.
  *
@@ -30,19 +32,25 @@ function option(args: string[], name: string): string | undefined {
 
 type Loss = (model: CrossModalModel, img: Embedding, cap: Embedding, y: tf.Tensor1D) => tf.Scalar;
 
-const LOSSES: Record<string, { head: 'deterministic' | 'probabilistic'; loss: Loss }> = {
+type Uncertainty = 'features' | 'hidden';
+
+/** The refurb retrain objective: the match loss of the closed-form logits plus 1e-4 · VIB. */
+const retrainLoss: Loss = (m, img, cap, y) =>
+  tf.add(
+    matchLossFromLogits(m.matchLogits(img, cap), y),
+    tf.mul(1e-4, tf.add(vibLoss(img), vibLoss(cap))),
+  ) as tf.Scalar;
+
+const LOSSES: Record<
+  string,
+  { head: 'deterministic' | 'probabilistic'; loss: Loss; uncertainty?: Uncertainty }
+> = {
   vse: {
     head: 'deterministic',
     loss: (m, img, cap, y) => infoNCELoss(m.similarity(img, cap), y, m.logitScale()),
   },
-  refurb: {
-    head: 'probabilistic',
-    loss: (m, img, cap, y) =>
-      tf.add(
-        matchLossFromLogits(m.matchLogits(img, cap), y),
-        tf.mul(1e-4, tf.add(vibLoss(img), vibLoss(cap))),
-      ) as tf.Scalar,
-  },
+  refurb: { head: 'probabilistic', loss: retrainLoss },
+  refurbSharedHidden: { head: 'probabilistic', uncertainty: 'hidden', loss: retrainLoss },
   deterministicEncoders: { head: 'deterministic', loss: (_m, img, cap) => trivial(img, cap) },
   probabilisticEncoders: { head: 'probabilistic', loss: (_m, img, cap) => trivial(img, cap) },
 };
@@ -68,10 +76,11 @@ export async function run(args: string[]): Promise<unknown> {
   const captions = tf.tensor2d(rng.fillNormal(new Float32Array(batch * 768)), [batch, 768]);
   const targets = tf.ones([batch]) as tf.Tensor1D;
   const rows: Record<string, { wallMs: number; cpuMs: number; kernels: number }> = {};
-  for (const [name, { head, loss }] of Object.entries(LOSSES)) {
+  for (const [name, { head, loss, uncertainty }] of Object.entries(LOSSES)) {
     const model = new CrossModalModel({
       embedDim: 128,
       head,
+      uncertainty: { input: uncertainty ?? 'features' },
       image: { inputDim: 2048, hidden: 256, dropout: 0.5, skip: false },
       text: { inputDim: 768, hidden: 256, dropout: 0.5, skip: false },
       seed: 1,
@@ -114,11 +123,14 @@ export async function run(args: string[]): Promise<unknown> {
     rows,
     ratios: {
       refurbVsVse: ratio('refurb', 'vse'),
+      refurbSharedHiddenVsVse: ratio('refurbSharedHidden', 'vse'),
       probabilisticVsDeterministicEncoders: ratio('probabilisticEncoders', 'deterministicEncoders'),
     },
     notes: {
       ratios: 'process CPU ms per step, same run',
       refurbVsVse: 'a refurb retrain step / a vse step: what the epochs see per batch',
+      refurbSharedHiddenVsVse:
+        "the same with uncertainty.input 'hidden' (the branch reads the mean head's hidden layer)",
       probabilisticVsDeterministicEncoders:
         'the encoders alone (trivial loss): the uncertainty branch doubles each encoder',
     },

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- trainer [--json] [--shape f30k] [--scale 0.1] [--regions 36] [--vse-epochs 2]
- *   [--refurb-epochs 3] [--noise 0.5] [--dir runs/bench-data] [--threads n] [--skip-torch] [--backend cpu-blas]`
+ *   [--refurb-epochs 3] [--noise 0.5] [--dir runs/bench-data] [--threads n] [--skip-torch] [--backend cpu-blas]
+ *   [--refurb-config '{"model":{"uncertainty":{"input":"hidden"}}}']`
  *
  * Training speed at the field's real sizes, on a synthetic `*_precomp` set of the F30K shape (29,000
  * train images × 5 captions at `--scale 1`; `cleave bench-data` writes it, here into `--dir`, reused
@@ -8,7 +9,8 @@
  * default model. Each run is its own process (`_trainer-child.ts`), so its peak RSS is its own:
  *
  * - `vse`: `--vse-epochs` epochs, seconds per epoch (training + validation on dev);
- * - `refurb`: `--refurb-epochs` epochs with 1 warm-up epoch and `--noise` shuffled captions; seconds of
+ * - `refurb`: `--refurb-epochs` epochs with 1 warm-up epoch and `--noise` shuffled captions (and the
+ *   trainer settings of `--refurb-config`, a JSON object, over the defaults); seconds of
  *   the warm-up and of each later epoch (score → mixture → relabel → retrain), the scoring part, and
  *   the time outside the epochs (load, noise, final evaluation, writing): the run's wall time minus
  *   its epochs;
@@ -88,6 +90,10 @@ export async function run(args: string[]): Promise<unknown> {
   const noise = Number(option(args, 'noise') ?? '0.5');
   const threads = Number(option(args, 'threads') ?? process.env.OPENBLAS_NUM_THREADS ?? cpus().length);
   const backend = option(args, 'backend') ?? 'cpu-blas';
+  const refurbConfigText = option(args, 'refurb-config');
+  const refurbConfig = refurbConfigText
+    ? (JSON.parse(refurbConfigText) as Record<string, unknown>)
+    : undefined;
   const root = resolve(option(args, 'dir') ?? 'runs/bench-data');
   const parent = join(root, `${shape}-s${scale}-r${regions}`);
   const data = join(parent, `${shape}_precomp`);
@@ -114,6 +120,7 @@ export async function run(args: string[]): Promise<unknown> {
       epochs: refurbEpochs,
       warmupEpochs: 1,
       noiseRate: noise,
+      ...(refurbConfig ? { config: refurbConfig } : {}),
     },
     threads,
   );
@@ -161,6 +168,7 @@ export async function run(args: string[]): Promise<unknown> {
       testRsum: round(vse.testRsum, 1),
     },
     refurb: {
+      ...(refurbConfig ? { config: refurbConfig } : {}),
       warmupSeconds: refurb.epochs.filter((e) => e.phase === 'warmup').map((e) => round(e.seconds)),
       epochSeconds: after.map((s) => round(s)),
       scoreAndSplitSeconds: refurb.splitSeconds.map((s) => round(s)),

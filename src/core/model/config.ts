@@ -86,15 +86,26 @@ export type EncoderOptionsInput = z.input<typeof encoderOptionsSchema>;
 /** Encoder options with every default applied. */
 export type EncoderOptions = z.output<typeof encoderOptionsSchema>;
 
+/** What the uncertainty branch reads: the encoder's (pooled) input, or the mean head's last hidden layer. */
+export const UNCERTAINTY_INPUTS = ['features', 'hidden'] as const;
+
 /**
- * The uncertainty branch of a `probabilistic` head: an MLP parallel to the mean head that outputs
- * log σ² per dimension. It has the encoder's hidden width, activation, layer norm and dropout, and its
- * own `depth`. `logSigma2Init` is the initial bias of its output layer; `null` means
- * ln(0.05 / embedDim), so that the initial ‖σ₁² + σ₂²‖₁ is about 0.1 — small against the
- * ‖μ₁ − μ₂‖² ∈ [0, 4] of unit-norm means.
+ * The uncertainty branch of a `probabilistic` head: an MLP that outputs log σ² per dimension, with the
+ * encoder's hidden width, activation, layer norm and dropout, and its own `depth` (linear layers).
+ * `input` is what it reads:
+ * - `features` (default): the encoder's (pooled) input, in parallel with the mean head — PCME++'s
+ *   encoder for precomputed features, a second encoder of the same size (about twice the encoders'
+ *   compute);
+ * - `hidden`: the mean head's last hidden layer (after its activation and dropout), so the two
+ *   branches share the input layer and the branch costs a `hidden`-wide MLP; needs the encoders'
+ *   `depth` ≥ 2.
+ *
+ * `logSigma2Init` is the initial bias of its output layer; `null` means ln(0.05 / embedDim), so that
+ * the initial ‖σ₁² + σ₂²‖₁ is about 0.1 — small against the ‖μ₁ − μ₂‖² ∈ [0, 4] of unit-norm means.
  */
 export const uncertaintyOptionsSchema = z
   .object({
+    input: z.enum(UNCERTAINTY_INPUTS).default('features'),
     depth: z.number().int().min(1).max(16).default(2),
     logSigma2Init: z.number().nullable().default(null),
   })

@@ -19,7 +19,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import type { EncoderOptions } from './config.js';
 import type { Embedding } from './distance.js';
 import { type ForwardOptions, Mlp, RegionPool } from './layers.js';
@@ -40,6 +40,8 @@ export interface EmbedOptions extends ForwardOptions {
 export interface UncertaintySettings {
   depth: number;
   logSigma2Init: number;
+  /** What the branch reads (default `features`). */
+  input?: 'features' | 'hidden';
 }
 
 /** Divide each row by its L2 norm (ε = 1e-12 under the square root). */
@@ -54,6 +56,7 @@ export class Encoder {
   private readonly pool: RegionPool;
   private readonly meanHead: Mlp;
   private readonly uncertaintyHead: Mlp | undefined;
+  private readonly uncertaintyReadsHidden: boolean;
 
   /**
    * @param embedDim the shared space's dimension d
@@ -96,9 +99,16 @@ export class Encoder {
       depth: o.depth,
       ...(o.residual ? { skip: false, zeroOutput: true } : {}),
     });
+    this.uncertaintyReadsHidden = uncertainty?.input === 'hidden';
+    if (this.uncertaintyReadsHidden && o.depth < 2) {
+      throw new ConfigError(
+        `${name} encoder: uncertainty.input 'hidden' reads the mean head's hidden layer, which needs ${name}.depth ≥ 2 (got ${o.depth}); set uncertainty.input: 'features'`,
+      );
+    }
     if (uncertainty) {
       this.uncertaintyHead = new Mlp(store, `${name}/uncertainty`, {
         ...common,
+        ...(this.uncertaintyReadsHidden ? { inputDim: o.hidden, skip: false } : {}),
         depth: uncertainty.depth,
         outputBias: uncertainty.logSigma2Init,
         // a residual adapter starts with one σ² for every item, so ranking by the closed-form
@@ -131,20 +141,20 @@ export class Encoder {
       );
     }
     return tf.tidy(() => {
-      if (this.options.residual) {
-        // normalise(u + g(u)), u = x/‖x‖: g starts at zero, so the untrained encoder is x/‖x‖.
-        const u = l2Normalize(x as tf.Tensor2D);
-        const mean = l2Normalize(tf.add(u, this.meanHead.apply(u, opts)) as tf.Tensor2D);
-        if (!this.uncertaintyHead || opts.meansOnly) return { mean };
-        return { mean, logSigma2: this.uncertaintyHead.apply(u, opts) as tf.Tensor2D };
+      // the residual adapter: normalise(u + g(u)), u = x/‖x‖; g starts at zero, so the untrained
+      // encoder is x/‖x‖
+      const residual = this.options.residual;
+      let input: tf.Tensor2D;
+      if (residual) input = l2Normalize(x as tf.Tensor2D);
+      else {
+        const t = this.transformInput(x);
+        input = t.rank === 3 ? this.pool.apply(t as tf.Tensor3D, opts.mask) : (t as tf.Tensor2D);
       }
-      const input = this.transformInput(x);
-      const pooled =
-        input.rank === 3 ? this.pool.apply(input as tf.Tensor3D, opts.mask) : (input as tf.Tensor2D);
-      const mean = l2Normalize(this.meanHead.apply(pooled, opts) as tf.Tensor2D);
+      const { output, hidden } = this.meanHead.applyWithHidden(input, opts);
+      const mean = l2Normalize((residual ? tf.add(input, output) : output) as tf.Tensor2D);
       if (!this.uncertaintyHead || opts.meansOnly) return { mean };
-      const logSigma2 = this.uncertaintyHead.apply(pooled, opts) as tf.Tensor2D;
-      return { mean, logSigma2 };
+      const source = this.uncertaintyReadsHidden ? hidden : input;
+      return { mean, logSigma2: this.uncertaintyHead.apply(source, opts) as tf.Tensor2D };
     });
   }
 

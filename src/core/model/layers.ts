@@ -181,6 +181,14 @@ export class Mlp {
 
   /** x: `[B, inputDim]` → `[B, outputDim]`. Dropout needs `opts.rng` in training mode. */
   apply(x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
+    return this.applyWithHidden(x, opts).output;
+  }
+
+  /**
+   * {@link apply}, also returning the last hidden layer as the output layer reads it (after the
+   * activation and dropout; `x` itself when `depth` is 1).
+   */
+  applyWithHidden(x: tf.Tensor, opts: ForwardOptions = {}): { output: tf.Tensor; hidden: tf.Tensor } {
     let h = x;
     for (const { dense, norm } of this.hidden) {
       h = dense.apply(h);
@@ -196,7 +204,7 @@ export class Mlp {
       }
     }
     const y = this.out.apply(h);
-    return this.skip ? tf.add(y, this.skip.apply(x)) : y;
+    return { output: this.skip ? tf.add(y, this.skip.apply(x)) : y, hidden: h };
   }
 }
 

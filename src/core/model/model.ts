@@ -169,7 +169,11 @@ export class CrossModalModel {
     this.samplingRng = root.fork('sampling');
     const uncertainty =
       c.head === 'probabilistic'
-        ? { depth: c.uncertainty.depth, logSigma2Init: c.uncertainty.logSigma2Init as number }
+        ? {
+            depth: c.uncertainty.depth,
+            logSigma2Init: c.uncertainty.logSigma2Init as number,
+            input: c.uncertainty.input,
+          }
         : undefined;
     this.imageEncoder = new Encoder(this.store, 'image', c.image, c.embedDim, uncertainty);
     this.textEncoder = new Encoder(this.store, 'text', c.text, c.embedDim, uncertainty);

@@ -219,6 +219,51 @@ describe('heads', () => {
     model.dispose();
   });
 
+  it("uncertainty.input 'hidden': log σ² from the mean head's hidden layer, the same means", () => {
+    const parallel = new CrossModalModel({ ...small, head: 'probabilistic', seed: 4 });
+    const shared = new CrossModalModel({
+      ...small,
+      head: 'probabilistic',
+      seed: 4,
+      uncertainty: { input: 'hidden' },
+    });
+    const x = tf.randomNormal([3, 10], 0, 1, 'float32', 5);
+    const a = parallel.embedImages(x);
+    const b = shared.embedImages(x);
+    // the mean heads are drawn first from the same seed: identical means, different log σ²
+    expect(Array.from(b.mean.dataSync())).toEqual(Array.from(a.mean.dataSync()));
+    expect(b.logSigma2!.shape).toEqual([3, 6]);
+    expect(Array.from(b.logSigma2!.dataSync())).not.toEqual(Array.from(a.logSigma2!.dataSync()));
+    // the branch reads the hidden layer: its first kernel is hidden × hidden, and log σ² depends on
+    // the mean head's input layer (zero gradient there for the parallel branch)
+    const kernel = (m: CrossModalModel, name: string) =>
+      m.trainableVariables.find((v) => v.name.endsWith(name))!;
+    const hidden = small.image.hidden;
+    expect(kernel(shared, 'image/uncertainty/dense_0/kernel').shape).toEqual([hidden, hidden]);
+    expect(kernel(parallel, 'image/uncertainty/dense_0/kernel').shape).toEqual([10, hidden]);
+    const gradNorm = (m: CrossModalModel) => {
+      const w = kernel(m, 'image/mean/dense_0/kernel');
+      const out = kernel(m, 'image/uncertainty/out/kernel');
+      const f = () => tf.sum(m.embedImages(x).logSigma2!) as tf.Scalar;
+      const { grads } = tf.variableGrads(f, [w, out]);
+      return grads[w.name] ? tf.norm(grads[w.name]!).dataSync()[0]! : 0;
+    };
+    expect(gradNorm(shared)).toBeGreaterThan(1e-3);
+    expect(gradNorm(parallel)).toBe(0);
+    // it needs a hidden layer to read
+    expect(
+      () =>
+        new CrossModalModel({
+          ...small,
+          head: 'probabilistic',
+          image: { ...small.image, depth: 1 },
+          uncertainty: { input: 'hidden' },
+        }),
+    ).toThrow(/uncertainty.input 'hidden'.*image.depth ≥ 2/);
+    parallel.dispose();
+    shared.dispose();
+  });
+
   it('the closed-form distance is the expected squared distance between samples (Monte-Carlo check)', () => {
     const rng = new Rng(17);
     const d = 5;
