@@ -1,7 +1,8 @@
 /**
  * One modality's encoder over precomputed features: region pooling (for `[B, R, D]` inputs), an MLP
- * into the shared space, L2 normalisation of the mean, and — for the probabilistic head — a parallel
- * uncertainty MLP that outputs log σ².
+ * into the shared space, L2 normalisation of the mean, and — for the probabilistic head — an
+ * uncertainty MLP that outputs log σ², parallel to the mean head on the same input or reading the mean
+ * head's hidden layer (`uncertainty.input`).
  *
  * Weights are named `<name>/input/…` (the non-trainable standardisation, when on), `<name>/pool/…`,
  * `<name>/mean/…` and `<name>/uncertainty/…`.
