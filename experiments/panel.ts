@@ -13,7 +13,8 @@
  *
  * Options: `--datasets a,b` (default myntra-fashionclip-1000,cub-googlenet-doc2vec,wikipedia-xmodal,
  * flickr8k-clip-100x5), `--rates`, `--methods`, `--seeds 0,1,…`, `--out` (default runs/panel),
- * `--backend`.
+ * `--backend`, `--config run.json` (a run file's trainer config and `methods.<m>` overrides, for every
+ * dataset: the panel of a changed default before it becomes the default).
  *
  * @example
  * ```bash
@@ -30,6 +31,7 @@ import {
   gridCells,
   RUN_METHODS,
   type RunMethod,
+  readRunFile,
   runGrid,
   writeGridOutputs,
 } from 'cleave/run';
@@ -43,6 +45,7 @@ const program = new Command('panel')
   .option('--seeds <list>', 'seeds', (v) => list(v).map(Number))
   .option('--out <dir>', 'output folder', join('runs', 'panel'))
   .addOption(new Option('--backend <name>', 'compute backend').choices(['auto', ...BACKEND_NAMES]))
+  .option('--config <run.json>', 'run file: trainer config and methods.<m> overrides for every dataset')
   .parse();
 const opts = program.opts<{
   datasets?: string[];
@@ -51,7 +54,10 @@ const opts = program.opts<{
   seeds?: number[];
   out: string;
   backend?: (typeof BACKEND_NAMES)[number] | 'auto';
+  config?: string;
 }>();
+const file = opts.config ? await readRunFile(opts.config) : undefined;
+const { method: _ignored, ...sharedConfig } = file?.trainer ?? {};
 
 const datasets = opts.datasets ?? [
   'myntra-fashionclip-1000',
@@ -139,6 +145,8 @@ for (const name of datasets) {
     kinds,
     methods,
     seeds,
+    config: sharedConfig,
+    methodConfig: file?.run.methods ?? {},
     plots: true,
     onCell: ({ cell, skipped, index, total }) => {
       const what = skipped ? 'already done' : `${cell.seconds.toFixed(0)} s`;

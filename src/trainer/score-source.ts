@@ -19,7 +19,7 @@ import { getLogger } from '../core/logger.js';
 import { Rng } from '../core/random.js';
 import { inputCosines, unpairedCosines } from '../eval/shared-space.js';
 import type { TrainerConfig } from './config.js';
-import { embedDataset } from './embed.js';
+import { type DatasetEmbeddings, embedDataset } from './embed.js';
 import { derivedSeed, disposeNet } from './net.js';
 import { matchEvidence, nullPairScores, pairScores } from './scoring.js';
 import type { EpochPlan, TrainerNet } from './types.js';
@@ -41,6 +41,7 @@ export function learnedScores(
   train: PairDataset,
   net: TrainerNet,
   epoch: number,
+  embeddings?: DatasetEmbeddings,
 ): Float64Array {
   const s = config.split;
   if (s.score === 'input-cosine') return inputCosines(train).map((v) => 1 - v);
@@ -56,7 +57,30 @@ export function learnedScores(
     margin: config.retrain.margin,
     seed: derivedSeed(config.seed, `scores/epoch${epoch}`),
     ...(classTerm ? { classTerm } : {}),
+    ...(embeddings ? { embeddings } : {}),
   });
+}
+
+/**
+ * The means of the training set under network `net`, embedded once for both the learned score and
+ * its random-pair null (`infonce`, the `local-fdr` split); undefined where nothing is embedded
+ * (`input-cosine`) or the score reads σ² (`match`).
+ *
+ * @example
+ * ```ts
+ * const emb = scoreEmbeddings(config, train, net);
+ * learnedScores(config, train, net, epoch, emb);
+ * nullScores(config, train, net, emb);
+ * ```
+ */
+export function scoreEmbeddings(
+  config: TrainerConfig,
+  train: PairDataset,
+  net: TrainerNet,
+): DatasetEmbeddings | undefined {
+  const score = config.split.score;
+  if (score === 'input-cosine' || score === 'match') return undefined;
+  return embedDataset(net.model, train, { meansOnly: true });
 }
 
 /**
@@ -68,7 +92,12 @@ export function learnedScores(
  * const nulls = nullScores(config, train, nets[0]);
  * ```
  */
-export function nullScores(config: TrainerConfig, train: PairDataset, net: TrainerNet): Float64Array {
+export function nullScores(
+  config: TrainerConfig,
+  train: PairDataset,
+  net: TrainerNet,
+  embeddings?: DatasetEmbeddings,
+): Float64Array {
   const s = config.split;
   if (s.score === 'input-cosine') {
     const cos = unpairedCosines(train, { draws: s.nullDraws, seed: derivedSeed(config.seed, 'scores/null') });
@@ -79,6 +108,7 @@ export function nullScores(config: TrainerConfig, train: PairDataset, net: Train
     block: s.scoreBlock,
     seed: derivedSeed(config.seed, 'scores/null'),
     draws: s.nullDraws,
+    ...(embeddings ? { embeddings } : {}),
   });
 }
 

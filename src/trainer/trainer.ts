@@ -2,6 +2,9 @@
  * The robust trainer: multi-task warm-up → per-pair losses → two-component mixture split → soft
  * relabelling → retraining with uncertainty heads, for noisy image–caption pairs.
  *
+ * Long file: one class whose loop and overridable steps read top to bottom; each step's work lives in
+ * the module its row in the table below names.
+ *
  * The loop is fixed ({@link Trainer.fit} → {@link Trainer.runEpoch}); each step lives in a file of its
  * own and is a named, overridable phase (Lightning-style), so a subclass replaces one step and callbacks
  * observe them without editing the trainer:
@@ -42,11 +45,19 @@ import type { CrossModalModel } from '../core/model/model.js';
 import { emitHook, type HookArgs } from './callbacks.js';
 import { restoreRunState, saveRunCheckpoint } from './checkpoint.js';
 import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.js';
+import type { DatasetEmbeddings } from './embed.js';
 import { batchBuffers, trainEpoch } from './epoch.js';
 import { buildNet, derivedSeed, disposeNet, retrainStepSize, stepSizeKey } from './net.js';
 import { denseTargets, relabelTargets, splitFrozen } from './relabel.js';
 import { batchObjective, retrainPlan } from './retrain.js';
-import { heldoutDue, heldoutScores, learnedScores, modelEvidence, nullScores } from './score-source.js';
+import {
+  heldoutDue,
+  heldoutScores,
+  learnedScores,
+  modelEvidence,
+  nullScores,
+  scoreEmbeddings,
+} from './score-source.js';
 import {
   type BlendedScores,
   blendInputScore,
@@ -241,8 +252,10 @@ export class Trainer {
   /**
    * Step 2, the score: per-pair losses of every training pair for network `net`'s split, from the
    * configured source (its own model, its peer, or the held-out fold models; `score-source.ts`).
+   * `emb`: the scoring network's means when the caller has them already (the `local-fdr` split embeds
+   * the training set once for the score and its null).
    */
-  protected async scorePairs(net: TrainerNet, epoch: number): Promise<Float64Array> {
+  protected async scorePairs(net: TrainerNet, epoch: number, emb?: DatasetEmbeddings): Promise<Float64Array> {
     const s = this.config.split;
     if (s.source === 'heldout') {
       if (heldoutDue(epoch, this.warmupLength, s.refreshEvery, this.state.heldout !== undefined)) {
@@ -259,7 +272,7 @@ export class Trainer {
       }
       return this.state.heldout!;
     }
-    return learnedScores(this.config, this.train, this.scorer(net), epoch);
+    return learnedScores(this.config, this.train, this.scorer(net), epoch, emb);
   }
 
   /**
@@ -353,10 +366,12 @@ export class Trainer {
         scores = prev;
         nulls = prevNull;
       } else {
-        scores = smoothScores(await this.scorePairs(net, epoch), prev, ema);
+        // the learned score and its null read the same means: embed the training set once
+        const emb = withNull ? scoreEmbeddings(this.config, this.train, this.scorer(net)) : undefined;
+        scores = smoothScores(await this.scorePairs(net, epoch, emb), prev, ema);
         this.state.scoreEma[net.index] = scores;
         if (withNull) {
-          nulls = smoothScores(nullScores(this.config, this.train, this.scorer(net)), prevNull, ema);
+          nulls = smoothScores(nullScores(this.config, this.train, this.scorer(net), emb), prevNull, ema);
           this.state.nullEma[net.index] = nulls;
         }
       }

@@ -10,6 +10,8 @@ import { detectSharedSpace, inputCosines } from '../../src/eval/shared-space.js'
 import { injectNoise } from '../../src/noise/inject.js';
 import { resolveTrainerConfig } from '../../src/trainer/config.js';
 import { evaluateRetrieval } from '../../src/trainer/evaluate.js';
+import { buildNet, disposeNet } from '../../src/trainer/net.js';
+import { learnedScores, nullScores, scoreEmbeddings } from '../../src/trainer/score-source.js';
 import { nullPairScores, pairScores } from '../../src/trainer/scoring.js';
 import { Trainer } from '../../src/trainer/trainer.js';
 import { syntheticPairs, useCpu } from './helpers.js';
@@ -260,5 +262,26 @@ describe('schedule', () => {
     const result = await trainer.fit(data);
     expect(result.history.length).toBeLessThan(30);
     expect(result.history.length).toBe(result.bestEpoch + 1 + 2);
+  });
+});
+
+describe('scoreEmbeddings (one embedding for the learned score and its null)', () => {
+  it('gives the means the score and the null would embed themselves, and nothing where none is read', () => {
+    const data = myntra.test;
+    const config = resolveTrainerConfig({ seed: 3 });
+    const net = buildNet(config, data, { tag: 'net0', index: 0, sharedSpace: true });
+    const emb = scoreEmbeddings(config, data, net)!;
+    expect(emb.imageLogSigma2).toBeUndefined();
+    expect(emb.images.length).toBe(data.numImages * emb.dim);
+    // bit for bit what each computes on its own
+    expect(Array.from(learnedScores(config, data, net, 2, emb))).toEqual(
+      Array.from(learnedScores(config, data, net, 2)),
+    );
+    expect(Array.from(nullScores(config, data, net, emb))).toEqual(Array.from(nullScores(config, data, net)));
+    for (const score of ['input-cosine', 'match'] as const) {
+      const other = resolveTrainerConfig({ seed: 3, split: { score }, model: { head: 'probabilistic' } });
+      expect(scoreEmbeddings(other, data, net)).toBeUndefined();
+    }
+    disposeNet(net);
   });
 });
