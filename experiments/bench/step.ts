@@ -5,10 +5,11 @@
  * images, 768-d caption vectors, hidden 256, d = 128, dropout 0.5): one Adam step of
  *
  * - `vse`: the deterministic head with the InfoNCE loss (a `vse` epoch's step);
- * - `refurb`: the probabilistic head with the PCME++ match loss of the closed-form logits and the VIB
- *   term (a `refurb` retrain step, `matchLossFromLogits` as the trainer calls it);
- * - `refurbSharedHidden`: the same with `uncertainty.input: 'hidden'` (the uncertainty branch reads
- *   the mean head's hidden layer instead of the features);
+ * - `refurb`: the probabilistic head (the default uncertainty branch: one linear map of the mean head's
+ *   hidden layer) with the PCME++ match loss of the closed-form logits and the VIB term (a `refurb`
+ *   retrain step, `matchLossFromLogits` as the trainer calls it);
+ * - `refurbFeaturesEncoder`: the same with `uncertainty.input: 'features'` (PCME++'s second encoder on
+ *   the features, the default before 2026-12-02);
  * - `deterministicEncoders`, `probabilisticEncoders`: the two heads under a trivial loss (the mean of
  *   the embeddings' product), i.e. the encoders' forward and backward alone.
  *
@@ -32,7 +33,7 @@ function option(args: string[], name: string): string | undefined {
 
 type Loss = (model: CrossModalModel, img: Embedding, cap: Embedding, y: tf.Tensor1D) => tf.Scalar;
 
-type Uncertainty = 'features' | 'hidden';
+type Uncertainty = { input?: 'auto' | 'features' | 'hidden'; depth?: number };
 
 /** The refurb retrain objective: the match loss of the closed-form logits plus 1e-4 · VIB. */
 const retrainLoss: Loss = (m, img, cap, y) =>
@@ -50,7 +51,7 @@ const LOSSES: Record<
     loss: (m, img, cap, y) => infoNCELoss(m.similarity(img, cap), y, m.logitScale()),
   },
   refurb: { head: 'probabilistic', loss: retrainLoss },
-  refurbSharedHidden: { head: 'probabilistic', uncertainty: 'hidden', loss: retrainLoss },
+  refurbFeaturesEncoder: { head: 'probabilistic', uncertainty: { input: 'features' }, loss: retrainLoss },
   deterministicEncoders: { head: 'deterministic', loss: (_m, img, cap) => trivial(img, cap) },
   probabilisticEncoders: { head: 'probabilistic', loss: (_m, img, cap) => trivial(img, cap) },
 };
@@ -80,7 +81,7 @@ export async function run(args: string[]): Promise<unknown> {
     const model = new CrossModalModel({
       embedDim: 128,
       head,
-      uncertainty: { input: uncertainty ?? 'features' },
+      uncertainty: uncertainty ?? {},
       image: { inputDim: 2048, hidden: 256, dropout: 0.5, skip: false },
       text: { inputDim: 768, hidden: 256, dropout: 0.5, skip: false },
       seed: 1,
@@ -123,16 +124,16 @@ export async function run(args: string[]): Promise<unknown> {
     rows,
     ratios: {
       refurbVsVse: ratio('refurb', 'vse'),
-      refurbSharedHiddenVsVse: ratio('refurbSharedHidden', 'vse'),
+      refurbFeaturesEncoderVsVse: ratio('refurbFeaturesEncoder', 'vse'),
       probabilisticVsDeterministicEncoders: ratio('probabilisticEncoders', 'deterministicEncoders'),
     },
     notes: {
       ratios: 'process CPU ms per step, same run',
       refurbVsVse: 'a refurb retrain step / a vse step: what the epochs see per batch',
-      refurbSharedHiddenVsVse:
-        "the same with uncertainty.input 'hidden' (the branch reads the mean head's hidden layer)",
+      refurbFeaturesEncoderVsVse:
+        "the same with uncertainty.input 'features' (PCME++'s second encoder on the features)",
       probabilisticVsDeterministicEncoders:
-        'the encoders alone (trivial loss): the uncertainty branch doubles each encoder',
+        'the encoders alone (trivial loss): what the default uncertainty branch adds to each encoder',
     },
   };
 }

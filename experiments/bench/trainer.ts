@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- trainer [--json] [--shape f30k] [--scale 0.1] [--regions 36] [--vse-epochs 2]
  *   [--refurb-epochs 3] [--noise 0.5] [--dir runs/bench-data] [--threads n] [--skip-torch] [--backend cpu-blas]
- *   [--refurb-config '{"model":{"uncertainty":{"input":"hidden"}}}']`
+ *   [--refurb-config '{"model":{"uncertainty":{"input":"features"}}}']`
  *
  * Training speed at the field's real sizes, on a synthetic `*_precomp` set of the F30K shape (29,000
  * train images × 5 captions at `--scale 1`; `cleave bench-data` writes it, here into `--dir`, reused

@@ -322,7 +322,10 @@ export class Trainer {
     const every = this.config.validateEvery;
     if (!this.validation || every === 0) return undefined;
     if (epoch >= 0 && (epoch + 1) % every !== 0 && epoch !== this.config.epochs - 1) return undefined;
-    return validationRecord(this.nets[0]!.model, this.validation);
+    return validationRecord(this.nets[0]!.model, this.validation, {
+      epoch,
+      learningRate: () => stepSizeKey(this.config, this.shared),
+    });
   }
 
   // ------------------------------------------------------------------------------------- pieces

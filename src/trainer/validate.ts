@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PairDataset } from '../core/dataset/pair-dataset.js';
 import { TrainingError } from '../core/errors.js';
 import type { CrossModalModel } from '../core/model/model.js';
-import { embedDataset } from './embed.js';
+import { type DatasetEmbeddings, embedDataset } from './embed.js';
 import { evaluateRetrieval } from './evaluate.js';
 import type { EpochRecord, ValidationRecord } from './types.js';
 
@@ -33,8 +33,11 @@ export function chanceRsum(numImages: number): number {
 }
 
 /**
- * Recalls (in percent) and rSum of `model` on the validation pairs.
+ * Recalls (in percent) and rSum of `model` on the validation pairs. With `during` (inside `fit`),
+ * embeddings that are not finite stop the run first: the model diverged, and the message names the
+ * epoch and the step size to lower (without it, the scorer would blame the embeddings as input).
  *
+ * @throws TrainingError with `during` when a mean or log σ² of the model is NaN or ±Infinity
  * @example
  * ```ts
  * (await validationRecord(result.model, data.val)).rsum;
@@ -43,10 +46,48 @@ export function chanceRsum(numImages: number): number {
 export async function validationRecord(
   model: CrossModalModel,
   validation: PairDataset,
+  during?: { epoch: number; learningRate: () => string },
 ): Promise<ValidationRecord> {
-  const m = await evaluateRetrieval(model, validation);
+  const embeddings = embedDataset(model, validation);
+  if (during) {
+    const problem = nonFinite(embeddings);
+    if (problem) {
+      const when = during.epoch < 0 ? 'before the first epoch' : `at epoch ${during.epoch}`;
+      throw new TrainingError(
+        `training diverged: ${problem} ${when}; lower ${during.learningRate()}`,
+        during.epoch,
+      );
+    }
+  }
+  const m = await evaluateRetrieval(model, validation, { embeddings });
   const pick = (d: { r1: number; r5: number; r10: number }) => ({ r1: d.r1, r5: d.r5, r10: d.r10 });
   return { rsum: m.rsum, i2t: pick(m.i2t), t2i: pick(m.t2i) };
+}
+
+/**
+ * The first value of `e` that scoring cannot use, in words: a NaN or ±Infinity mean or log σ², or
+ * an item whose σ² summed over the dimensions overflows float32 (the match-probability scores read
+ * that sum). `undefined` when every value is usable.
+ */
+function nonFinite(e: DatasetEmbeddings): string | undefined {
+  const d = e.dim;
+  const sides = [
+    ['image', e.images, e.imageLogSigma2],
+    ['caption', e.captions, e.captionLogSigma2],
+  ] as const;
+  for (const [side, means, logSigma2] of sides) {
+    const bad = means.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) return `the model's validation ${side} mean ${Math.floor(bad / d)} became ${means[bad]}`;
+    if (!logSigma2) continue;
+    for (let i = 0; i < logSigma2.length / d; i++) {
+      let sum = 0;
+      for (let k = 0; k < d; k++) sum += Math.exp(logSigma2[i * d + k]!);
+      if (!Number.isFinite(Math.fround(sum))) {
+        return `the model's validation ${side} ${i} has σ² summed over its dimensions = ${sum} (log σ² up to ${Math.max(...logSigma2.subarray(i * d, (i + 1) * d))})`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

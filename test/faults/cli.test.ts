@@ -192,12 +192,13 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
     writeFileSync(badField, JSON.stringify({ epochs: -1 }));
     const longWarmup = join(base, 'long-warmup.json');
     writeFileSync(longWarmup, JSON.stringify({ warmupEpochs: 5 }));
-    const collapse = join(base, 'collapse.json');
+    const diverge = join(base, 'diverge.json');
     // from-scratch encoders (CLIP inputs would otherwise get residual adapters and their own step size)
-    writeFileSync(
-      collapse,
-      JSON.stringify({ warmupEpochs: 1, sharedSpace: false, optimizer: { learningRate: 1e9 } }),
-    );
+    const blowUp = { warmupEpochs: 1, sharedSpace: false, optimizer: { learningRate: 1e9 } };
+    writeFileSync(diverge, JSON.stringify(blowUp));
+    // with PCME++'s σ encoder on the features, σ² stays finite and the means collapse instead
+    const collapse = join(base, 'collapse.json');
+    writeFileSync(collapse, JSON.stringify({ ...blowUp, model: { uncertainty: { input: 'features' } } }));
     const manifest = await writeSyntheticManifest(join(base, 'synthetic'), { images: 120 });
     const raw = JSON.parse(readFileSync(manifest, 'utf8'));
     const range = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
@@ -285,6 +286,11 @@ describe('fault suite: kill -9, full disk, every error path (CLI)', () => {
         args: ['train', ...myntra, '--config', collapse, '--epochs', '3', '--out', out],
         code: 3,
         says: [/training collapsed/, /epoch 2/, /optimizer\.learningRate/],
+      },
+      {
+        args: ['train', ...myntra, '--config', diverge, '--epochs', '3', '--out', out],
+        code: 3,
+        says: [/training diverged/, /σ² summed/, /epoch 0/, /optimizer\.learningRate/],
       },
       {
         args: ['train', ...myntra, '--config', runFile, '--epochs', '4', '--resume', '--out', damaged],

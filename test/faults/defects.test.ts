@@ -177,12 +177,33 @@ describe('issue 15 defects', () => {
         data: MYNTRA,
         outDir: fresh('collapse'),
         // the from-scratch encoders (CLIP inputs would get residual adapters with their own step size)
-        config: { ...RUN, sharedSpace: false, optimizer: { learningRate: 1e9 } },
+        // PCME++'s σ encoder on the features: σ² stays finite, the means collapse
+        config: {
+          ...RUN,
+          sharedSpace: false,
+          optimizer: { learningRate: 1e9 },
+          model: { uncertainty: { input: 'features' } },
+        },
       }),
     );
     expect(collapsed).toBeInstanceOf(TrainingError);
     expect(collapsed.message).toMatch(/chance level .* at epoch 2; lower optimizer.learningRate/);
     expect((collapsed as TrainingError).epoch).toBe(2);
+
+    // the default σ branch reads the mean head's hidden layer: it blows up with it, and validation
+    // stops the run at once instead of scoring an infinite σ² (once a DataError about "imageEmbeddings")
+    const blownUp = await rejection(
+      trainAndReport({
+        data: MYNTRA,
+        outDir: fresh('blow-up'),
+        config: { ...RUN, sharedSpace: false, optimizer: { learningRate: 1e9 } },
+      }),
+    );
+    expect(blownUp).toBeInstanceOf(TrainingError);
+    expect(blownUp.message).toMatch(
+      /training diverged: the model's validation image \d+ has σ² summed over its dimensions = Infinity .* at epoch 0; lower optimizer.learningRate/,
+    );
+    expect((blownUp as TrainingError).epoch).toBe(0);
 
     // a loss that overflows to NaN/Infinity in the retrain
     const data = syntheticPairs({ images: 60 });

@@ -397,7 +397,7 @@ def encoder_fixture():
                   "activation": "gelu", "skip": True, "pooling": "attention", "attentionHidden": att},
         "text": {"inputDim": dTxt, "depth": 3, "hidden": hid, "dropout": 0.0, "layerNorm": False,
                  "activation": "tanh", "skip": False},
-        "uncertainty": {"depth": 2},
+        "uncertainty": {"input": "features", "depth": 2},
         "seed": 11,
     }
     return {

@@ -86,27 +86,37 @@ export type EncoderOptionsInput = z.input<typeof encoderOptionsSchema>;
 /** Encoder options with every default applied. */
 export type EncoderOptions = z.output<typeof encoderOptionsSchema>;
 
-/** What the uncertainty branch reads: the encoder's (pooled) input, or the mean head's last hidden layer. */
-export const UNCERTAINTY_INPUTS = ['features', 'hidden'] as const;
+/**
+ * What the uncertainty branch reads: the mean head's last hidden layer, the encoder's (pooled) input,
+ * or `auto` (the hidden layer when both encoders have one, `depth` ≥ 2; else the input).
+ */
+export const UNCERTAINTY_INPUTS = ['auto', 'features', 'hidden'] as const;
 
 /**
  * The uncertainty branch of a `probabilistic` head: an MLP that outputs log σ² per dimension, with the
  * encoder's hidden width, activation, layer norm and dropout, and its own `depth` (linear layers).
  * `input` is what it reads:
- * - `features` (default): the encoder's (pooled) input, in parallel with the mean head — PCME++'s
- *   encoder for precomputed features, a second encoder of the same size (about twice the encoders'
- *   compute);
- * - `hidden`: the mean head's last hidden layer (after its activation and dropout), so the two
- *   branches share the input layer and the branch costs a `hidden`-wide MLP; needs the encoders'
- *   `depth` ≥ 2.
+ * - `hidden`: the mean head's last hidden layer (after its activation and dropout). With `depth` 1
+ *   (its default there) log σ² is one linear map of the features the mean is built from, so the
+ *   branch costs one `hidden` × `embedDim` product; needs the encoders' `depth` ≥ 2.
+ * - `features`: the encoder's (pooled) input, in parallel with the mean head: PCME++'s encoder for
+ *   precomputed features, a second encoder of the same size (`depth` 2 by default), about twice the
+ *   encoders' compute (`experiments/configs/uncertainty-features.json`).
+ * - `auto` (default): `hidden` when both encoders have `depth` ≥ 2, else `features`.
+ *
+ * The two were compared on the bundled sets with paired seeds
+ * (`experiments/results/uncertainty-input/README.md`): equal within the seed noise, and a `refurb`
+ * epoch costs about 1.4× a `vse` epoch with the hidden-layer branch against 2× with the second encoder.
+ * `getConfig()` holds the resolved `input` and `depth`.
  *
  * `logSigma2Init` is the initial bias of its output layer; `null` means ln(0.05 / embedDim), so that
  * the initial ‖σ₁² + σ₂²‖₁ is about 0.1 — small against the ‖μ₁ − μ₂‖² ∈ [0, 4] of unit-norm means.
  */
 export const uncertaintyOptionsSchema = z
   .object({
-    input: z.enum(UNCERTAINTY_INPUTS).default('features'),
-    depth: z.number().int().min(1).max(16).default(2),
+    input: z.enum(UNCERTAINTY_INPUTS).default('auto'),
+    /** Linear layers of the branch; `null`: 1 on `hidden`, 2 on `features`. */
+    depth: z.number().int().min(1).max(16).nullable().default(null),
     logSigma2Init: z.number().nullable().default(null),
   })
   .strict();

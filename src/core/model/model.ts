@@ -104,9 +104,12 @@ function resolveConfig(input: unknown, source: string): ModelConfig {
       [{ path: 'text.inputDim', message: "must equal textTokens' output width" }],
     );
   }
-  if (config.uncertainty.logSigma2Init === null) {
-    config.uncertainty.logSigma2Init = Math.log(0.05 / config.embedDim);
+  const u = config.uncertainty;
+  if (u.input === 'auto') {
+    u.input = config.image.depth >= 2 && config.text.depth >= 2 ? 'hidden' : 'features';
   }
+  if (u.depth === null) u.depth = u.input === 'hidden' ? 1 : 2;
+  if (u.logSigma2Init === null) u.logSigma2Init = Math.log(0.05 / config.embedDim);
   return config;
 }
 
@@ -170,9 +173,9 @@ export class CrossModalModel {
     const uncertainty =
       c.head === 'probabilistic'
         ? {
-            depth: c.uncertainty.depth,
+            depth: c.uncertainty.depth as number,
             logSigma2Init: c.uncertainty.logSigma2Init as number,
-            input: c.uncertainty.input,
+            input: c.uncertainty.input as 'features' | 'hidden',
           }
         : undefined;
     this.imageEncoder = new Encoder(this.store, 'image', c.image, c.embedDim, uncertainty);

@@ -219,13 +219,51 @@ describe('heads', () => {
     model.dispose();
   });
 
+  it("uncertainty defaults: 'auto' reads the hidden layer through one linear map, else the features", () => {
+    const kernels = (m: CrossModalModel) =>
+      Object.fromEntries(
+        m.trainableVariables
+          .filter((v) => v.name.includes('image/uncertainty/'))
+          .map((v) => [v.name.slice(v.name.indexOf('image/uncertainty/')), v.shape]),
+      );
+    const hidden = small.image.hidden;
+    const auto = new CrossModalModel({ ...small, head: 'probabilistic' });
+    expect(auto.getConfig().uncertainty).toMatchObject({ input: 'hidden', depth: 1 });
+    expect(kernels(auto)).toEqual({
+      'image/uncertainty/out/kernel': [hidden, small.embedDim],
+      'image/uncertainty/out/bias': [small.embedDim],
+    });
+    // the resolved settings rebuild the same architecture
+    const again = CrossModalModel.fromConfig(auto.getConfig());
+    expect(again.getConfig()).toEqual(auto.getConfig());
+    expect(kernels(again)).toEqual(kernels(auto));
+    // without a hidden layer on one side: the features, through PCME++'s two-layer encoder
+    const flat = new CrossModalModel({ ...small, head: 'probabilistic', text: { ...small.text, depth: 1 } });
+    expect(flat.getConfig().uncertainty).toMatchObject({ input: 'features', depth: 2 });
+    expect(kernels(flat)['image/uncertainty/dense_0/kernel']).toEqual([small.image.inputDim, hidden]);
+    const features = new CrossModalModel({
+      ...small,
+      head: 'probabilistic',
+      uncertainty: { input: 'features' },
+    });
+    expect(features.getConfig().uncertainty).toMatchObject({ input: 'features', depth: 2 });
+    const deeper = new CrossModalModel({ ...small, head: 'probabilistic', uncertainty: { depth: 3 } });
+    expect(deeper.getConfig().uncertainty).toMatchObject({ input: 'hidden', depth: 3 });
+    for (const m of [auto, again, flat, features, deeper]) m.dispose();
+  });
+
   it("uncertainty.input 'hidden': log σ² from the mean head's hidden layer, the same means", () => {
-    const parallel = new CrossModalModel({ ...small, head: 'probabilistic', seed: 4 });
+    const parallel = new CrossModalModel({
+      ...small,
+      head: 'probabilistic',
+      seed: 4,
+      uncertainty: { input: 'features' },
+    });
     const shared = new CrossModalModel({
       ...small,
       head: 'probabilistic',
       seed: 4,
-      uncertainty: { input: 'hidden' },
+      uncertainty: { input: 'hidden', depth: 2 },
     });
     const x = tf.randomNormal([3, 10], 0, 1, 'float32', 5);
     const a = parallel.embedImages(x);
