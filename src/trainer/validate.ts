@@ -37,7 +37,8 @@ export function chanceRsum(numImages: number): number {
  * embeddings that are not finite stop the run first: the model diverged, and the message names the
  * epoch and the step size to lower (without it, the scorer would blame the embeddings as input).
  *
- * @throws TrainingError with `during` when a mean or log σ² of the model is NaN or ±Infinity
+ * @throws TrainingError with `during` when a mean or log σ² of the model is NaN or ±Infinity, or an
+ *   item's σ² summed over the dimensions overflows float32
  * @example
  * ```ts
  * (await validationRecord(result.model, data.val)).rsum;
